@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs carbonclock's build and test dependencies from Debian's archive.
+# Idempotent: packages already present are skipped, so running it twice is cheap.
+set -euo pipefail
+
+PACKAGES=(
+  g++ cmake ninja-build pkg-config git
+  libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
+  libhowardhinnant-date-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format clang-tidy python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

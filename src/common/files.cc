@@ -1,0 +1,54 @@
+#include "common/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace carbonclock {
+
+std::string errno_text(int err) { return fmt::format("{} (errno {})", std::strerror(err), err); }
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("{}: cannot open: {}", path.string(), errno_text(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return make_error("{}: read failed", path.string());
+  return ss.str();
+}
+
+Status write_file_atomic(const std::filesystem::path& path, const std::string& content) {
+  auto tmp = path;
+  tmp += fmt::format(".tmp.{}", ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error("{}: cannot create: {}", tmp.string(), errno_text(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return make_error("{}: write failed: {}", tmp.string(), errno_text(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return make_error("{}: cannot flush: {}", tmp.string(), errno_text(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return make_error("{}: cannot rename into place: {}", path.string(), errno_text(err));
+  }
+  return {};
+}
+
+}  // namespace carbonclock
