@@ -1,0 +1,18 @@
+// Each command group registers its subcommands on the root app. The CLI parses arguments and
+// calls the libraries, nothing else. A callback stores the process exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace carbonclock::cli {
+
+void register_run_command(CLI::App& app, int& exit_code);
+void register_report_command(CLI::App& app, int& exit_code);
+void register_grid_commands(CLI::App& app, int& exit_code);        // grid import | show
+void register_grid_fetch_command(CLI::App& grid, int& exit_code);  // grid fetch (called by the above)
+void register_regions_command(CLI::App& app, int& exit_code);
+
+/// Prints "carbonclock: error: MESSAGE" on stderr.
+void print_error(const std::string& message);
+
+}  // namespace carbonclock::cli
