@@ -41,6 +41,9 @@ class Sensor {
   virtual const std::vector<DeviceInfo>& devices() const = 0;
   /// Called once the job is running, with the pid of its process-group leader.
   virtual void attach_job(pid_t /*job_pid*/) {}
+  /// Called once the job has exited, with the CPU seconds the kernel accounted to its whole
+  /// process tree (user + system, reaped descendants included), before the last read().
+  virtual void job_finished(double /*job_cpu_s*/) {}
   /// Reads every device at monotonic time `now` and stores its cumulative energy in joules
   /// since the first read() into `energy_j` (one entry per device). The first call stores
   /// zeros. A device that fails keeps its last value and adds one message to `warnings`

@@ -1,0 +1,49 @@
+// The crash-safe journal: one JSON object per line, appended while the job runs, so that a
+// run survives carbonclock being killed (even by SIGKILL). Lines:
+//   {"type":"header", ...run metadata and devices...}
+//   {"t":12.5,"e":[cumulative joules per device]}            one per sample
+//   {"type":"warning","t":3.0,"message":"..."}
+//   {"type":"end","t":61.2,"exit_code":0,"overhead":{...}}
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <span>
+
+#include "metering/run_record.h"
+
+namespace carbonclock {
+
+inline constexpr const char* kJournalFile = "journal.jsonl";
+inline constexpr const char* kRunFile = "run.json";
+
+class JournalWriter {
+ public:
+  /// Creates RUN_DIR/journal.jsonl and writes the header from `run` (id, command, start,
+  /// host, scheduler, tags, bucket, devices). Error names the path.
+  static Result<std::unique_ptr<JournalWriter>> create(const std::filesystem::path& run_dir,
+                                                       const RunRecord& run);
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  void sample(Nanos offset, std::span<const double> cumulative_j);
+  void warning(Nanos offset, const std::string& message);
+  void end(Nanos offset, std::optional<int> exit_code, const RunOverhead& overhead);
+  /// Hands buffered lines to the kernel (write(2)); they survive the process being killed.
+  Status flush();
+
+ private:
+  JournalWriter(std::FILE* file, std::filesystem::path path);
+  std::FILE* file_;
+  std::filesystem::path path_;
+  std::string line_;
+};
+
+/// Rebuilds a run from RUN_DIR/journal.jsonl: replays the samples through the same
+/// TimelineBuilder the live run used. A torn last line is ignored. The result has
+/// `recovered` set and a warning saying so.
+Result<RunRecord> recover_from_journal(const std::filesystem::path& run_dir);
+
+}  // namespace carbonclock

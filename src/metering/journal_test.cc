@@ -1,0 +1,101 @@
+#include "metering/journal.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/files.h"
+
+namespace carbonclock {
+namespace {
+
+using namespace std::chrono_literals;
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("cc_journal_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    run_.id = "r1";
+    run_.command = {"python3", "train.py"};
+    run_.start_utc = parse_utc("2024-01-01T00:04:00Z").value();
+    run_.host = "h";
+    run_.timeline.bucket = 5min;
+    run_.timeline.devices = {{"gpu0", DeviceKind::kGpu, "A100", Method::kCounter, "GPU-1", ""},
+                             {"cpu-estimate", DeviceKind::kCpu, "", Method::kEstimate, "", ""}};
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+  RunRecord run_;
+};
+
+TEST_F(JournalTest, KilledRunIsRecoveredFromFlushedSamples) {
+  {
+    auto w = JournalWriter::create(dir_, run_);
+    ASSERT_TRUE(w.ok()) << w.error().message();
+    for (int i = 0; i <= 120; ++i) {
+      (*w)->sample(std::chrono::seconds(i), std::vector<double>{200.0 * i, 10.0 * i});
+    }
+    (*w)->warning(60s, "gpu1 vanished");
+    ASSERT_TRUE((*w)->flush().ok());
+  }
+  // A torn last line, as if the process died mid-write.
+  std::ofstream(dir_ / kJournalFile, std::ios::app) << "{\"t\":121.0,\"e\":[24";
+  auto run = load_run(dir_);
+  ASSERT_TRUE(run.ok()) << run.error().message();
+  EXPECT_TRUE(run->recovered);
+  EXPECT_FALSE(run->exit_code.has_value());
+  EXPECT_NEAR(run->timeline.total_j(), 210.0 * 120, 1e-6);
+  EXPECT_EQ(run->duration_s(), 120);
+  ASSERT_EQ(run->timeline.buckets.size(), 2u);
+  EXPECT_NEAR(run->timeline.buckets[0].energy_j[0], 200.0 * 60, 1e-6);
+  EXPECT_NEAR(run->measured_share(), 200.0 / 210.0, 1e-9);
+  ASSERT_GE(run->warnings.size(), 2u);
+  EXPECT_EQ(run->warnings[0], "gpu1 vanished");
+  EXPECT_NE(run->warnings.back().find("recovered"), std::string::npos);
+}
+
+TEST_F(JournalTest, RunJsonRoundTrips) {
+  TimelineBuilder b(run_.start_utc, 5min, run_.timeline.devices);
+  b.add(0s, std::vector<double>{0, 0});
+  b.add(400s, std::vector<double>{4000, 400});
+  run_.timeline = b.timeline();
+  run_.end_utc = run_.start_utc + 400s;
+  run_.exit_code = 3;
+  run_.scheduler = {{"SLURM_JOB_ID", "42"}};
+  ASSERT_TRUE(save_run(run_, dir_).ok());
+  auto back = load_run(dir_);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->exit_code, 3);
+  EXPECT_FALSE(back->recovered);
+  EXPECT_EQ(back->scheduler.at("SLURM_JOB_ID"), "42");
+  EXPECT_NEAR(back->timeline.total_j(), 4400, 1e-9);
+  EXPECT_EQ(back->timeline.devices[0].uuid, "GPU-1");
+  EXPECT_EQ(run_to_json(*back), run_to_json(run_));
+}
+
+TEST_F(JournalTest, NewerSchemaIsRefused) {
+  ASSERT_TRUE(save_run(run_, dir_).ok());
+  auto doc = nlohmann::json::parse(read_file(dir_ / kRunFile).value());
+  doc["schema_version"] = kRunSchemaVersion + 1;
+  ASSERT_TRUE(write_file_atomic(dir_ / kRunFile, doc.dump()).ok());
+  auto r = load_run(dir_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("newer"), std::string::npos);
+}
+
+TEST_F(JournalTest, MissingOrForeignDirectoryIsAClearError) {
+  EXPECT_NE(load_run(dir_ / "nope").error().message().find("no such run directory"),
+            std::string::npos);
+  EXPECT_NE(load_run(dir_).error().message().find("not a carbonclock run directory"),
+            std::string::npos);
+  std::ofstream(dir_ / kRunFile) << "{\"schema_version\": 1, \"id\": ";
+  EXPECT_NE(load_run(dir_).error().message().find("damaged"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace carbonclock

@@ -1,0 +1,63 @@
+#include "metering/meter.h"
+
+#include <gtest/gtest.h>
+
+#include "metering/test_sensor.h"
+
+namespace carbonclock {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Meter, ConstantPowerFillsBucketsExactly) {
+  ManualClock clock(parse_utc("2024-01-01T00:03:00Z").value());
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::make_unique<ConstantPowerSensor>(std::vector<double>{100, 50}));
+  Meter meter(std::move(sensors), clock, {1s, 5min, 1s});
+  meter.start();
+  for (int i = 0; i < 600; ++i) {
+    clock.advance(1s);
+    meter.sample();
+  }
+  meter.finish(0);
+  auto t = meter.timeline();
+  ASSERT_EQ(t.buckets.size(), 3u);  // 00:00, 00:05, 00:10 (00:03 -> 00:13)
+  EXPECT_NEAR(t.buckets[0].energy_j[0], 100 * 120.0, 1e-6);
+  EXPECT_NEAR(t.buckets[1].energy_j[0], 100 * 300.0, 1e-6);
+  EXPECT_NEAR(t.buckets[2].energy_j[1], 50 * 180.0, 1e-6);
+  EXPECT_NEAR(t.total_j(), 150 * 600.0, 1e-6);
+  EXPECT_EQ(meter.samples(), 602);
+}
+
+TEST(Meter, UnusedDevicesAreDroppedAtFinish) {
+  ManualClock clock(parse_utc("2024-01-01T00:00:00Z").value());
+  auto sensor = std::make_unique<ConstantPowerSensor>(std::vector<double>{100, 50, 25});
+  sensor->used_ = {false, true, false};
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::move(sensor));
+  Meter meter(std::move(sensors), clock, {});
+  meter.start();
+  clock.advance(10s);
+  meter.finish(0);
+  auto t = meter.timeline();
+  ASSERT_EQ(t.devices.size(), 1u);
+  EXPECT_EQ(t.devices[0].id, "dev1");
+  EXPECT_NEAR(t.total_j(), 500, 1e-9);
+}
+
+TEST(Meter, SamplerThreadSamplesAtTheInterval) {
+  RealClock clock;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::make_unique<ConstantPowerSensor>(std::vector<double>{10}));
+  Meter meter(std::move(sensors), clock, {20ms, 5min, 1s});
+  meter.start();
+  meter.start_thread();
+  std::this_thread::sleep_for(300ms);
+  meter.finish(0);
+  EXPECT_GE(meter.samples(), 8);
+  EXPECT_LE(meter.samples(), 20);
+  EXPECT_NEAR(meter.timeline().total_j(), 10 * to_seconds(meter.elapsed()), 1e-3);
+}
+
+}  // namespace
+}  // namespace carbonclock

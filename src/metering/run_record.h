@@ -1,0 +1,64 @@
+// A measured run: what run.json holds. The schema is documented in schemas/run.schema.json.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "metering/energy_timeline.h"
+
+namespace carbonclock {
+
+/// Version of run.json and of the journal. Readers refuse newer versions.
+inline constexpr int kRunSchemaVersion = 1;
+
+struct RunOverhead {
+  double cpu_s = 0;        ///< carbonclock's own user + system CPU seconds
+  double peak_rss_mb = 0;  ///< carbonclock's own peak resident memory
+  int64_t samples = 0;     ///< sampler ticks taken
+  double interval_s = 0;   ///< requested sampling interval
+};
+
+struct RunRecord {
+  int schema_version = kRunSchemaVersion;
+  std::string id;                    ///< "<UTC start>-<short random>"
+  std::string carbonclock_version;
+  std::vector<std::string> command;  ///< argv of the job
+  std::optional<int> exit_code;      ///< unknown when recovered from a journal without an end
+  SysTime start_utc;
+  SysTime end_utc;
+  std::string host;
+  std::map<std::string, std::string> scheduler;  ///< SLURM_JOB_ID and friends, when present
+  std::vector<std::string> tags;
+  EnergyTimeline timeline;           ///< holds the devices
+  RunOverhead overhead;
+  std::vector<std::string> warnings;
+  bool recovered = false;            ///< rebuilt from the journal after carbonclock died
+
+  double duration_s() const { return to_seconds(end_utc - start_utc); }
+  /// Fraction of the energy measured by counters or power integration rather than estimated.
+  double measured_share() const;
+};
+
+/// A device as JSON (id, kind, name, method, uuid, note) and back.
+nlohmann::json device_to_json(const DeviceInfo& device);
+Result<DeviceInfo> device_from_json(const nlohmann::json& j);
+
+/// The run.json document.
+nlohmann::json run_to_json(const RunRecord& run);
+/// Parses a run.json document; `origin` names it in errors. Refuses a newer schema_version.
+Result<RunRecord> run_from_json(const nlohmann::json& doc, const std::string& origin);
+
+/// Writes RUN_DIR/run.json atomically.
+Status save_run(const RunRecord& run, const std::filesystem::path& run_dir);
+
+/// Loads a run: RUN_DIR/run.json, or, when that is missing, the run rebuilt from
+/// RUN_DIR/journal.jsonl with `recovered` set. Errors name the directory and what is missing.
+Result<RunRecord> load_run(const std::filesystem::path& run_dir);
+
+}  // namespace carbonclock

@@ -1,0 +1,31 @@
+// A labelled estimate where no counter exists (cloud VMs, RAPL unreadable): CPU energy from
+// the job's process-tree CPU time, DRAM energy from its resident memory.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "sensors/sensor.h"
+
+namespace carbonclock {
+
+struct EstimateModel {
+  /// Watts drawn per fully busy core. Default 10 W: a typical cloud server CPU's TDP divided
+  /// by its cores (e.g. Xeon Platinum 8375C, 300 W / 32 cores = 9.4 W; EPYC 7R13, 280 W /
+  /// 48 cores = 5.8 W; Xeon E5-2686 v4, 145 W / 18 cores = 8.1 W), rounded up because TDP
+  /// excludes turbo. Overridable with --cpu-watts-per-core.
+  double cpu_w_per_core = 10.0;
+  /// Watts per GB of resident memory. Default 0.375 W/GB (3 W per 8 GB DIMM), the figure
+  /// CodeCarbon uses. Overridable with --dram-watts-per-gb.
+  double dram_w_per_gb = 0.375;
+  bool estimate_cpu = true;
+  bool estimate_dram = true;
+  std::filesystem::path proc_root = "/proc";
+  /// The process tree is rescanned at most this often (scanning /proc costs ~1 ms).
+  Nanos min_scan_interval = std::chrono::seconds(1);
+};
+
+/// The estimate sensor. Devices "cpu-estimate" and/or "dram-estimate", method kEstimate.
+std::unique_ptr<Sensor> make_estimate_sensor(const EstimateModel& model);
+
+}  // namespace carbonclock
