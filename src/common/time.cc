@@ -1,10 +1,10 @@
 #include "common/time.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace carbonclock {
 namespace {
@@ -65,8 +65,10 @@ Result<SysTime> parse_utc(std::string_view text) {
   auto bad = [&](const char* why) {
     return make_error("cannot parse time '{}': {} (expected e.g. 2023-03-01T00:00Z)", text, why);
   };
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
   int y = digits(text, 0, 4), mo = digits(text, 5, 2), d = digits(text, 8, 2);
   if (y < 0 || mo < 0 || d < 0 || text[4] != '-' || text[7] != '-') return bad("no date");
   year_month_day ymd{std::chrono::year{y}, std::chrono::month{unsigned(mo)},

@@ -22,14 +22,13 @@ void EnergyTimeline::drop_device(size_t index) {
   if (index >= devices.size()) return;
   devices.erase(devices.begin() + static_cast<ptrdiff_t>(index));
   for (auto& b : buckets) {
-    if (index < b.energy_j.size()) b.energy_j.erase(b.energy_j.begin() + static_cast<ptrdiff_t>(index));
+    if (index < b.energy_j.size())
+      b.energy_j.erase(b.energy_j.begin() + static_cast<ptrdiff_t>(index));
   }
 }
 
 TimelineBuilder::TimelineBuilder(SysTime start_utc, Nanos bucket, std::vector<DeviceInfo> devices)
-    : start_utc_(start_utc),
-      last_(devices.size(), 0.0),
-      delta_(devices.size(), 0.0) {
+    : start_utc_(start_utc), last_(devices.size(), 0.0), delta_(devices.size(), 0.0) {
   timeline_.bucket = bucket;
   timeline_.devices = std::move(devices);
   first_index_ = floor_to(start_utc_, bucket).time_since_epoch() / bucket;

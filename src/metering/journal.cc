@@ -145,8 +145,8 @@ Result<RunRecord> recover_from_journal(const std::filesystem::path& run_dir) {
       }
     }
     run.timeline = builder.timeline();
-    run.end_utc = run.start_utc + (ended ? std::max(end_offset, builder.last_offset())
-                                         : builder.last_offset());
+    run.end_utc = run.start_utc +
+                  (ended ? std::max(end_offset, builder.last_offset()) : builder.last_offset());
     run.recovered = true;
     if (ended) {
       run.warnings.push_back(

@@ -64,7 +64,9 @@ void Meter::sample() {
   }
 }
 
-void Meter::start_thread() { thread_ = std::thread([this] { loop(); }); }
+void Meter::start_thread() {
+  thread_ = std::thread([this] { loop(); });
+}
 
 void Meter::loop() {
   std::unique_lock lock(mu_);

@@ -25,8 +25,8 @@ Result<Method> parse_method(const std::string& s) {
 }  // namespace
 
 json device_to_json(const DeviceInfo& d) {
-  json j = {{"id", d.id}, {"kind", to_string(d.kind)}, {"name", d.name},
-            {"method", to_string(d.method)}};
+  json j = {
+      {"id", d.id}, {"kind", to_string(d.kind)}, {"name", d.name}, {"method", to_string(d.method)}};
   if (!d.uuid.empty()) j["uuid"] = d.uuid;
   if (!d.note.empty()) j["note"] = d.note;
   return j;

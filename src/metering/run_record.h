@@ -3,11 +3,10 @@
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "metering/energy_timeline.h"
@@ -26,7 +25,7 @@ struct RunOverhead {
 
 struct RunRecord {
   int schema_version = kRunSchemaVersion;
-  std::string id;                    ///< "<UTC start>-<short random>"
+  std::string id;  ///< "<UTC start>-<short random>"
   std::string carbonclock_version;
   std::vector<std::string> command;  ///< argv of the job
   std::optional<int> exit_code;      ///< unknown when recovered from a journal without an end
@@ -35,10 +34,10 @@ struct RunRecord {
   std::string host;
   std::map<std::string, std::string> scheduler;  ///< SLURM_JOB_ID and friends, when present
   std::vector<std::string> tags;
-  EnergyTimeline timeline;           ///< holds the devices
+  EnergyTimeline timeline;  ///< holds the devices
   RunOverhead overhead;
   std::vector<std::string> warnings;
-  bool recovered = false;            ///< rebuilt from the journal after carbonclock died
+  bool recovered = false;  ///< rebuilt from the journal after carbonclock died
 
   double duration_s() const { return to_seconds(end_utc - start_utc); }
   /// Fraction of the energy measured by counters or power integration rather than estimated.

@@ -10,8 +10,8 @@ class ConstantPowerSensor final : public Sensor {
  public:
   explicit ConstantPowerSensor(std::vector<double> power_w) : power_w_(std::move(power_w)) {
     for (size_t i = 0; i < power_w_.size(); ++i) {
-      infos_.push_back({"dev" + std::to_string(i), DeviceKind::kGpu, "fake", Method::kCounter,
-                        "", ""});
+      infos_.push_back(
+          {"dev" + std::to_string(i), DeviceKind::kGpu, "fake", Method::kCounter, "", ""});
     }
   }
   std::string name() const override { return "constant"; }
@@ -21,9 +21,12 @@ class ConstantPowerSensor final : public Sensor {
       first_ = now;
       started_ = true;
     }
-    for (size_t i = 0; i < power_w_.size(); ++i) energy_j[i] = power_w_[i] * to_seconds(now - first_);
+    for (size_t i = 0; i < power_w_.size(); ++i)
+      energy_j[i] = power_w_[i] * to_seconds(now - first_);
   }
-  bool device_used(size_t index) const override { return index < used_.size() ? used_[index] : true; }
+  bool device_used(size_t index) const override {
+    return index < used_.size() ? used_[index] : true;
+  }
   std::vector<bool> used_;
 
  private:

@@ -1,8 +1,8 @@
 #include "sensors/estimate_sensor.h"
 
-#include <unordered_map>
-
 #include <fmt/format.h>
+
+#include <unordered_map>
 
 #include "sensors/process_tree.h"
 
@@ -37,13 +37,15 @@ class EstimateSensor final : public Sensor {
     finished_cpu_s_ = job_cpu_s;
   }
 
-  void read(MonoTime now, std::span<double> energy_j, std::vector<std::string>& /*warnings*/) override {
+  void read(MonoTime now, std::span<double> energy_j,
+            std::vector<std::string>& /*warnings*/) override {
     if (!started_) {
       started_ = true;
       last_scan_ = now;
       last_read_ = now;
     } else {
-      if (job_pid_ > 0 && now - last_scan_ >= model_.min_scan_interval) scan(now);
+      // The first scan happens as soon as the job is known, so short jobs are seen too.
+      if (job_pid_ > 0 && (!scanned_ || now - last_scan_ >= model_.min_scan_interval)) scan(now);
       // DRAM: the last seen resident size holds until the next scan.
       dram_j_ += resident_gb_ * model_.dram_w_per_gb * to_seconds(now - last_read_);
       last_read_ = now;
@@ -58,6 +60,7 @@ class EstimateSensor final : public Sensor {
 
   void scan(MonoTime now) {
     last_scan_ = now;
+    scanned_ = true;
     auto tree = process_tree(job_pid_, model_.proc_root);
     double live_cpu_s = 0, resident_b = 0;
     std::unordered_map<pid_t, double> seen;
@@ -82,6 +85,7 @@ class EstimateSensor final : public Sensor {
   size_t cpu_index_ = kNone, dram_index_ = kNone;
   pid_t job_pid_ = 0;
   bool started_ = false;
+  bool scanned_ = false;
   MonoTime last_scan_{}, last_read_{};
   std::unordered_map<pid_t, double> live_;
   double live_cpu_s_ = 0, dead_cpu_s_ = 0, finished_cpu_s_ = 0;

@@ -33,8 +33,8 @@ class FakeSysfs {
     set_energy(zone, energy_uj);
   }
   void set_energy(const std::string& zone, unsigned long long energy_uj) {
-    std::ofstream(base() / ("intel-rapl:" + zone) / "energy_uj", std::ios::trunc) << energy_uj
-                                                                                   << "\n";
+    std::ofstream(base() / ("intel-rapl:" + zone) / "energy_uj", std::ios::trunc)
+        << energy_uj << "\n";
   }
   std::filesystem::path energy_path(const std::string& zone) const {
     return base() / ("intel-rapl:" + zone) / "energy_uj";

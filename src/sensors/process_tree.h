@@ -12,8 +12,8 @@ namespace carbonclock {
 struct ProcessStat {
   pid_t pid = 0;
   pid_t ppid = 0;
-  double cpu_s = 0;        ///< utime + stime of the process itself, seconds
-  double resident_b = 0;   ///< resident set size, bytes
+  double cpu_s = 0;       ///< utime + stime of the process itself, seconds
+  double resident_b = 0;  ///< resident set size, bytes
 };
 
 /// Every live process whose ancestry leads to `root` (including `root`), by scanning

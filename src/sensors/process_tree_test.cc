@@ -34,9 +34,7 @@ TEST(ProcessTree, FindsChildrenAndGrandchildren) {
   ::waitpid(child, nullptr, 0);
 }
 
-TEST(ProcessTree, GoneRootGivesEmpty) {
-  EXPECT_TRUE(process_tree_pids(999999999).empty());
-}
+TEST(ProcessTree, GoneRootGivesEmpty) { EXPECT_TRUE(process_tree_pids(999999999).empty()); }
 
 }  // namespace
 }  // namespace carbonclock

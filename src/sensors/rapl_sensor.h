@@ -15,7 +15,8 @@ struct RaplProbe {
   std::unique_ptr<Sensor> sensor;  ///< null when nothing readable was found
   bool has_package = false;
   bool has_dram = false;
-  std::string message;  ///< why the sensor is missing or partial (e.g. permission fix); may be empty
+  std::string
+      message;  ///< why the sensor is missing or partial (e.g. permission fix); may be empty
 };
 
 /// Opens every package and dram domain under `sysfs_root`/sys/class/powercap (sysfs_root is

@@ -24,7 +24,7 @@ const char* to_string(DeviceKind kind);
 const char* to_string(Method method);
 
 struct DeviceInfo {
-  std::string id;    ///< stable id used in run.json: "gpu0", "cpu0-package", "cpu0-dram"
+  std::string id;  ///< stable id used in run.json: "gpu0", "cpu0-package", "cpu0-dram"
   DeviceKind kind = DeviceKind::kCpu;
   std::string name;  ///< human name: "NVIDIA H100 80GB HBM3", "package-0"
   Method method = Method::kCounter;

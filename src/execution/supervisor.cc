@@ -1,0 +1,119 @@
+#include "execution/supervisor.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/files.h"
+
+extern char** environ;
+
+namespace carbonclock {
+namespace {
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+sigset_t handled_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kForwarded) sigaddset(&set, s);
+  sigaddset(&set, SIGCHLD);
+  return set;
+}
+
+double seconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+}
+
+}  // namespace
+
+void Supervisor::block_signals() {
+  sigset_t set = handled_set();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+Supervisor::~Supervisor() { restore_terminal(); }
+
+bool Supervisor::spawn(const std::vector<std::string>& argv, SpawnError* error) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty, defaults = handled_set();
+  sigemptyset(&empty);
+  sigaddset(&defaults, SIGTTOU);
+  sigaddset(&defaults, SIGTTIN);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  int rc = posix_spawnp(&pid_, args[0], nullptr, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    pid_ = -1;
+    error->exit_code = (rc == ENOENT) ? 127 : 126;
+    error->message = rc == ENOENT ? fmt::format("{}: command not found", argv[0])
+                                  : fmt::format("{}: cannot execute: {}", argv[0], errno_text(rc));
+    return false;
+  }
+  // Hand the terminal to the job when we hold it, as a shell does for a foreground job.
+  if (::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp()) {
+    if (::tcsetpgrp(STDIN_FILENO, pid_) == 0) gave_terminal_ = true;
+  }
+  return true;
+}
+
+void Supervisor::restore_terminal() {
+  if (!gave_terminal_) return;
+  gave_terminal_ = false;
+  // We are a background group now: block SIGTTOU while taking the terminal back.
+  sigset_t ttou, old;
+  sigemptyset(&ttou);
+  sigaddset(&ttou, SIGTTOU);
+  pthread_sigmask(SIG_BLOCK, &ttou, &old);
+  ::tcsetpgrp(STDIN_FILENO, ::getpgrp());
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+JobExit Supervisor::wait() {
+  sigset_t set = handled_set();
+  JobExit out;
+  for (;;) {
+    int status = 0;
+    struct rusage ru {};
+    pid_t r = ::wait4(pid_, &status, WNOHANG, &ru);
+    if (r == pid_) {
+      out.cpu_s = seconds(ru.ru_utime) + seconds(ru.ru_stime);
+      if (WIFEXITED(status)) {
+        out.exit_code = WEXITSTATUS(status);
+      } else if (WIFSIGNALED(status)) {
+        out.signal = WTERMSIG(status);
+        out.exit_code = 128 + out.signal;
+      }
+      break;
+    }
+    if (r < 0 && errno != EINTR) {
+      out.exit_code = 1;
+      break;
+    }
+    // Sleep until a signal arrives; the timeout guards against a missed SIGCHLD.
+    timespec timeout{0, 200'000'000};
+    int sig = ::sigtimedwait(&set, nullptr, &timeout);
+    if (sig > 0 && sig != SIGCHLD) ::kill(-pid_, sig);
+  }
+  restore_terminal();
+  return out;
+}
+
+}  // namespace carbonclock

@@ -1,0 +1,17 @@
+// Human-readable summaries of a measured run.
+#pragma once
+
+#include <string>
+
+#include "metering/run_record.h"
+
+namespace carbonclock {
+
+/// "850 J", "12.3 Wh", "4.56 kWh": joules below 1 Wh, Wh below 1 kWh.
+std::string format_energy(double energy_j);
+
+/// The short summary printed when a run ends: duration, exit code, energy by device and in
+/// total, average power, measured share, warnings and the run directory.
+std::string run_summary_text(const RunRecord& run, const std::string& run_dir);
+
+}  // namespace carbonclock
