@@ -8,9 +8,12 @@ namespace carbonclock::cli {
 
 void register_run_command(CLI::App& app, int& exit_code);
 void register_report_command(CLI::App& app, int& exit_code);
-void register_grid_commands(CLI::App& app, int& exit_code);        // grid import | show
-void register_grid_fetch_command(CLI::App& grid, int& exit_code);  // grid fetch (called by the above)
+void register_grid_commands(CLI::App& app, int& exit_code);  // grid import | show
+void register_grid_fetch_command(CLI::App& grid,
+                                 int& exit_code);  // grid fetch (called by the above)
 void register_regions_command(CLI::App& app, int& exit_code);
+void register_history_command(CLI::App& app, int& exit_code);  // history (accounting work)
+void register_shift_commands(CLI::App& app, int& exit_code);    // shift | whatif | sweep
 
 /// Prints "carbonclock: error: MESSAGE" on stderr.
 void print_error(const std::string& message);

@@ -1,6 +1,6 @@
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "cli/commands.h"
 
@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   register_report_command(app, exit_code);
   register_grid_commands(app, exit_code);
   register_regions_command(app, exit_code);
+  register_history_command(app, exit_code);
+  register_shift_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -152,7 +152,7 @@ int run_job(const RunOptions& o) {
 
   const bool status_line = !o.quiet && ::isatty(STDERR_FILENO);
   if (status_line) {
-    auto last_print = std::make_shared<Nanos>(Nanos::min());
+    auto last_print = std::make_shared<Nanos>(-std::chrono::hours(1));
     meter.set_on_sample([last_print](const MeterStatus& s) {
       if (s.elapsed - *last_print < std::chrono::seconds(1)) return;
       *last_print = s.elapsed;

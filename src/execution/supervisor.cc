@@ -1,7 +1,7 @@
 #include "execution/supervisor.h"
 
 #include <fmt/format.h>
-#include <signal.h>
+#include <csignal>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -43,6 +43,7 @@ Supervisor::~Supervisor() { restore_terminal(); }
 
 bool Supervisor::spawn(const std::vector<std::string>& argv, SpawnError* error) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 

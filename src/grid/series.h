@@ -34,7 +34,7 @@ struct IntensityPoint {
 /// A zone's series for one signal and factor from one source. Points are sorted by start and
 /// do not overlap; they may be irregular and may have gaps.
 struct IntensitySeries {
-  std::string zone;    ///< grid zone id: "US-CAL-CISO", "DE", "CAISO_NORTH"
+  std::string zone;  ///< grid zone id: "US-CAL-CISO", "DE", "CAISO_NORTH"
   Signal signal = Signal::kAverage;
   Factor factor = Factor::kLifecycle;
   std::string source;  ///< where it came from: "electricitymaps-csv", "watttime-api", ...

@@ -46,7 +46,7 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::create(const std::filesyst
 
 void JournalWriter::sample(Nanos offset, std::span<const double> cumulative_j) {
   line_.clear();
-  fmt::format_to(std::back_inserter(line_), "{{\"t\":{:.6f},\"e\":[", to_seconds(offset));
+  fmt::format_to(std::back_inserter(line_), R"({{"t":{:.6f},"e":[)", to_seconds(offset));
   for (size_t i = 0; i < cumulative_j.size(); ++i) {
     if (i) line_.push_back(',');
     fmt::format_to(std::back_inserter(line_), "{:.6f}", cumulative_j[i]);
@@ -149,7 +149,7 @@ Result<RunRecord> recover_from_journal(const std::filesystem::path& run_dir) {
                   (ended ? std::max(end_offset, builder.last_offset()) : builder.last_offset());
     run.recovered = true;
     if (ended) {
-      run.warnings.push_back(
+      run.warnings.emplace_back(
           "run recovered from its journal: the job ended but carbonclock stopped before "
           "writing run.json");
     } else {

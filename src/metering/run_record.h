@@ -38,6 +38,12 @@ struct RunRecord {
   RunOverhead overhead;
   std::vector<std::string> warnings;
   bool recovered = false;  ///< rebuilt from the journal after carbonclock died
+  // Accounting choices given to `carbonclock run` (optional; absent in older run.json files).
+  std::optional<std::string> zone;    ///< grid zone id (--zone, or the region's zone)
+  std::optional<std::string> region;  ///< cloud region as given (--region)
+  std::optional<double> pue;          ///< --pue
+  std::optional<std::string> per;     ///< functional unit text (--per), e.g. "1000 inferences"
+  std::optional<double> work;         ///< units of `per`'s unit the run did (--work)
 
   double duration_s() const { return to_seconds(end_utc - start_utc); }
   /// Fraction of the energy measured by counters or power integration rather than estimated.

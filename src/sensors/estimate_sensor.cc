@@ -11,7 +11,7 @@ namespace {
 
 class EstimateSensor final : public Sensor {
  public:
-  explicit EstimateSensor(const EstimateModel& model) : model_(model) {
+  explicit EstimateSensor(EstimateModel model) : model_(std::move(model)) {
     if (model_.estimate_cpu) {
       cpu_index_ = infos_.size();
       infos_.push_back({"cpu-estimate", DeviceKind::kCpu, "job CPU time model", Method::kEstimate,

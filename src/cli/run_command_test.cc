@@ -1,0 +1,195 @@
+// End-to-end tests of `carbonclock run` and `carbonclock report`: the real binary, the fake
+// libnvidia-ml.so.1 and a fake RAPL sysfs tree.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "sensors/fake_sysfs.h"
+
+namespace carbonclock {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+const std::string kBinary = CARBONCLOCK_BINARY_DIR "/carbonclock";
+
+class RunCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           fmt::format("cc_run_{}_{}", ::getpid(),
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    sysfs_ = std::make_unique<FakeSysfs>(dir_ / "sysfs");
+    write_script("gpu\nname Fake A100\npower 100\n");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write_script(const std::string& text) { std::ofstream(dir_ / "nvml.script") << text; }
+
+  // Starts carbonclock with the fake NVML and sysfs; stdout/stderr go to files in dir_.
+  pid_t start(const std::vector<std::string>& args) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setenv("CARBONCLOCK_NVML_LIBRARY", FAKE_NVML_LIBRARY, 1);
+      ::setenv("FAKE_NVML_SCRIPT", (dir_ / "nvml.script").c_str(), 1);
+      ::setenv("CARBONCLOCK_SYSFS_ROOT", sysfs_->root().c_str(), 1);
+      ::unsetenv("CUDA_VISIBLE_DEVICES");
+      std::freopen((dir_ / "stdout").c_str(), "w", stdout);
+      std::freopen((dir_ / "stderr").c_str(), "w", stderr);
+      std::vector<char*> argv{const_cast<char*>(kBinary.c_str())};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(kBinary.c_str(), argv.data());
+      ::_exit(99);
+    }
+    return pid;
+  }
+  int wait_exit(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  int run(const std::vector<std::string>& args) { return wait_exit(start(args)); }
+  std::string err() { return read_file(dir_ / "stderr").value(); }
+  nlohmann::json run_json() {
+    return nlohmann::json::parse(read_file(dir_ / "run" / "run.json").value());
+  }
+  static double device_energy(const nlohmann::json& run, const std::string& id) {
+    for (const auto& d : run["devices"]) {
+      if (d["id"] == id) return d["energy_j"].get<double>();
+    }
+    ADD_FAILURE() << "no device " << id;
+    return -1;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<FakeSysfs> sysfs_;
+};
+
+TEST_F(RunCommandTest, EnergyMatchesScriptedGpusAndWrappingRaplWithinOnePercent) {
+  write_script(
+      "gpu\nname Fake A100\npower 100\n"
+      "gpu\nname Fake V100\nenergy_counter no\npower 50\n");
+  // RAPL package counter 10 J below its wrap point; a writer adds 1 J every 10 ms, 40 times,
+  // then stops before the job ends: the run must count exactly 40 J across the wrap.
+  const unsigned long long max_uj = 1'000'000'000'000ULL;
+  sysfs_->add_zone("0", "package-0", max_uj - 10'000'000, max_uj);
+  sysfs_->add_zone("0:0", "dram", 0, max_uj);
+  pid_t pid = start({"run", "--interval", "50ms", "--out", (dir_ / "run").string(), "--",
+                     "sleep", "1.2"});
+  std::this_thread::sleep_for(200ms);
+  for (int i = 1; i <= 40; ++i) {
+    unsigned long long v = (max_uj - 10'000'000 + i * 1'000'000ULL) % max_uj;
+    std::FILE* f = std::fopen(sysfs_->energy_path("0").c_str(), "r+");
+    std::fprintf(f, "%013llu\n", v);  // fixed width: rewritten in place, never truncated
+    std::fclose(f);
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(wait_exit(pid), 0) << err();
+  auto run = run_json();
+  double duration_s = run["duration_s"].get<double>();
+  EXPECT_GT(duration_s, 1.1);
+  EXPECT_NEAR(device_energy(run, "gpu0"), 100 * duration_s, 0.01 * 100 * duration_s);
+  EXPECT_NEAR(device_energy(run, "gpu1"), 50 * duration_s, 0.01 * 50 * duration_s);
+  EXPECT_NEAR(device_energy(run, "cpu0-package"), 40.0, 1e-6);
+  EXPECT_EQ(device_energy(run, "cpu0-dram"), 0.0);
+  EXPECT_EQ(run["devices"][0]["method"], "counter");
+  EXPECT_EQ(run["devices"][1]["method"], "power-integration");
+  EXPECT_DOUBLE_EQ(run["measured_share"].get<double>(), 1.0);
+  // The timeline adds up to the device totals.
+  double timeline_j = 0;
+  for (const auto& b : run["timeline"]) {
+    for (const auto& [id, e] : b["energy_j"].items()) timeline_j += e.get<double>();
+  }
+  EXPECT_NEAR(timeline_j, run["energy_j_total"].get<double>(), 1e-6);
+  EXPECT_NE(err().find("total"), std::string::npos) << err();
+}
+
+TEST_F(RunCommandTest, ExitCodePassesThroughAndSignalDeathIs128PlusN) {
+  EXPECT_EQ(run({"run", "-q", "--out", (dir_ / "a").string(), "--", "sh", "-c", "exit 5"}), 5);
+  EXPECT_EQ(run({"run", "-q", "--out", (dir_ / "b").string(), "--", "sh", "-c", "kill -TERM $$"}),
+            128 + SIGTERM);
+  auto b = nlohmann::json::parse(read_file(dir_ / "b" / "run.json").value());
+  EXPECT_EQ(b["exit_code"], 128 + SIGTERM);
+}
+
+TEST_F(RunCommandTest, UnknownCommandExits127AndLeavesNoRunDirectory) {
+  EXPECT_EQ(run({"run", "--out", (dir_ / "run").string(), "--", "no-such-command-xyz"}), 127);
+  EXPECT_NE(err().find("command not found"), std::string::npos) << err();
+  EXPECT_FALSE(fs::exists(dir_ / "run"));
+}
+
+TEST_F(RunCommandTest, SignalsAreForwardedToTheJob) {
+  auto ready = dir_ / "ready";
+  pid_t pid = start({"run", "--out", (dir_ / "run").string(), "--", "sh", "-c",
+                     "trap 'exit 42' INT; touch " + ready.string() + "; sleep 30 & wait"});
+  for (int i = 0; i < 500 && !fs::exists(ready); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(fs::exists(ready)) << err();
+  ::kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit(pid), 42) << err();
+  EXPECT_EQ(run_json()["exit_code"], 42);
+}
+
+TEST_F(RunCommandTest, SigkilledRunIsRecoveredFromItsJournal) {
+  auto ready = dir_ / "ready";
+  pid_t pid = start({"run", "--interval", "100ms", "--out", (dir_ / "run").string(), "--", "sh",
+                     "-c", "echo $$ > " + ready.string() + "; exec sleep 30"});
+  for (int i = 0; i < 500 && !fs::exists(ready); ++i) std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(2500ms);
+  ::kill(pid, SIGKILL);
+  wait_exit(pid);
+  // The job outlives carbonclock; end it here.
+  pid_t job = std::stoi(read_file(ready).value());
+  EXPECT_EQ(::kill(job, 0), 0) << "the job should still be running";
+  ::kill(job, SIGKILL);
+  ASSERT_FALSE(fs::exists(dir_ / "run" / "run.json"));
+
+  ::unsetenv("CARBONCLOCK_NVML_LIBRARY");
+  pid_t rep = ::fork();
+  if (rep == 0) {
+    std::freopen((dir_ / "report.json").c_str(), "w", stdout);
+    ::execl(kBinary.c_str(), kBinary.c_str(), "report", (dir_ / "run").c_str(), "--format",
+            "json", nullptr);
+    ::_exit(99);
+  }
+  ASSERT_EQ(wait_exit(rep), 0);
+  auto run = nlohmann::json::parse(read_file(dir_ / "report.json").value());
+  EXPECT_TRUE(run["recovered"].get<bool>());
+  EXPECT_TRUE(run["exit_code"].is_null());
+  // At most the last flush interval (1 s) plus one sample is lost.
+  double duration_s = run["duration_s"].get<double>();
+  EXPECT_GT(duration_s, 2.5 - 1.2);
+  EXPECT_NEAR(device_energy(run, "gpu0"), 100 * duration_s, 0.01 * 100 * duration_s);
+  bool said = false;
+  for (const auto& w : run["warnings"]) said |= w.get<std::string>().find("recovered") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+TEST_F(RunCommandTest, ReportOfAMissingDirectoryFails) {
+  EXPECT_EQ(run({"report", (dir_ / "nope").string()}), 1);
+  EXPECT_NE(err().find("no such run directory"), std::string::npos);
+}
+
+TEST_F(RunCommandTest, BadOptionsAreRejectedBeforeRunning) {
+  EXPECT_EQ(run({"run", "--interval", "10ms", "--", "true"}), 2);
+  EXPECT_NE(err().find("50ms"), std::string::npos);
+  EXPECT_EQ(run({"run", "--bucket", "7m", "--", "true"}), 2);
+  EXPECT_EQ(run({"run", "--gpus", "0,,1", "--", "true"}), 2);
+}
+
+}  // namespace
+}  // namespace carbonclock

@@ -1,0 +1,35 @@
+// A small allocation-light CSV reader for the importers: walks lines with their numbers and
+// splits fields into views of the input. Internal to the grid library.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+namespace carbonclock::csv {
+
+/// Iterates the lines of `content` (LF or CRLF), skipping a leading UTF-8 BOM.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view content);
+  /// Next line without its terminator; false at the end. line_number() is 1-based.
+  bool next(std::string_view& line);
+  size_t line_number() const { return line_number_; }
+
+ private:
+  std::string_view rest_;
+  size_t line_number_ = 0;
+};
+
+/// Splits one line on commas into `fields` (cleared first). A field wrapped in double quotes
+/// loses its quotes; commas inside quotes do not split (doubled quotes are kept as they are).
+/// Returns false on an unterminated quote.
+bool split(std::string_view line, std::vector<std::string_view>& fields);
+
+/// Trims ASCII spaces and tabs.
+std::string_view trim(std::string_view s);
+
+/// Case-insensitive ASCII equality.
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace carbonclock::csv

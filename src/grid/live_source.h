@@ -1,0 +1,137 @@
+// Live grid sources: fetch carbon intensity from WattTime (API v3), Electricity Maps (API v3) and
+// the UK Carbon Intensity API over an HttpTransport, parse the responses with the grid importers
+// and keep them in the GridStore, which doubles as the cache: times the store already covers
+// are never requested again. Credentials come from the environment or a private config file and
+// never appear in messages (see docs/live-sources.md).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/time.h"
+#include "grid/series.h"
+#include "grid/store.h"
+#include "http/http_transport.h"
+
+namespace carbonclock {
+
+enum class LiveSourceKind { kWattTime, kElectricityMaps, kUkCarbonIntensity };
+
+const char* to_string(LiveSourceKind kind);  ///< "watttime" | "electricitymaps" | "ukci"
+/// "watttime" | "electricitymaps" | "ukci" (also "em", "uk"). Error lists them.
+Result<LiveSourceKind> parse_live_source(std::string_view text);
+
+/// Where the providers are and how to sign in. The three credential fields are secrets.
+struct LiveSettings {
+  std::string watttime_username;        ///< WATTTIME_USERNAME / watttime_username
+  std::string watttime_password;        ///< WATTTIME_PASSWORD / watttime_password
+  std::string electricitymaps_api_key;  ///< ELECTRICITYMAPS_API_KEY / electricitymaps_api_key
+  std::string watttime_base_url = "https://api.watttime.org";
+  std::string electricitymaps_base_url = "https://api.electricitymap.org";
+  std::string ukci_base_url = "https://api.carbonintensity.org.uk";
+  /// Where the settings were read from, for messages ("environment", a config path).
+  std::string config_origin;
+
+  /// The non-empty secrets, for redaction.
+  std::vector<std::string> secrets() const;
+  /// The base URL of a source.
+  const std::string& base_url(LiveSourceKind kind) const;
+};
+
+/// Reads an environment variable; nullopt when unset. Tests pass a map instead of getenv.
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+/// The process environment.
+std::optional<std::string> process_env(const char* name);
+
+/// The config file used when none is given: $CARBONCLOCK_CONFIG, else
+/// $XDG_CONFIG_HOME/carbonclock/config, else $HOME/.config/carbonclock/config; nullopt when
+/// none of the variables is set.
+std::optional<std::filesystem::path> default_config_path(const EnvLookup& env);
+
+/// Settings from the config file (if it exists), then environment variables on top:
+/// WATTTIME_USERNAME, WATTTIME_PASSWORD, ELECTRICITYMAPS_API_KEY, CARBONCLOCK_WATTTIME_URL,
+/// CARBONCLOCK_ELECTRICITYMAPS_URL, CARBONCLOCK_UKCI_URL. The file holds `key = value` lines
+/// (keys as in the struct's comments plus watttime_base_url, electricitymaps_base_url,
+/// ukci_base_url; '#' starts a comment) and must not be readable or writable by group or others:
+/// a file with any of the mode bits 077 set is refused with an Error telling to chmod 600.
+/// A missing file is not an error. Unknown keys are an Error naming the line (never a value).
+Result<LiveSettings> load_live_settings(const EnvLookup& env,
+                                        const std::optional<std::filesystem::path>& config_path);
+
+/// What to fetch.
+struct FetchRequest {
+  LiveSourceKind source = LiveSourceKind::kElectricityMaps;
+  /// The provider's id: an Electricity Maps zone ("DE"), a WattTime region ("CAISO_NORTH"),
+  /// "GB" (UK national) or "GB-<regionid>" (UK regions 1..17).
+  std::string zone;
+  SysTime from;
+  SysTime to;
+  /// Fetch the provider's current forecast instead of history; from/to then only select what
+  /// is reported, the provider decides the horizon (WattTime: horizon_hours up to 72 to cover
+  /// `to`; Electricity Maps: its default; UK: 48 h from `from`).
+  bool forecast = false;
+  Factor electricitymaps_factor = Factor::kLifecycle;  ///< emissionFactorType to ask for
+};
+
+/// What a fetch did.
+struct FetchReport {
+  int requests = 0;                                  ///< HTTP requests sent, sign-in included
+  std::vector<std::pair<SysTime, SysTime>> fetched;  ///< the ranges requested (history)
+  std::vector<SeriesImportResult> stored;            ///< per series stored
+  bool from_cache = false;                           ///< true when the store already had everything
+  SeriesQuery query;                                 ///< the stored series' zone, signal and factor
+};
+
+/// Per-request limits of the providers (documented maxima), and the granularity requests are
+/// aligned to.
+struct SourceLimits {
+  Nanos max_range;         ///< longest [start, end) one request may ask for
+  Nanos granularity;       ///< requests are widened to multiples of this
+  Nanos forecast_refresh;  ///< a forecast issued less than this ago is reused
+};
+SourceLimits source_limits(LiveSourceKind kind);
+
+/// Fetches through `transport` into `store`. Not thread-safe (it caches the WattTime token).
+class LiveSource {
+ public:
+  /// `clock` dates forecasts and judges their freshness.
+  LiveSource(HttpTransport& transport, LiveSettings settings, Clock& clock);
+
+  /// History: requests only the parts of [from, to) (widened to the source's granularity) that
+  /// the store does not cover, split into requests of at most the source's max_range, and
+  /// stores what comes back; nothing is requested when the store covers it all. Forecast: reuses
+  /// a stored forecast issued within forecast_refresh, else fetches and stores a new one.
+  /// Errors name the source and the HTTP status (401/403 credentials, 404 unknown zone, 429 with
+  /// Retry-After, 5xx) or the transport failure; they never contain a credential.
+  Result<FetchReport> fetch(const FetchRequest& request, GridStore& store);
+
+ private:
+  Result<HttpResponse> call(LiveSourceKind kind, HttpRequest request, FetchReport& report);
+  Result<std::string> watttime_token(FetchReport& report, bool renew);
+  Result<std::string> get_body(LiveSourceKind kind, HttpRequest request, const std::string& zone,
+                               FetchReport& report);
+  Result<std::vector<IntensitySeries>> fetch_range(const FetchRequest& request, SysTime from,
+                                                   SysTime to, FetchReport& report);
+  Result<std::vector<IntensitySeries>> fetch_forecast(const FetchRequest& request,
+                                                      FetchReport& report);
+  Error redact(const Error& error) const;
+
+  HttpTransport& transport_;
+  LiveSettings settings_;
+  Clock& clock_;
+  std::optional<std::string> watttime_token_;
+};
+
+/// The zone, signal and factor a source's data is stored under.
+SeriesQuery live_series_query(const FetchRequest& request);
+
+/// Replaces every occurrence of each non-empty secret in `text` by "***".
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets);
+
+}  // namespace carbonclock

@@ -1,0 +1,248 @@
+#include "grid/store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdlib>
+
+#include "grid/importers.h"
+#include "grid/test_util.h"
+
+namespace carbonclock {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using ::testing::HasSubstr;
+using testing::TempDir;
+using testing::utc;
+
+IntensitySeries make_series(std::string zone, Signal sig, Factor f, const char* first, int n,
+                            Nanos step, double base) {
+  IntensitySeries s;
+  s.zone = std::move(zone);
+  s.signal = sig;
+  s.factor = f;
+  s.source = "test";
+  for (int i = 0; i < n; ++i) {
+    s.points.push_back({utc(first) + i * step, step, base + i, i % 2 == 1});
+  }
+  return s;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = GridStore::open(dir_.path() / "sub" / "cc.db");
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    store_.emplace(std::move(*store));
+  }
+  int64_t count_points() {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(store_->handle(), "SELECT COALESCE(SUM(point_count), 0) FROM grid_blocks",
+                       -1, &st, nullptr);
+    sqlite3_step(st);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+  }
+  TempDir dir_;
+  std::optional<GridStore> store_;
+};
+
+TEST_F(StoreTest, ImportsAndReadsBackAtNativeGranularity) {
+  auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 8,
+                       minutes(15), 100);
+  auto r = store_->import({s}, "a.csv");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ((*r)[0].points_added, 8);
+  auto back = store_->read({"DE", std::nullopt, std::nullopt}, utc("2020-01-01T00:20Z"),
+                           utc("2020-01-01T01:00Z"));
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->signal, Signal::kAverage);
+  EXPECT_EQ(back->factor, Factor::kLifecycle);
+  EXPECT_EQ(back->source, "test");
+  ASSERT_EQ(back->points.size(), 3u);  // 00:15 (overlaps 00:20), 00:30, 00:45
+  EXPECT_EQ(back->points[0].start, utc("2020-01-01T00:15Z"));
+  EXPECT_EQ(back->points[0].duration, minutes(15));
+  EXPECT_DOUBLE_EQ(back->points[0].g_per_kwh, 101);
+  EXPECT_TRUE(back->points[0].estimated);
+  EXPECT_FALSE(back->points[1].estimated);
+}
+
+TEST_F(StoreTest, ReimportAddsNoDuplicates) {
+  auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 4, hours(1),
+                       100);
+  ASSERT_TRUE(store_->import({s}, "a.csv").ok());
+  auto longer = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 6,
+                            hours(1), 100);
+  auto again = store_->import({longer}, "a.csv");
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ((*again)[0].points_added, 2);
+  EXPECT_EQ((*again)[0].points_already_stored, 4);
+  EXPECT_EQ(count_points(), 6);
+}
+
+TEST_F(StoreTest, ConflictNamesFileZoneTimeAndValuesAndStoresNothing) {
+  auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 4, hours(1),
+                       100);
+  ASSERT_TRUE(store_->import({s}, "a.csv").ok());
+  auto fresh =
+      make_series("FR", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 4, hours(1), 50);
+  auto changed = s;
+  changed.points[2].g_per_kwh = 999;
+  auto r = store_->import({ImportBatch{"fr.csv", {fresh}}, ImportBatch{"b.csv", {changed}}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message(),
+              HasSubstr("b.csv: conflict for DE average/lifecycle at 2020-01-01T02:00:00Z: "
+                        "stored 102 g/kWh (3600 s), new 999 g/kWh (3600 s)"));
+  EXPECT_EQ(count_points(), 4);  // FR was rolled back with the rest
+  EXPECT_FALSE(
+      store_->read({"FR", {}, {}}, utc("2020-01-01T00:00Z"), utc("2020-01-02T00:00Z")).ok());
+}
+
+TEST_F(StoreTest, OverlapWithADifferentGranularityIsAConflict) {
+  auto hourly = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 2,
+                            hours(1), 100);
+  ASSERT_TRUE(store_->import({hourly}, "h.csv").ok());
+  auto quarter = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:45Z", 2,
+                             minutes(15), 100);
+  auto r = store_->import({quarter}, "q.csv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message(),
+              HasSubstr("q.csv: conflict for DE average/lifecycle: new point at "
+                        "2020-01-01T00:45:00Z"));
+  EXPECT_THAT(r.error().message(), HasSubstr("overlaps stored point at 2020-01-01T00:00:00Z"));
+}
+
+TEST_F(StoreTest, InvalidSeriesIsRejected) {
+  auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 2, hours(1),
+                       100);
+  s.points[1].start = s.points[0].start;
+  auto r = store_->import({s}, "x.csv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(count_points(), 0);
+}
+
+TEST_F(StoreTest, ResolveUsesDocumentedDefaultsAndNeverSubstitutesWhatWasAsked) {
+  ASSERT_TRUE(store_
+                  ->import({make_series("DE", Signal::kAverage, Factor::kDirect,
+                                        "2020-01-01T00:00Z", 2, hours(1), 300),
+                            make_series("DE", Signal::kAverage, Factor::kLifecycle,
+                                        "2020-01-01T00:00Z", 2, hours(1), 400),
+                            make_series("CAISO_NORTH", Signal::kMarginal, Factor::kDirect,
+                                        "2020-01-01T00:00Z", 2, minutes(5), 500)},
+                           "m.csv")
+                  .ok());
+  auto de = store_->resolve({"DE", {}, {}});
+  ASSERT_TRUE(de.ok());
+  EXPECT_EQ(*de->signal, Signal::kAverage);
+  EXPECT_EQ(*de->factor, Factor::kLifecycle);
+  auto paper = store_->resolve(paper_method_query("CAISO_NORTH"));
+  ASSERT_TRUE(paper.ok()) << paper.error().message();
+  EXPECT_EQ(*paper->factor, Factor::kDirect);  // the only marginal factor stored
+  auto avg = store_->resolve({"CAISO_NORTH", {}, {}});
+  ASSERT_FALSE(avg.ok());
+  EXPECT_THAT(avg.error().message(),
+              HasSubstr("no average/any series stored for zone 'CAISO_NORTH' "
+                        "(stored: marginal/direct)"));
+  auto asked = store_->resolve({"CAISO_NORTH", Signal::kMarginal, Factor::kLifecycle});
+  EXPECT_FALSE(asked.ok());
+  auto unknown = store_->resolve({"XX", {}, {}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.error().message(), HasSubstr("no series stored for zone 'XX'"));
+}
+
+TEST_F(StoreTest, LatestForecastIssuedAtOrBeforeATime) {
+  auto actual = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 4,
+                            hours(1), 100);
+  auto f1 = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T06:00Z", 3,
+                        hours(1), 200);
+  f1.issued_at = utc("2020-01-01T05:00Z");
+  auto f2 = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T06:00Z", 3,
+                        hours(1), 250);
+  f2.issued_at = utc("2020-01-01T05:30Z");
+  ASSERT_TRUE(store_->import({actual, f1, f2}, "f.json").ok());
+  auto none = store_->latest_forecast({"DE", {}, {}}, utc("2020-01-01T04:59Z"),
+                                      utc("2020-01-01T00:00Z"), utc("2020-01-02T00:00Z"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto first = store_->latest_forecast({"DE", {}, {}}, utc("2020-01-01T05:10Z"),
+                                       utc("2020-01-01T00:00Z"), utc("2020-01-02T00:00Z"));
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ(*(*first)->issued_at, utc("2020-01-01T05:00Z"));
+  EXPECT_DOUBLE_EQ((*first)->points[0].g_per_kwh, 200);
+  auto later = store_->latest_forecast({"DE", {}, {}}, utc("2020-01-02T00:00Z"),
+                                       utc("2020-01-01T07:00Z"), utc("2020-01-01T08:00Z"));
+  ASSERT_TRUE(later.ok() && later->has_value());
+  EXPECT_EQ(*(*later)->issued_at, utc("2020-01-01T05:30Z"));
+  ASSERT_EQ((*later)->points.size(), 1u);
+  EXPECT_DOUBLE_EQ((*later)->points[0].g_per_kwh, 251);
+  // Actuals are not mixed with forecasts.
+  auto read = store_->read({"DE", {}, {}}, utc("2020-01-01T00:00Z"), utc("2020-01-02T00:00Z"));
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->points.size(), 4u);
+  EXPECT_FALSE(read->issued_at.has_value());
+}
+
+TEST_F(StoreTest, CoverageAndListDescribeWhatIsStored) {
+  auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 2, hours(1),
+                       100);
+  auto t = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T03:00Z", 1, hours(1),
+                       100);
+  t.source = "other";
+  ASSERT_TRUE(store_->import({s}, "a").ok());
+  ASSERT_TRUE(store_->import({t}, "b").ok());
+  auto c = store_->coverage({"DE", {}, {}}, utc("2020-01-01T00:00Z"), utc("2020-01-01T04:00Z"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->covered, hours(3));
+  ASSERT_EQ(c->gaps.size(), 1u);
+  EXPECT_EQ(c->gaps[0].start, utc("2020-01-01T02:00Z"));
+  auto list = store_->list();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].point_count, 3);
+  EXPECT_EQ((*list)[0].source, "test,other");
+  EXPECT_EQ((*list)[0].first_start, utc("2020-01-01T00:00Z"));
+  EXPECT_EQ((*list)[0].last_end, utc("2020-01-01T04:00Z"));
+}
+
+TEST(GridStoreOpen, SetsTheSchemaVersionAndRefusesNewerDatabases) {
+  TempDir dir;
+  auto path = dir.path() / "cc.db";
+  {
+    auto store = GridStore::open(path);
+    ASSERT_TRUE(store.ok());
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(store->handle(), "PRAGMA user_version", -1, &st, nullptr);
+    sqlite3_step(st);
+    EXPECT_EQ(sqlite3_column_int(st, 0), GridStore::schema_version());
+    sqlite3_finalize(st);
+    ASSERT_EQ(sqlite3_exec(store->handle(), "PRAGMA user_version = 99", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  }
+  auto again = GridStore::open(path);
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(again.error().message(), HasSubstr("schema version 99 is newer"));
+}
+
+TEST(GridStoreOpen, DefaultPathFollowsEnvironment) {
+  const char* saved_db = std::getenv("CARBONCLOCK_DB");
+  const char* saved_xdg = std::getenv("XDG_DATA_HOME");
+  std::string db = saved_db ? saved_db : "", xdg = saved_xdg ? saved_xdg : "";
+  ::setenv("CARBONCLOCK_DB", "/tmp/x/my.db", 1);
+  EXPECT_EQ(GridStore::default_path()->string(), "/tmp/x/my.db");
+  ::unsetenv("CARBONCLOCK_DB");
+  ::setenv("XDG_DATA_HOME", "/data", 1);
+  EXPECT_EQ(GridStore::default_path()->string(), "/data/carbonclock/carbonclock.db");
+  ::unsetenv("XDG_DATA_HOME");
+  ::setenv("HOME", std::getenv("HOME") ? std::getenv("HOME") : "/home/u", 1);
+  EXPECT_THAT(GridStore::default_path()->string(),
+              HasSubstr("/.local/share/carbonclock/carbonclock.db"));
+  if (saved_db) ::setenv("CARBONCLOCK_DB", db.c_str(), 1);
+  if (saved_xdg) ::setenv("XDG_DATA_HOME", xdg.c_str(), 1);
+}
+
+}  // namespace
+}  // namespace carbonclock
