@@ -103,8 +103,8 @@ Result<SlottedIntensity> load_zone(GridStore& store, const std::string& zone,
   auto series = store.read(query, from, to);
   if (!series) return series.error();
   if (series->points.empty()) {
-    return make_error("zone {}: no {} data between {} and {}", zone,
-                      to_string(series->signal), format_utc(from), format_utc(to));
+    return make_error("zone {}: no {} data between {} and {}", zone, to_string(series->signal),
+                      format_utc(from), format_utc(to));
   }
   return slot_series(*series, choice.slot);
 }
@@ -215,7 +215,7 @@ std::string plan_text(const Plan& plan, const SlottedIntensity& in, const JobPro
 }
 
 /// Prints every zone's result, then the spatial and spatio-temporal best. Returns the exit code:
-/// 1 when the first (home) zone failed.
+/// 1 when the first (home) zone or one of its plans failed.
 int report_outcomes(const std::string& title, const JobProfile& job, SysTime start,
                     const std::vector<Shifting>& shiftings, const std::vector<ZoneOutcome>& zones,
                     const std::string& format) {
@@ -237,12 +237,9 @@ int report_outcomes(const std::string& title, const JobProfile& job, SysTime sta
   const ZoneOutcome& home = zones.front();
   if (format == "json") {
     ojson j;
-    j["job"] = {{"name", job.name},
-                {"profile", job.flat ? "flat" : "measured"},
-                {"slots", job.slots()},
-                {"slot_s", to_seconds(job.slot)},
-                {"hours", job.hours()},
-                {"energy_kwh", job.total_kwh()}};
+    j["job"] = {{"name", job.name},     {"profile", job.flat ? "flat" : "measured"},
+                {"slots", job.slots()}, {"slot_s", to_seconds(job.slot)},
+                {"hours", job.hours()}, {"energy_kwh", job.total_kwh()}};
     j["requested_start_utc"] = format_utc_minutes(start);
     auto& jz = j["zones"] = ojson::array();
     for (const ZoneOutcome& z : zones) {
@@ -295,8 +292,8 @@ int report_outcomes(const std::string& title, const JobProfile& job, SysTime sta
   } else {
     fmt::print("{}\n", title);
     fmt::print("job: {} profile, {} slots of {} ({:.3f} h), {:.6g} kWh\n",
-               job.flat ? "flat" : "measured", job.slots(), format_duration(job.slot),
-               job.hours(), job.total_kwh());
+               job.flat ? "flat" : "measured", job.slots(), format_duration(job.slot), job.hours(),
+               job.total_kwh());
     fmt::print("requested start: {}\n", format_utc_minutes(start));
     for (const ZoneOutcome& z : zones) {
       if (z.error) {
@@ -318,8 +315,8 @@ int report_outcomes(const std::string& title, const JobProfile& job, SysTime sta
       fmt::print("best zone unshifted (spatial): {} {:.3f} g", best_spatial->zone,
                  best_spatial->baseline_g);
       if (!home.error) {
-        fmt::print(" ({:+.2f} % vs {})",
-                   -reduction_pct(home.baseline_g, best_spatial->baseline_g), home.zone);
+        fmt::print(" ({:+.2f} % vs {})", -reduction_pct(home.baseline_g, best_spatial->baseline_g),
+                   home.zone);
       }
       fmt::print("\n");
       for (size_t i = 0; i < shiftings.size(); ++i) {
@@ -329,8 +326,7 @@ int report_outcomes(const std::string& title, const JobProfile& job, SysTime sta
                    best_shifted[i].first->zone, best_shifted[i].second->shifted_g);
         if (!home.error) {
           fmt::print(" ({:+.2f} % vs {} unshifted)",
-                     -reduction_pct(home.baseline_g, best_shifted[i].second->shifted_g),
-                     home.zone);
+                     -reduction_pct(home.baseline_g, best_shifted[i].second->shifted_g), home.zone);
         }
         fmt::print("\n");
       }
@@ -340,7 +336,13 @@ int report_outcomes(const std::string& title, const JobProfile& job, SysTime sta
     print_error(home.error->message());
     return 1;
   }
-  return 0;
+  int rc = 0;
+  for (const Result<Plan>& p : home.plans) {
+    if (p) continue;
+    print_error(p.error().message());
+    rc = 1;
+  }
+  return rc;
 }
 
 struct ShiftArgs {
@@ -502,8 +504,8 @@ int run_whatif(const WhatifArgs& a) {
   for (const std::string& z : *zones) {
     outcomes.push_back(evaluate_zone(*store, z, *choice, *job, requested, *shiftings));
   }
-  return report_outcomes(fmt::format("carbonclock whatif {} (run {})", a.run_dir, job->name),
-                         *job, requested, *shiftings, outcomes, a.format);
+  return report_outcomes(fmt::format("carbonclock whatif {} (run {})", a.run_dir, job->name), *job,
+                         requested, *shiftings, outcomes, a.format);
 }
 
 // ---- sweep ------------------------------------------------------------------------------
@@ -557,8 +559,8 @@ int run_sweep_command(const SweepArgs& a) {
     print_error(fmt::format("unknown --format '{}' (csv, md or json)", a.format));
     return 2;
   }
-  int start_modes = (a.starts_file.empty() ? 0 : 1) + (a.every.empty() ? 0 : 1) +
-                    (a.starts_per_month ? 1 : 0);
+  int start_modes =
+      (a.starts_file.empty() ? 0 : 1) + (a.every.empty() ? 0 : 1) + (a.starts_per_month ? 1 : 0);
   if (start_modes > 1) {
     print_error("give at most one of --starts FILE, --starts-per-month K and --every STEP");
     return 2;
