@@ -1,39 +1,128 @@
-// carbonclock report RUN_DIR: show a measured run (rebuilt from its journal if carbonclock died).
+// carbonclock report RUN_DIR: a measured run's energy and carbon account (rebuilt from its
+// journal if carbonclock died) as text, JSON, CodeCarbon CSV, Markdown or HTML.
 #include <fmt/format.h>
 
+#include <cstdlib>
+
+#include "accounting/accounting.h"
 #include "cli/commands.h"
+#include "common/files.h"
 #include "metering/run_record.h"
+#include "reports/carbon_report.h"
 #include "reports/summary.h"
 
 namespace carbonclock::cli {
+namespace {
+
+struct ReportOptions {
+  std::string run_dir;
+  std::string format = "text";
+  std::string out;
+  std::string db;
+  AccountingChoices choices;
+};
+
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+int run_report(ReportOptions o) {
+  auto run = load_run(o.run_dir);
+  if (!run) return print_error(run.error().message()), 1;
+  if (o.format == "run-json") {
+    std::string doc = run_to_json(*run).dump(2) + "\n";
+    if (o.out.empty()) return fmt::print("{}", doc), 0;
+    if (auto s = write_file_atomic(o.out, doc); !s) return print_error(s.error().message()), 1;
+    return 0;
+  }
+  o.choices.env_zone = env("CARBONCLOCK_ZONE");
+  o.choices.env_region = env("CARBONCLOCK_REGION");
+  auto inputs = resolve_inputs(o.choices, &*run);
+  if (!inputs) return print_error(inputs.error().message()), 2;
+  auto opened = open_grid_store(o.db, /*create=*/false);
+  if (!opened) return print_error(opened.error().message()), 1;
+  GridStore* store = opened->store ? &*opened->store : nullptr;
+  auto account = account_run(*run, *inputs, store);
+  if (!account) return print_error(account.error().message()), 1;
+  if (!opened->note.empty()) account->notes.push_back(opened->note);
+
+  if (o.format == "csv") {
+    if (o.out.empty()) {
+      fmt::print("{}{}", codecarbon_csv_header(), codecarbon_csv_row(*run, *account));
+      return 0;
+    }
+    if (auto s = append_codecarbon_csv(o.out, *run, *account); !s) {
+      return print_error(s.error().message()), 1;
+    }
+    return 0;
+  }
+  std::string doc;
+  if (o.format == "json") {
+    doc = report_json(*run, *account, o.run_dir).dump(2) + "\n";
+  } else if (o.format == "md") {
+    doc = report_markdown(*run, *account);
+  } else if (o.format == "html") {
+    HtmlExtras extras;
+    extras.run_dir = o.run_dir;
+    extras.by_zone = emissions_by_zone(*run, account->pue, store);
+    extras.by_hour = emissions_by_start_hour(*run, account->zone, account->headline_signal().signal,
+                                             inputs->watttime_region, account->pue, store);
+    doc = report_html(*run, *account, extras);
+  } else {
+    doc = report_text(*run, *account, o.run_dir);
+  }
+  if (o.out.empty()) return fmt::print("{}", doc), 0;
+  if (auto s = write_file_atomic(o.out, doc); !s) return print_error(s.error().message()), 1;
+  return 0;
+}
+
+}  // namespace
+
+/// Adds the accounting options shared by `run` and `report` to `cmd`.
+void add_accounting_options(CLI::App* cmd, AccountingChoices& c) {
+  cmd->add_option("--zone", c.zone, "Grid zone id (e.g. DE, US-CAL-CISO, an imported zone)");
+  cmd->add_option("--region", c.region, "Cloud region (e.g. us-west-2, westus2, europe-west4)");
+  cmd->add_option("--pue", c.pue, "Power usage effectiveness, 1 to 3 (default 1.0, stated)");
+  cmd->add_option("--per", c.per,
+                  "Functional unit R: '1000 inferences', epoch, '1e6 tokens' (default: the run)");
+  cmd->add_option("--work", c.work, "How many of --per's unit the run did (default: one R)");
+}
 
 void register_report_command(CLI::App& app, int& exit_code) {
-  struct Options {
-    std::string run_dir;
-    std::string format = "text";
-  };
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<ReportOptions>();
   auto* cmd = app.add_subcommand(
-      "report", "Show a measured run; rebuilds it from its journal if carbonclock was killed");
+      "report",
+      "Report a measured run's energy and carbon (SCI); rebuilds the run from its journal if "
+      "carbonclock was killed");
   cmd->add_option("RUN_DIR", o->run_dir, "A run directory written by `carbonclock run`")
       ->required();
-  cmd->add_option("--format", o->format, "text or json (run.json's schema)")
-      ->check(CLI::IsMember({"text", "json"}))
+  cmd->add_option("--format", o->format,
+                  "text | json (schemas/report.schema.json) | csv (CodeCarbon emissions.csv) | md "
+                  "| html | run-json (run.json as stored)")
+      ->check(CLI::IsMember({"text", "json", "csv", "md", "html", "run-json"}))
       ->capture_default_str();
-  cmd->callback([o, &exit_code] {
-    auto run = load_run(o->run_dir);
-    if (!run) {
-      print_error(run.error().message());
-      exit_code = 1;
-      return;
-    }
-    if (o->format == "json") {
-      fmt::print("{}\n", run_to_json(*run).dump(2));
-    } else {
-      fmt::print("{}", run_summary_text(*run, o->run_dir));
-    }
-    exit_code = 0;
-  });
+  cmd->add_option("-o,--output", o->out,
+                  "Write to FILE (atomically); csv appends, writing the header when new");
+  add_accounting_options(cmd, o->choices);
+  cmd->add_option("--signal", o->choices.signal,
+                  "Headline signal: marginal | average (default marginal when stored)");
+  cmd->add_option("--db", o->db, "Grid store (default $CARBONCLOCK_DB, else the XDG data dir)");
+  cmd->add_option("--embodied-kg", o->choices.embodied.embodied_kg,
+                  "Total embodied kgCO2eq of the reserved hardware (replaces the catalogue)");
+  cmd->add_option("--lifetime-years", o->choices.embodied.lifetime_years,
+                  "Hardware lifetime EL in years (default 4)");
+  cmd->add_option("--machine-share", o->choices.embodied.machine_share,
+                  "Share of the machine the run reserved, RR/ToR in (0, 1]")
+      ->capture_default_str();
+  cmd->add_option("--dram-gb", o->choices.embodied.dram_gb,
+                  "Installed DRAM in GB, for embodied emissions (default unknown)");
+  cmd->footer(
+      "Zone: --region/--zone, else the run's own, else CARBONCLOCK_REGION/CARBONCLOCK_ZONE, "
+      "else us-east-1 (said in the report).\nExample: carbonclock report runs/X --region "
+      "us-west-2 --pue 1.1 --per '1000 inferences' --work 50000 --format html -o report.html");
+  cmd->callback([o, &exit_code] { exit_code = run_report(*o); });
 }
 
 }  // namespace carbonclock::cli

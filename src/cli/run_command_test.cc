@@ -34,6 +34,7 @@ class RunCommandTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     sysfs_ = std::make_unique<FakeSysfs>(dir_ / "sysfs");
+    ::setenv("CARBONCLOCK_DB", (dir_ / "carbonclock.db").c_str(), 1);  // never the user's
     write_script("gpu\nname Fake A100\npower 100\n");
   }
   void TearDown() override { fs::remove_all(dir_); }

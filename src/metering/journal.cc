@@ -37,6 +37,7 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::create(const std::filesyst
       {"devices", devices},
       {"warnings", run.warnings},
   };
+  put_accounting_fields(run, header);
   std::string line = header.dump() + "\n";
   std::unique_ptr<JournalWriter> w(new JournalWriter(f, path));
   std::fputs(line.c_str(), f);
@@ -106,6 +107,7 @@ Result<RunRecord> recover_from_journal(const std::filesystem::path& run_dir) {
     run.tags = header.value("tags", std::vector<std::string>{});
     run.warnings = header.value("warnings", std::vector<std::string>{});
     run.overhead.interval_s = header.value("interval_s", 0.0);
+    get_accounting_fields(header, run);
     std::vector<DeviceInfo> devices;
     for (const auto& d : header.at("devices")) {
       auto dev = device_from_json(d);

@@ -34,6 +34,8 @@ class JournalTest : public ::testing::Test {
 };
 
 TEST_F(JournalTest, KilledRunIsRecoveredFromFlushedSamples) {
+  run_.zone = "DE";
+  run_.pue = 1.2;
   {
     auto w = JournalWriter::create(dir_, run_);
     ASSERT_TRUE(w.ok()) << w.error().message();
@@ -49,6 +51,8 @@ TEST_F(JournalTest, KilledRunIsRecoveredFromFlushedSamples) {
   ASSERT_TRUE(run.ok()) << run.error().message();
   EXPECT_TRUE(run->recovered);
   EXPECT_FALSE(run->exit_code.has_value());
+  EXPECT_EQ(run->zone, "DE");  // accounting choices survive in the journal header
+  EXPECT_EQ(run->pue, 1.2);
   EXPECT_NEAR(run->timeline.total_j(), 210.0 * 120, 1e-6);
   EXPECT_EQ(run->duration_s(), 120);
   ASSERT_EQ(run->timeline.buckets.size(), 2u);

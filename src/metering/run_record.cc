@@ -47,6 +47,22 @@ Result<DeviceInfo> device_from_json(const json& j) {
   return d;
 }
 
+void put_accounting_fields(const RunRecord& run, json& doc) {
+  if (run.zone) doc["zone"] = *run.zone;
+  if (run.region) doc["region"] = *run.region;
+  if (run.pue) doc["pue"] = *run.pue;
+  if (run.per) doc["per"] = *run.per;
+  if (run.work) doc["work"] = *run.work;
+}
+
+void get_accounting_fields(const json& doc, RunRecord& run) {
+  if (doc.contains("zone")) run.zone = doc.at("zone").get<std::string>();
+  if (doc.contains("region")) run.region = doc.at("region").get<std::string>();
+  if (doc.contains("pue")) run.pue = doc.at("pue").get<double>();
+  if (doc.contains("per")) run.per = doc.at("per").get<std::string>();
+  if (doc.contains("work")) run.work = doc.at("work").get<double>();
+}
+
 double RunRecord::measured_share() const {
   auto totals = timeline.device_totals_j();
   double all = 0, measured = 0;
@@ -101,11 +117,8 @@ json run_to_json(const RunRecord& run) {
       {"timeline", std::move(timeline)},
       {"warnings", run.warnings},
   };
-  if (run.zone) doc["zone"] = *run.zone;
-  if (run.region) doc["region"] = *run.region;
-  if (run.pue) doc["pue"] = *run.pue;
-  if (run.per) doc["per"] = *run.per;
-  if (run.work) doc["work"] = *run.work;
+  put_accounting_fields(run, doc);
+  if (run.schedule) doc["schedule"] = *run.schedule;
   return doc;
 }
 
@@ -134,11 +147,10 @@ Result<RunRecord> run_from_json(const json& doc, const std::string& origin) {
     run.tags = doc.value("tags", std::vector<std::string>{});
     run.warnings = doc.value("warnings", std::vector<std::string>{});
     run.recovered = doc.value("recovered", false);
-    if (doc.contains("zone")) run.zone = doc.at("zone").get<std::string>();
-    if (doc.contains("region")) run.region = doc.at("region").get<std::string>();
-    if (doc.contains("pue")) run.pue = doc.at("pue").get<double>();
-    if (doc.contains("per")) run.per = doc.at("per").get<std::string>();
-    if (doc.contains("work")) run.work = doc.at("work").get<double>();
+    get_accounting_fields(doc, run);
+    if (doc.contains("schedule") && doc.at("schedule").is_object()) {
+      run.schedule = doc.at("schedule");
+    }
     const auto& o = doc.at("overhead");
     run.overhead = {o.value("cpu_s", 0.0), o.value("peak_rss_mb", 0.0),
                     o.value("samples", int64_t{0}), o.value("interval_s", 0.0)};

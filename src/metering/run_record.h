@@ -44,6 +44,10 @@ struct RunRecord {
   std::optional<double> pue;          ///< --pue
   std::optional<std::string> per;     ///< functional unit text (--per), e.g. "1000 inferences"
   std::optional<double> work;         ///< units of `per`'s unit the run did (--work)
+  /// Carbon-aware execution (`run --flex-start/--pause-resume/--deadline`): the plan, the
+  /// realised schedule and the savings, as written by execution/schedule_record.h (schema:
+  /// schemas/run.schema.json, `schedule`). Absent for unscheduled runs.
+  std::optional<nlohmann::json> schedule;
 
   double duration_s() const { return to_seconds(end_utc - start_utc); }
   /// Fraction of the energy measured by counters or power integration rather than estimated.
@@ -53,6 +57,11 @@ struct RunRecord {
 /// A device as JSON (id, kind, name, method, uuid, note) and back.
 nlohmann::json device_to_json(const DeviceInfo& device);
 Result<DeviceInfo> device_from_json(const nlohmann::json& j);
+
+/// Copies the optional accounting choices (zone, region, pue, per, work) into a JSON object
+/// and back; shared by run.json and the journal header so a recovered run keeps them.
+void put_accounting_fields(const RunRecord& run, nlohmann::json& doc);
+void get_accounting_fields(const nlohmann::json& doc, RunRecord& run);
 
 /// The run.json document.
 nlohmann::json run_to_json(const RunRecord& run);
