@@ -14,6 +14,7 @@ void register_grid_fetch_command(CLI::App& grid,
 void register_regions_command(CLI::App& app, int& exit_code);
 void register_history_command(CLI::App& app, int& exit_code);  // history (accounting work)
 void register_shift_commands(CLI::App& app, int& exit_code);    // shift | whatif | sweep
+void register_plan_command(CLI::App& app, int& exit_code);  // plan (carbon-aware execution)
 
 /// Prints "carbonclock: error: MESSAGE" on stderr.
 void print_error(const std::string& message);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   register_regions_command(app, exit_code);
   register_history_command(app, exit_code);
   register_shift_commands(app, exit_code);
+  register_plan_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

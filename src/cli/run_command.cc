@@ -7,12 +7,16 @@
 #include <filesystem>
 #include <random>
 
+#include "accounting/accounting.h"
+#include "accounting/history.h"
 #include "cli/commands.h"
+#include "cli/run_scheduling.h"  // carbon-aware execution (issue 6)
 #include "common/clock.h"
 #include "execution/supervisor.h"
 #include "metering/journal.h"
 #include "metering/meter.h"
 #include "metering/sensor_setup.h"
+#include "reports/carbon_report.h"
 #include "reports/summary.h"
 
 #ifndef CARBONCLOCK_VERSION
@@ -20,6 +24,10 @@
 #endif
 
 namespace carbonclock::cli {
+
+// Defined in report_command.cc: --zone, --region, --pue, --per, --work.
+void add_accounting_options(CLI::App* cmd, AccountingChoices& choices);
+
 namespace {
 
 struct RunOptions {
@@ -34,6 +42,9 @@ struct RunOptions {
   double cpu_w_per_core = EstimateModel{}.cpu_w_per_core;
   double dram_w_per_gb = EstimateModel{}.dram_w_per_gb;
   std::vector<std::string> command;
+  AccountingChoices choices;
+  std::string db;
+  ScheduleArgs schedule;  // carbon-aware execution: --flex-start/--pause-resume/--deadline
 };
 
 std::string new_run_id(SysTime start) {
@@ -64,6 +75,39 @@ std::string host_name() {
   return buf;
 }
 
+std::optional<std::string> env_value(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+// The emissions of a finished run, printed after its energy, and its history record. Nothing
+// here changes the run's exit status: a failure is a warning, the run directory stays.
+void account_and_record(const RunRecord& run, const AccountingInputs& inputs,
+                        const std::filesystem::path& dir, const RunOptions& o) {
+  auto opened = open_grid_store(o.db, /*create=*/true);
+  if (!opened) {
+    fmt::print(stderr,
+               "carbonclock: warning: {} (emissions use the embedded profiles; the run "
+               "is not recorded in the history)\n",
+               opened.error().message());
+  }
+  GridStore* store = opened && opened->store ? &*opened->store : nullptr;
+  auto account = account_run(run, inputs, store);
+  if (!account) {
+    fmt::print(stderr, "carbonclock: warning: no emissions for this run: {}\n",
+               account.error().message());
+    return;
+  }
+  if (opened && !opened->note.empty()) account->notes.push_back(opened->note);
+  if (!o.quiet) fmt::print(stderr, "{}", emissions_summary_text(*account));
+  if (!store) return;
+  if (auto s = record_run(*store, history_entry(run, *account, dir.string())); !s) {
+    fmt::print(stderr, "carbonclock: warning: run not recorded in the history: {}\n",
+               s.error().message());
+  }
+}
+
 RunOverhead self_overhead(int64_t samples, double interval_s) {
   struct rusage ru {};
   ::getrusage(RUSAGE_SELF, &ru);
@@ -88,12 +132,24 @@ int run_job(const RunOptions& o) {
   }
   auto gpus = parse_gpu_selection(o.gpus);
   if (!gpus) return print_error(gpus.error().message()), 2;
+  AccountingChoices choices = o.choices;
+  choices.env_zone = env_value("CARBONCLOCK_ZONE");
+  choices.env_region = env_value("CARBONCLOCK_REGION");
+  auto inputs = resolve_inputs(choices, nullptr);
+  if (!inputs) return print_error(inputs.error().message()), 2;
   if (o.cpu_w_per_core < 0 || o.dram_w_per_gb < 0) {
     return print_error("--cpu-watts-per-core and --dram-watts-per-gb must not be negative"), 2;
   }
 
   // Before any thread exists, so every thread inherits the mask and only wait() sees them.
   Supervisor::block_signals();
+
+  // Carbon-aware execution (run_scheduling.h): plan, then wait for the first planned slot.
+  auto scheduled = ScheduledRun::prepare(o.schedule, inputs->zone, o.db, o.quiet);
+  if (!scheduled) return print_error(scheduled.error().message()), 2;
+  if (*scheduled) {
+    if (int rc = (*scheduled)->wait_for_start(); rc != 0) return rc;
+  }
 
   SensorSetup setup;
   setup.use_gpus = !o.no_gpu;
@@ -123,6 +179,11 @@ int run_job(const RunOptions& o) {
   run.timeline.devices = meter.devices();
   run.overhead.interval_s = to_seconds(*interval);
   run.warnings = sensors.notes;
+  if (o.choices.region) run.region = inputs->region.value_or(*o.choices.region);
+  if (o.choices.zone || o.choices.region) run.zone = inputs->zone;
+  run.pue = o.choices.pue;
+  run.per = o.choices.per;
+  run.work = o.choices.work;
 
   std::filesystem::path dir =
       o.out.empty() ? std::filesystem::path(o.runs_dir) / run.id : std::filesystem::path(o.out);
@@ -141,6 +202,7 @@ int run_job(const RunOptions& o) {
   meter.set_journal(journal->get());
 
   Supervisor supervisor;
+  if (*scheduled) (*scheduled)->configure(supervisor);
   SpawnError spawn_error;
   if (!supervisor.spawn(o.command, &spawn_error)) {
     journal.value().reset();
@@ -162,7 +224,7 @@ int run_job(const RunOptions& o) {
     });
   }
   meter.start_thread();
-  JobExit exit = supervisor.wait();
+  JobExit exit = *scheduled ? (*scheduled)->execute(supervisor) : supervisor.wait();
   meter.finish(exit.cpu_s);
   if (status_line) fmt::print(stderr, "\r\033[K");
 
@@ -173,6 +235,7 @@ int run_job(const RunOptions& o) {
   run.overhead = self_overhead(meter.samples(), to_seconds(*interval));
   (*journal)->end(meter.elapsed(), exit.exit_code, run.overhead);
   if (auto s = (*journal)->flush(); !s) run.warnings.push_back(s.error().message());
+  if (*scheduled) (*scheduled)->record(run);
   if (auto s = save_run(run, dir); !s) {
     print_error(s.error().message() + " (the journal is kept; `carbonclock report " + dir.string() +
                 "` rebuilds the run)");
@@ -184,6 +247,7 @@ int run_job(const RunOptions& o) {
                          shown.warnings.begin() + static_cast<ptrdiff_t>(sensors.notes.size()));
     fmt::print(stderr, "{}", run_summary_text(shown, dir.string()));
   }
+  account_and_record(run, *inputs, dir, o);
   return exit.exit_code;
 }
 
@@ -214,11 +278,16 @@ void register_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--dram-watts-per-gb", o->dram_w_per_gb,
                   "Estimate model: watts per GB resident where RAPL has no DRAM domain")
       ->capture_default_str();
+  add_accounting_options(cmd, o->choices);
+  cmd->add_option("--db", o->db,
+                  "Grid store and run history (default $CARBONCLOCK_DB, else the XDG data dir)");
+  add_schedule_options(cmd, o->schedule, true);  // carbon-aware execution
   cmd->add_option("command", o->command, "The command to run, after --")->required();
   cmd->footer(
-      "Example: carbonclock run --interval 100ms -- python3 train.py --epochs 3\n"
+      "Example: carbonclock run --interval 100ms --region us-west-2 -- python3 train.py\n"
       "Environment: CARBONCLOCK_NVML_LIBRARY (NVML path), CARBONCLOCK_SYSFS_ROOT (sysfs root), "
-      "CUDA_VISIBLE_DEVICES.\nExit status: the command's own (128+N if killed by signal N), 127 "
+      "CUDA_VISIBLE_DEVICES, CARBONCLOCK_REGION/CARBONCLOCK_ZONE (default zone), "
+      "CARBONCLOCK_DB.\nExit status: the command's own (128+N if killed by signal N), 127 "
       "if it is not found.");
   cmd->callback([o, &exit_code] { exit_code = run_job(*o); });
 }

@@ -1,14 +1,16 @@
 #include "execution/supervisor.h"
 
 #include <fmt/format.h>
-#include <csignal>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstring>
 
 #include "common/files.h"
@@ -57,8 +59,10 @@ bool Supervisor::spawn(const std::vector<std::string>& argv, SpawnError* error) 
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // A new session makes the job its own process group too (setsid), so the flags exclude
+  // each other.
+  const short group_flag = new_session_ ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP;
+  posix_spawnattr_setflags(&attr, group_flag | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   int rc = posix_spawnp(&pid_, args[0], nullptr, &attr, args.data(), environ);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
@@ -68,8 +72,9 @@ bool Supervisor::spawn(const std::vector<std::string>& argv, SpawnError* error) 
                                   : fmt::format("{}: cannot execute: {}", argv[0], errno_text(rc));
     return false;
   }
+  reaped_ = false;
   // Hand the terminal to the job when we hold it, as a shell does for a foreground job.
-  if (::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp()) {
+  if (!new_session_ && ::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp()) {
     if (::tcsetpgrp(STDIN_FILENO, pid_) == 0) gave_terminal_ = true;
   }
   return true;
@@ -95,6 +100,7 @@ JobExit Supervisor::wait() {
     struct rusage ru {};
     pid_t r = ::wait4(pid_, &status, WNOHANG, &ru);
     if (r == pid_) {
+      reaped_ = true;
       out.cpu_s = seconds(ru.ru_utime) + seconds(ru.ru_stime);
       if (WIFEXITED(status)) {
         out.exit_code = WEXITSTATUS(status);
@@ -115,6 +121,59 @@ JobExit Supervisor::wait() {
   }
   restore_terminal();
   return out;
+}
+
+Status Supervisor::signal_group(int signal) {
+  if (pid_ <= 0 || reaped_) return make_error("no job to signal");
+  if (::kill(-pid_, signal) != 0) {
+    return make_error("cannot send signal {} to the job's process group {}: {}", signal, pid_,
+                      errno_text(errno));
+  }
+  return {};
+}
+
+WaitResult Supervisor::wait_for(Nanos timeout) {
+  sigset_t set = handled_set();
+  WaitResult out;
+  if (pid_ <= 0 || reaped_) return out;
+  auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    struct rusage ru {};
+    pid_t r = ::wait4(pid_, &status, WNOHANG, &ru);
+    if (r == pid_) {
+      reaped_ = true;
+      JobExit e;
+      e.cpu_s = seconds(ru.ru_utime) + seconds(ru.ru_stime);
+      if (WIFEXITED(status)) {
+        e.exit_code = WEXITSTATUS(status);
+      } else if (WIFSIGNALED(status)) {
+        e.signal = WTERMSIG(status);
+        e.exit_code = 128 + e.signal;
+      }
+      out.exit = e;
+      restore_terminal();
+      return out;
+    }
+    if (r < 0 && errno != EINTR) {
+      reaped_ = true;
+      out.exit = JobExit{1, 0, 0};
+      return out;
+    }
+    auto left = until - std::chrono::steady_clock::now();
+    if (left <= Nanos(0)) return out;
+    // Sleep until a signal arrives; the 200 ms cap guards against a missed SIGCHLD.
+    auto nap = std::min<Nanos>(left, std::chrono::milliseconds(200));
+    timespec ts{static_cast<time_t>(nap.count() / 1'000'000'000),
+                static_cast<long>(nap.count() % 1'000'000'000)};
+    int sig = ::sigtimedwait(&set, nullptr, &ts);
+    if (sig > 0 && sig != SIGCHLD) {
+      ::kill(-pid_, sig);
+      ::kill(-pid_, SIGCONT);
+      out.forwarded_signal = sig;
+      return out;
+    }
+  }
 }
 
 }  // namespace carbonclock

@@ -659,8 +659,12 @@ Result<std::vector<IntensitySeries>> parse_generic_csv(std::string_view content,
       return st.error();
     }
   }
-  return finish_all(builders.all(), options.signal.value_or(Signal::kAverage),
-                    options.factor.value_or(Factor::kLifecycle), options.source.value_or("csv"),
+  // Marginal rates (WattTime MOER, model-based MEFs) count combustion at the marginal plant:
+  // direct emissions. Average series are usually lifecycle (Electricity Maps' default).
+  const Signal signal = options.signal.value_or(Signal::kAverage);
+  const Factor default_factor = signal == Signal::kMarginal ? Factor::kDirect : Factor::kLifecycle;
+  return finish_all(builders.all(), signal, options.factor.value_or(default_factor),
+                    options.source.value_or("csv"),
                     o.step, Nanos(0), std::nullopt, origin);
 }
 

@@ -66,7 +66,7 @@ struct ImportOptions {
   ImportFormat format = ImportFormat::kAuto;
   std::optional<std::string> zone;  ///< overrides / supplies the zone
   std::optional<Signal> signal;     ///< generic CSV default: average
-  std::optional<Factor> factor;     ///< generic CSV default: lifecycle; filters EM CSV/JSON output
+  std::optional<Factor> factor;     ///< generic CSV default: direct for marginal, lifecycle for average; filters EM CSV/JSON output
   std::optional<std::string> source;  ///< overrides the source label
   GenericCsvOptions csv;
 };
@@ -109,7 +109,8 @@ Result<std::vector<IntensitySeries>> parse_uk_carbon_intensity_json(std::string_
                                                                     std::string origin);
 
 /// Generic CSV (see GenericCsvOptions). zone: options.zone or the zone column (one series per
-/// zone); an error when neither. Signal/factor: options or average/lifecycle. Source "csv".
+/// zone); an error when neither. Signal/factor: options, else average; factor direct for a marginal
+/// signal, lifecycle for an average one. Source "csv".
 Result<std::vector<IntensitySeries>> parse_generic_csv(std::string_view content, std::string origin,
                                                        const ImportOptions& options);
 

@@ -1,0 +1,51 @@
+// The real JobControl: a job under a Supervisor, paused with SIGSTOP (default) or with a pause
+// signal the job answers by checkpointing and exiting, resumed with SIGCONT or a resume command,
+// and registered with the Watchdog whenever it may be stopped.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "execution/executor.h"
+#include "execution/supervisor.h"
+#include "execution/watchdog.h"
+
+namespace carbonclock {
+
+/// How to pause and resume.
+struct PauseMethod {
+  int pause_signal = 0;                     ///< 0: SIGSTOP the process group
+  std::vector<std::string> resume_command;  ///< with pause_signal: restarts from the checkpoint
+  Nanos grace{std::chrono::seconds(60)};    ///< how long the job may take to exit on the signal
+};
+
+/// Parses a signal name or number: "USR1", "SIGUSR1", "TERM", "10". Error lists examples.
+Result<int> parse_signal_name(std::string_view text);
+
+class ProcessJobControl final : public JobControl {
+ public:
+  /// `supervisor` has spawned the job (new session) or will before the first pause; the
+  /// watchdog (may be null) is told about every process group carbonclock may leave stopped.
+  ProcessJobControl(Supervisor& supervisor, Watchdog* watchdog, Clock& clock, PauseMethod method);
+
+  /// Registers the supervisor's current job with the watchdog (call right after spawn).
+  void job_started();
+
+  WaitResult wait_until(SysTime until) override;
+  Result<PauseOutcome> pause() override;
+  Status resume() override;
+
+ private:
+  void job_ended();
+  Supervisor& supervisor_;
+  Watchdog* watchdog_;
+  Clock& clock_;
+  PauseMethod method_;
+  bool stopped_ = false;
+  bool checkpointed_ = false;
+  pid_t watched_ = -1;
+};
+
+}  // namespace carbonclock

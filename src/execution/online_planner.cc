@@ -1,0 +1,191 @@
+#include "execution/online_planner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace carbonclock {
+namespace {
+
+/// Slack below this many seconds counts as none.
+constexpr double kEpsilonS = 1e-3;
+/// Work left over whole slots below this share of a slot is a sliver (see decide()).
+constexpr double kSliverShare = 0.02;
+
+}  // namespace
+
+const char* to_string(IntensityBasis basis) {
+  switch (basis) {
+    case IntensityBasis::kFile:
+      return "file";
+    case IntensityBasis::kForecast:
+      return "forecast";
+    case IntensityBasis::kActual:
+      return "actual";
+    case IntensityBasis::kRecentActuals:
+      return "recent-actuals";
+    case IntensityBasis::kEmbedded:
+      return "embedded-profile";
+  }
+  return "?";
+}
+
+std::optional<double> PlanningIntensity::at(SysTime t) const {
+  if (t < first_slot_utc || t >= end_utc()) return std::nullopt;
+  return g_per_kwh[static_cast<size_t>((t - first_slot_utc) / slot)];
+}
+
+std::string PlanningIntensity::describe() const {
+  std::string out;
+  size_t i = 0;
+  while (i < size()) {
+    size_t j = i;
+    while (j < size() && basis[j] == basis[i]) ++j;
+    if (!out.empty()) out += ", then ";
+    out += fmt::format("{} from {}", to_string(basis[i]), format_utc(slot_start(i)));
+    if (basis[i] == IntensityBasis::kForecast && forecast) {
+      out += fmt::format(" ({}, issued {})", forecast->source, format_utc(forecast->issued_at));
+    }
+    i = j;
+  }
+  return fmt::format("{} {}/{}: {}", zone, signal, factor, out.empty() ? "no data" : out);
+}
+
+std::vector<WindowSlot> remaining_window(const PlanningIntensity& intensity, SysTime now,
+                                         SysTime deadline) {
+  std::vector<WindowSlot> out;
+  if (intensity.size() == 0) return out;
+  SysTime t = now;
+  while (t < deadline) {
+    SysTime end = std::min(floor_to(t, intensity.slot) + intensity.slot, deadline);
+    double g;
+    if (auto v = intensity.at(t)) {
+      g = *v;
+    } else {
+      g = t < intensity.first_slot_utc ? intensity.g_per_kwh.front() : intensity.g_per_kwh.back();
+    }
+    out.push_back({t, to_seconds(end - t), g});
+    t = end;
+  }
+  return out;
+}
+
+std::vector<size_t> cheapest_slots(std::span<const WindowSlot> window, double needed_s) {
+  std::vector<size_t> order(window.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return window[a].g_per_kwh < window[b].g_per_kwh; });
+  std::vector<size_t> chosen;
+  double have = 0;
+  for (size_t i : order) {
+    if (have >= needed_s - 1e-9) break;
+    chosen.push_back(i);
+    have += window[i].capacity_s;
+  }
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+size_t cheapest_block(std::span<const WindowSlot> window, double needed_s) {
+  const size_t n = window.size();
+  std::vector<double> cap(n + 1, 0), cost(n + 1, 0);
+  for (size_t i = 0; i < n; ++i) {
+    cap[i + 1] = cap[i] + window[i].capacity_s;
+    cost[i + 1] = cost[i] + window[i].capacity_s * window[i].g_per_kwh;
+  }
+  size_t best = 0;
+  double best_cost = 0;
+  bool found = false;
+  size_t j = 0;  // the slot where the run from i ends (monotonic in i)
+  for (size_t i = 0; i < n; ++i) {
+    j = std::max(j, i);
+    while (j < n && cap[j + 1] - cap[i] < needed_s - 1e-9) ++j;
+    if (j >= n) break;  // no later start fits either
+    double c = cost[j] - cost[i] + window[j].g_per_kwh * (needed_s - (cap[j] - cap[i]));
+    if (!found || c < best_cost - 1e-9) {
+      best = i;
+      best_cost = c;
+      found = true;
+    }
+  }
+  return best;
+}
+
+double intensity_seconds(std::span<const WindowSlot> window, std::span<const size_t> chosen,
+                         double needed_s) {
+  double left = needed_s, total = 0;
+  for (size_t i : chosen) {
+    if (left <= 0) break;
+    double used = std::min(left, window[i].capacity_s);
+    total += used * window[i].g_per_kwh;
+    left -= used;
+  }
+  return total;
+}
+
+Decision decide(Algorithm algorithm, const PlanningIntensity& intensity, SysTime now,
+                SysTime deadline, double remaining_s, bool started) {
+  Decision d;
+  d.window = remaining_window(intensity, now, deadline);
+  SysTime next_boundary = floor_to(now, intensity.slot) + intensity.slot;
+  d.next_decision_utc = next_boundary;
+  std::vector<size_t> straight(d.window.size());
+  std::iota(straight.begin(), straight.end(), 0);
+  double capacity_s = 0;
+  for (const auto& w : d.window) capacity_s += w.capacity_s;
+  auto run_straight = [&](std::string reason) {
+    d.run_now = true;
+    d.straight_through = true;
+    d.chosen = straight;
+    d.reason = std::move(reason);
+    return d;
+  };
+  if (remaining_s <= 0) {
+    return run_straight(
+        "the job ran its expected duration without finishing: it runs straight "
+        "through to the end");
+  }
+  d.immediate_is = intensity_seconds(d.window, straight, remaining_s);
+  if (remaining_s >= capacity_s - kEpsilonS) {
+    d.planned_is = d.immediate_is;
+    return run_straight("no slack left before the deadline: the job runs straight through");
+  }
+  if (algorithm == Algorithm::kFlexibleStart && started) {
+    d.planned_is = d.immediate_is;
+    return run_straight("flexible start: the job runs to completion");
+  }
+  // A sliver of work over whole slots (the job started a few ms after a boundary) is not worth
+  // running a whole extra slot for: plan whole slots and leave the sliver to a later decision.
+  const double slot_s = to_seconds(intensity.slot);
+  const double sliver_s = std::fmod(remaining_s, slot_s);
+  const double plan_s = remaining_s > slot_s && sliver_s < kSliverShare * slot_s
+                            ? remaining_s - sliver_s
+                            : remaining_s;
+  if (algorithm == Algorithm::kPauseResume) {
+    d.chosen = cheapest_slots(d.window, plan_s);
+  } else {
+    size_t first = cheapest_block(d.window, plan_s);
+    double left = plan_s;
+    for (size_t i = first; i < d.window.size() && left > 1e-9; ++i) {
+      d.chosen.push_back(i);
+      left -= d.window[i].capacity_s;
+    }
+  }
+  d.planned_is = intensity_seconds(d.window, d.chosen, plan_s);
+  d.immediate_is = intensity_seconds(d.window, straight, plan_s);
+  d.run_now = !d.chosen.empty() && d.chosen.front() == 0;
+  if (!d.run_now) {
+    // Slack runs out at deadline − remaining: wake then at the latest.
+    SysTime slack_end = deadline - from_seconds(remaining_s);
+    d.next_decision_utc = std::min(next_boundary, slack_end);
+    d.reason = fmt::format("waiting for cleaner slots (next run from {})",
+                           format_utc(d.window[d.chosen.front()].start_utc));
+  } else {
+    d.reason = "running in a planned slot";
+  }
+  return d;
+}
+
+}  // namespace carbonclock

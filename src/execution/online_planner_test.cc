@@ -1,0 +1,74 @@
+#include "execution/online_planner.h"
+
+#include <gtest/gtest.h>
+
+namespace carbonclock {
+namespace {
+
+using namespace std::chrono_literals;
+
+const SysTime kT0 = parse_utc("2026-01-01T00:00:00Z").value();
+
+std::vector<WindowSlot> slots(const std::vector<double>& g, double cap_s = 300) {
+  std::vector<WindowSlot> w;
+  for (size_t i = 0; i < g.size(); ++i)
+    w.push_back({kT0 + 5min * static_cast<int>(i), cap_s, g[i]});
+  return w;
+}
+
+TEST(OnlinePlannerTest, CheapestSlotsEarliestOnTies) {
+  auto w = slots({300, 100, 200, 100, 200});
+  EXPECT_EQ(cheapest_slots(w, 600), (std::vector<size_t>{1, 3}));
+  EXPECT_EQ(cheapest_slots(w, 700), (std::vector<size_t>{1, 2, 3}));
+  EXPECT_EQ(cheapest_slots(w, 1e9).size(), 5u);
+}
+
+TEST(OnlinePlannerTest, PartialSlotsCountByCapacity) {
+  auto w = slots({100, 500, 500});
+  w[0].capacity_s = 60;  // we are four minutes into slot 0
+  // 360 s needed: slot 0 gives 60 s, then the earliest 500 (slot 1).
+  EXPECT_EQ(cheapest_slots(w, 360), (std::vector<size_t>{0, 1}));
+  EXPECT_DOUBLE_EQ(intensity_seconds(w, std::vector<size_t>{0, 1}, 360), 60 * 100 + 300 * 500);
+}
+
+TEST(OnlinePlannerTest, CheapestBlockEarliestOnTies) {
+  auto w = slots({500, 100, 500, 200, 200, 200, 500});
+  EXPECT_EQ(cheapest_block(w, 900), 3u);  // 600 per 300 s vs 800 from slot 1
+  EXPECT_EQ(cheapest_block(w, 300), 1u);
+  EXPECT_EQ(cheapest_block(slots({7, 7, 7}), 300), 0u);
+}
+
+TEST(OnlinePlannerTest, RemainingWindowCutsAtSlotsAndDeadline) {
+  PlanningIntensity in;
+  in.first_slot_utc = kT0;
+  in.slot = 5min;
+  in.g_per_kwh = {1, 2, 3};
+  in.basis.assign(3, IntensityBasis::kFile);
+  auto w = remaining_window(in, kT0 + 2min, kT0 + 12min);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_DOUBLE_EQ(w[0].capacity_s, 180);
+  EXPECT_DOUBLE_EQ(w[1].capacity_s, 300);
+  EXPECT_DOUBLE_EQ(w[2].capacity_s, 120);
+  EXPECT_DOUBLE_EQ(w[2].g_per_kwh, 3);
+}
+
+TEST(OnlinePlannerTest, DecideWaitsUntilTheCleanSlotOrRunsStraightWithoutSlack) {
+  PlanningIntensity in;
+  in.first_slot_utc = kT0;
+  in.slot = 5min;
+  in.g_per_kwh = {500, 500, 100, 500};
+  in.basis.assign(4, IntensityBasis::kFile);
+  Decision d = decide(Algorithm::kPauseResume, in, kT0, kT0 + 20min, 300, false);
+  EXPECT_FALSE(d.run_now);
+  EXPECT_EQ(d.chosen, (std::vector<size_t>{2}));
+  EXPECT_EQ(d.next_decision_utc, kT0 + 5min);
+  EXPECT_NEAR(100.0 * (1 - d.planned_is / d.immediate_is), 80.0, 1e-9);
+  Decision tight = decide(Algorithm::kPauseResume, in, kT0, kT0 + 20min, 1200, false);
+  EXPECT_TRUE(tight.run_now);
+  EXPECT_TRUE(tight.straight_through);
+  Decision overran = decide(Algorithm::kPauseResume, in, kT0, kT0 + 20min, 0, true);
+  EXPECT_TRUE(overran.straight_through);
+}
+
+}  // namespace
+}  // namespace carbonclock
