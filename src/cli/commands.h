@@ -4,7 +4,15 @@
 
 #include <CLI/CLI.hpp>
 
+namespace carbonclock {
+struct AccountingChoices;
+}
+
 namespace carbonclock::cli {
+
+/// Adds the accounting options shared by `run` and `report` (--zone, --region, --pue, --per,
+/// --work) to `cmd`; defined in report_command.cc.
+void add_accounting_options(CLI::App* cmd, AccountingChoices& choices);
 
 void register_run_command(CLI::App& app, int& exit_code);
 void register_report_command(CLI::App& app, int& exit_code);
@@ -12,9 +20,9 @@ void register_grid_commands(CLI::App& app, int& exit_code);  // grid import | sh
 void register_grid_fetch_command(CLI::App& grid,
                                  int& exit_code);  // grid fetch (called by the above)
 void register_regions_command(CLI::App& app, int& exit_code);
-void register_history_command(CLI::App& app, int& exit_code);  // history (accounting work)
-void register_shift_commands(CLI::App& app, int& exit_code);    // shift | whatif | sweep
-void register_plan_command(CLI::App& app, int& exit_code);  // plan (carbon-aware execution)
+void register_history_command(CLI::App& app, int& exit_code);  // history
+void register_shift_commands(CLI::App& app, int& exit_code);   // shift | whatif | sweep
+void register_plan_command(CLI::App& app, int& exit_code);     // plan (carbon-aware execution)
 
 /// Prints "carbonclock: error: MESSAGE" on stderr.
 void print_error(const std::string& message);

@@ -25,18 +25,6 @@ struct ShowArgs {
   std::string zone, signal, factor, from, to, format = "csv", db, forecast_as_of;
 };
 
-Result<GridStore> open_store(const std::string& db) {
-  std::filesystem::path path;
-  if (!db.empty()) {
-    path = db;
-  } else {
-    auto p = GridStore::default_path();
-    if (!p) return p.error();
-    path = *p;
-  }
-  return GridStore::open(path);
-}
-
 Result<ImportOptions> import_options(const ImportArgs& a) {
   ImportOptions o;
   auto format = parse_import_format(a.format);
@@ -102,7 +90,7 @@ int run_import(const ImportArgs& a) {
     }
     batches.push_back({file, std::move(*series)});
   }
-  auto store = open_store(a.db);
+  auto store = GridStore::open_or_default(a.db);
   if (!store) {
     print_error(store.error().message());
     return 1;
@@ -139,7 +127,7 @@ int run_import(const ImportArgs& a) {
 }
 
 int run_list(const std::string& db) {
-  auto store = open_store(db);
+  auto store = GridStore::open_or_default(db);
   if (!store) {
     print_error(store.error().message());
     return 1;
@@ -223,7 +211,7 @@ int run_show(const ShowArgs& a) {
     print_error((!from ? from.error() : to.error()).message());
     return 2;
   }
-  auto store = open_store(a.db);
+  auto store = GridStore::open_or_default(a.db);
   if (!store) {
     print_error(store.error().message());
     return 1;

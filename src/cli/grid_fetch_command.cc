@@ -110,13 +110,7 @@ Status run_fetch(const FetchArgs& a) {
   }
   auto timeout = parse_duration(a.timeout);
   if (!timeout.ok()) return timeout.error().with_context("--timeout");
-  std::filesystem::path db_path = a.db;
-  if (db_path.empty()) {
-    auto p = GridStore::default_path();
-    if (!p.ok()) return p.error();
-    db_path = *p;
-  }
-  auto store = GridStore::open(db_path);
+  auto store = GridStore::open_or_default(a.db);
   if (!store.ok()) return store.error();
 
   CurlOptions options;

@@ -25,9 +25,6 @@
 
 namespace carbonclock::cli {
 
-// Defined in report_command.cc: --zone, --region, --pue, --per, --work.
-void add_accounting_options(CLI::App* cmd, AccountingChoices& choices);
-
 namespace {
 
 struct RunOptions {

@@ -1,5 +1,6 @@
 // End-to-end tests of `carbonclock run` and `carbonclock report`: the real binary, the fake
 // libnvidia-ml.so.1 and a fake RAPL sysfs tree.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,10 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/files.h"
 #include "sensors/fake_sysfs.h"
@@ -90,8 +89,8 @@ TEST_F(RunCommandTest, EnergyMatchesScriptedGpusAndWrappingRaplWithinOnePercent)
   const unsigned long long max_uj = 1'000'000'000'000ULL;
   sysfs_->add_zone("0", "package-0", max_uj - 10'000'000, max_uj);
   sysfs_->add_zone("0:0", "dram", 0, max_uj);
-  pid_t pid = start({"run", "--interval", "50ms", "--out", (dir_ / "run").string(), "--",
-                     "sleep", "1.2"});
+  pid_t pid =
+      start({"run", "--interval", "50ms", "--out", (dir_ / "run").string(), "--", "sleep", "1.2"});
   std::this_thread::sleep_for(200ms);
   for (int i = 1; i <= 40; ++i) {
     unsigned long long v = (max_uj - 10'000'000 + i * 1'000'000ULL) % max_uj;
@@ -163,8 +162,8 @@ TEST_F(RunCommandTest, SigkilledRunIsRecoveredFromItsJournal) {
   pid_t rep = ::fork();
   if (rep == 0) {
     std::freopen((dir_ / "report.json").c_str(), "w", stdout);
-    ::execl(kBinary.c_str(), kBinary.c_str(), "report", (dir_ / "run").c_str(), "--format",
-            "json", nullptr);
+    ::execl(kBinary.c_str(), kBinary.c_str(), "report", (dir_ / "run").c_str(), "--format", "json",
+            nullptr);
     ::_exit(99);
   }
   ASSERT_EQ(wait_exit(rep), 0);
@@ -176,7 +175,8 @@ TEST_F(RunCommandTest, SigkilledRunIsRecoveredFromItsJournal) {
   EXPECT_GT(duration_s, 2.5 - 1.2);
   EXPECT_NEAR(device_energy(run, "gpu0"), 100 * duration_s, 0.01 * 100 * duration_s);
   bool said = false;
-  for (const auto& w : run["warnings"]) said |= w.get<std::string>().find("recovered") != std::string::npos;
+  for (const auto& w : run["warnings"])
+    said |= w.get<std::string>().find("recovered") != std::string::npos;
   EXPECT_TRUE(said);
 }
 

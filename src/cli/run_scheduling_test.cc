@@ -333,3 +333,41 @@ TEST_F(ScheduledRunTest, PlanSaysWhichForecastItRestsOnAndWhereItsHorizonEnds) {
 
 }  // namespace
 }  // namespace carbonclock
+
+namespace carbonclock {
+namespace {
+
+TEST_F(ScheduledRunTest, ReportRecomputesSavingsOnceActualsAreStored) {
+  write_intensity({500, 500, 100, 100, 500, 500, 500, 500});
+  ASSERT_EQ(run(run_args({"--pause-resume", "100%", "--expected-duration", "2s"}, ticker(1.8))), 0)
+      << err();
+  auto recorded = schedule().at("savings");
+  EXPECT_GT(recorded["saved_pct"].get<double>(), 0);  // planned on the scripted file
+  EXPECT_NE(recorded["intensity_basis"], "actual");
+
+  // The actual intensity turns out flat: shifting saved nothing.
+  SysTime a = SysTime{} + from_seconds(anchor(schedule()));
+  auto store = GridStore::open(dir_ / "grid.db");
+  ASSERT_TRUE(store);
+  IntensitySeries actual;
+  actual.zone = "DE";
+  actual.signal = Signal::kAverage;
+  actual.factor = Factor::kLifecycle;
+  actual.source = "test-actuals";
+  actual.points = {{a - std::chrono::minutes(10), std::chrono::minutes(20), 200, false}};
+  ASSERT_TRUE(store->import({actual}, "test"));
+  ASSERT_EQ(run({"report", (dir_ / "run").string(), "--db", (dir_ / "grid.db").string(), "--format",
+                 "json"}),
+            0)
+      << err();
+  auto j = nlohmann::json::parse(out());
+  ASSERT_TRUE(j.contains("schedule_savings")) << j.dump(2);
+  const auto& s = j["schedule_savings"];
+  EXPECT_EQ(s["intensity_basis"], "actual");
+  EXPECT_EQ(s["intensity_source"], "test-actuals");
+  EXPECT_NEAR(s["saved_g"].get<double>(), 0.0, 1e-9);
+  EXPECT_NEAR(s["emitted_g"].get<double>(), s["immediate_g"].get<double>(), 1e-9);
+}
+
+}  // namespace
+}  // namespace carbonclock

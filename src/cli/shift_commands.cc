@@ -66,18 +66,6 @@ Result<SeriesChoice> parse_series_args(const SeriesArgs& a) {
   return c;
 }
 
-Result<GridStore> open_store(const std::string& db) {
-  std::filesystem::path path;
-  if (!db.empty()) {
-    path = db;
-  } else {
-    auto p = GridStore::default_path();
-    if (!p) return p.error();
-    path = *p;
-  }
-  return GridStore::open(path);
-}
-
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
   size_t pos = 0;
@@ -449,7 +437,7 @@ int run_shift(const ShiftArgs& a) {
     print_error(job.error().message());
     return 2;
   }
-  auto store = open_store(a.series.db);
+  auto store = GridStore::open_or_default(a.series.db);
   if (!store) {
     print_error(store.error().message());
     return 1;
@@ -494,7 +482,7 @@ int run_whatif(const WhatifArgs& a) {
     print_error(job.error().message());
     return 1;
   }
-  auto store = open_store(a.series.db);
+  auto store = GridStore::open_or_default(a.series.db);
   if (!store) {
     print_error(store.error().message());
     return 1;
@@ -629,7 +617,7 @@ int run_sweep_command(const SweepArgs& a) {
     }
     every = *d;
   }
-  auto store = open_store(a.series.db);
+  auto store = GridStore::open_or_default(a.series.db);
   if (!store) {
     print_error(store.error().message());
     return 1;

@@ -664,8 +664,7 @@ Result<std::vector<IntensitySeries>> parse_generic_csv(std::string_view content,
   const Signal signal = options.signal.value_or(Signal::kAverage);
   const Factor default_factor = signal == Signal::kMarginal ? Factor::kDirect : Factor::kLifecycle;
   return finish_all(builders.all(), signal, options.factor.value_or(default_factor),
-                    options.source.value_or("csv"),
-                    o.step, Nanos(0), std::nullopt, origin);
+                    options.source.value_or("csv"), o.step, Nanos(0), std::nullopt, origin);
 }
 
 Result<std::vector<IntensitySeries>> parse_electricitymaps_json(std::string_view content,

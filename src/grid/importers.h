@@ -64,9 +64,10 @@ struct GenericCsvOptions {
 /// to the format's documented default.
 struct ImportOptions {
   ImportFormat format = ImportFormat::kAuto;
-  std::optional<std::string> zone;  ///< overrides / supplies the zone
-  std::optional<Signal> signal;     ///< generic CSV default: average
-  std::optional<Factor> factor;     ///< generic CSV default: direct for marginal, lifecycle for average; filters EM CSV/JSON output
+  std::optional<std::string> zone;    ///< overrides / supplies the zone
+  std::optional<Signal> signal;       ///< generic CSV default: average
+  std::optional<Factor> factor;       ///< generic CSV default: direct for marginal, lifecycle for
+                                      ///< average; filters EM CSV/JSON output
   std::optional<std::string> source;  ///< overrides the source label
   GenericCsvOptions csv;
 };

@@ -436,6 +436,13 @@ Result<std::filesystem::path> GridStore::default_path() {
   return make_error("no database path: set --db, CARBONCLOCK_DB, XDG_DATA_HOME or HOME");
 }
 
+Result<GridStore> GridStore::open_or_default(const std::string& db_option) {
+  if (!db_option.empty()) return open(db_option);
+  auto path = default_path();
+  if (!path) return path.error();
+  return open(*path);
+}
+
 Result<GridStore> GridStore::open(const std::filesystem::path& path) {
   std::error_code ec;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);

@@ -70,6 +70,9 @@ class GridStore {
   /// Error names the path and SQLite's message; a database newer than this build is an error.
   static Result<GridStore> open(const std::filesystem::path& path);
 
+  /// Opens `db_option` when it is not empty (the commands' --db), else default_path().
+  static Result<GridStore> open_or_default(const std::string& db_option);
+
   /// The schema version this build writes (PRAGMA user_version after open).
   static int schema_version();
 

@@ -1,14 +1,13 @@
 #include "http/http_transport.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <mutex>
-
-#include <dlfcn.h>
 
 namespace carbonclock {
 namespace {
