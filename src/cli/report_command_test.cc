@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_test_harness.h"
 #include "common/files.h"
 #include "common/time.h"
 
@@ -18,46 +19,29 @@ namespace carbonclock {
 namespace {
 
 namespace fs = std::filesystem;
-const std::string kBinary = CARBONCLOCK_BINARY_DIR "/carbonclock";
 
 class ReportCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("cc_report_{}_{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = fresh_test_dir("cc_report");
     fs::create_directories(dir_ / "sysfs");
     std::ofstream(dir_ / "nvml.script") << "gpu\nname Fake A100\npower 100\n";
     db_ = (dir_ / "grid.db").string();
+    // The fake NVML, an empty sysfs and no inherited zone settings.
+    cli_ = CliHarness(dir_);
+    cli_.env = {{"CARBONCLOCK_NVML_LIBRARY", FAKE_NVML_LIBRARY},
+                {"FAKE_NVML_SCRIPT", (dir_ / "nvml.script").string()},
+                {"CARBONCLOCK_SYSFS_ROOT", (dir_ / "sysfs").string()},
+                {"CARBONCLOCK_DB", db_},
+                {"CARBONCLOCK_ZONE", std::nullopt},
+                {"CARBONCLOCK_REGION", std::nullopt},
+                {"CUDA_VISIBLE_DEVICES", std::nullopt}};
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  // Runs carbonclock with the fake NVML, an empty sysfs and no inherited zone settings.
-  int run(const std::vector<std::string>& args) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setenv("CARBONCLOCK_NVML_LIBRARY", FAKE_NVML_LIBRARY, 1);
-      ::setenv("FAKE_NVML_SCRIPT", (dir_ / "nvml.script").c_str(), 1);
-      ::setenv("CARBONCLOCK_SYSFS_ROOT", (dir_ / "sysfs").c_str(), 1);
-      ::setenv("CARBONCLOCK_DB", db_.c_str(), 1);
-      ::unsetenv("CARBONCLOCK_ZONE");
-      ::unsetenv("CARBONCLOCK_REGION");
-      ::unsetenv("CUDA_VISIBLE_DEVICES");
-      std::freopen((dir_ / "stdout").c_str(), "w", stdout);
-      std::freopen((dir_ / "stderr").c_str(), "w", stderr);
-      std::vector<char*> argv{const_cast<char*>(kBinary.c_str())};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(kBinary.c_str(), argv.data());
-      ::_exit(99);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string out() { return read_file(dir_ / "stdout").value(); }
-  std::string err() { return read_file(dir_ / "stderr").value(); }
+  int run(const std::vector<std::string>& args) { return cli_.run(args); }
+  std::string out() { return cli_.out(); }
+  std::string err() { return cli_.err(); }
 
   // A generic CSV of hourly points from 2 hours before now to 3 hours after, all `value`.
   void write_series(const fs::path& path, double value) {
@@ -100,6 +84,7 @@ class ReportCommandTest : public ::testing::Test {
     return nlohmann::json::parse(out());
   }
 
+  CliHarness cli_{""};
   fs::path dir_;
   std::string db_;
   std::string run_stderr_;

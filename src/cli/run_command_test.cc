@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/cli_test_harness.h"
 #include "common/files.h"
 #include "sensors/fake_sysfs.h"
 
@@ -22,49 +23,27 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const std::string kBinary = CARBONCLOCK_BINARY_DIR "/carbonclock";
-
 class RunCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("cc_run_{}_{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = fresh_test_dir("cc_run");
+    cli_ = CliHarness(dir_);
     sysfs_ = std::make_unique<FakeSysfs>(dir_ / "sysfs");
-    ::setenv("CARBONCLOCK_DB", (dir_ / "carbonclock.db").c_str(), 1);  // never the user's
     write_script("gpu\nname Fake A100\npower 100\n");
+    cli_.env = {{"CARBONCLOCK_NVML_LIBRARY", FAKE_NVML_LIBRARY},
+                {"FAKE_NVML_SCRIPT", (dir_ / "nvml.script").string()},
+                {"CARBONCLOCK_SYSFS_ROOT", sysfs_->root().string()},
+                {"CARBONCLOCK_DB", (dir_ / "carbonclock.db").string()},  // never the user's
+                {"CUDA_VISIBLE_DEVICES", std::nullopt}};
   }
   void TearDown() override { fs::remove_all(dir_); }
 
   void write_script(const std::string& text) { std::ofstream(dir_ / "nvml.script") << text; }
 
-  // Starts carbonclock with the fake NVML and sysfs; stdout/stderr go to files in dir_.
-  pid_t start(const std::vector<std::string>& args) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setenv("CARBONCLOCK_NVML_LIBRARY", FAKE_NVML_LIBRARY, 1);
-      ::setenv("FAKE_NVML_SCRIPT", (dir_ / "nvml.script").c_str(), 1);
-      ::setenv("CARBONCLOCK_SYSFS_ROOT", sysfs_->root().c_str(), 1);
-      ::unsetenv("CUDA_VISIBLE_DEVICES");
-      std::freopen((dir_ / "stdout").c_str(), "w", stdout);
-      std::freopen((dir_ / "stderr").c_str(), "w", stderr);
-      std::vector<char*> argv{const_cast<char*>(kBinary.c_str())};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(kBinary.c_str(), argv.data());
-      ::_exit(99);
-    }
-    return pid;
-  }
-  int wait_exit(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  int run(const std::vector<std::string>& args) { return wait_exit(start(args)); }
-  std::string err() { return read_file(dir_ / "stderr").value(); }
+  pid_t start(const std::vector<std::string>& args) { return cli_.start(args); }
+  static int wait_exit(pid_t pid) { return CliHarness::wait_exit(pid); }
+  int run(const std::vector<std::string>& args) { return cli_.run(args); }
+  std::string err() { return cli_.err(); }
   nlohmann::json run_json() {
     return nlohmann::json::parse(read_file(dir_ / "run" / "run.json").value());
   }
@@ -78,6 +57,7 @@ class RunCommandTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<FakeSysfs> sysfs_;
+  CliHarness cli_{""};
 };
 
 TEST_F(RunCommandTest, EnergyMatchesScriptedGpusAndWrappingRaplWithinOnePercent) {
@@ -158,16 +138,8 @@ TEST_F(RunCommandTest, SigkilledRunIsRecoveredFromItsJournal) {
   ::kill(job, SIGKILL);
   ASSERT_FALSE(fs::exists(dir_ / "run" / "run.json"));
 
-  ::unsetenv("CARBONCLOCK_NVML_LIBRARY");
-  pid_t rep = ::fork();
-  if (rep == 0) {
-    std::freopen((dir_ / "report.json").c_str(), "w", stdout);
-    ::execl(kBinary.c_str(), kBinary.c_str(), "report", (dir_ / "run").c_str(), "--format", "json",
-            nullptr);
-    ::_exit(99);
-  }
-  ASSERT_EQ(wait_exit(rep), 0);
-  auto run = nlohmann::json::parse(read_file(dir_ / "report.json").value());
+  ASSERT_EQ(run({"report", (dir_ / "run").string(), "--format", "run-json"}), 0) << err();
+  auto run = nlohmann::json::parse(cli_.out());
   EXPECT_TRUE(run["recovered"].get<bool>());
   EXPECT_TRUE(run["exit_code"].is_null());
   // At most the last flush interval (1 s) plus one sample is lost.

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/cli_test_harness.h"
 #include "common/files.h"
 #include "common/time.h"
 #include "execution/test_proc.h"
@@ -27,18 +28,16 @@ using test::eventually;
 using test::proc_state;
 namespace fs = std::filesystem;
 
-const std::string kBinary = CARBONCLOCK_BINARY_DIR "/carbonclock";
-
 double unix_s(SysTime t) { return to_seconds(t.time_since_epoch()); }
 
 class ScheduledRunTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("cc_sched_{}_{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = fresh_test_dir("cc_sched");
     fs::create_directories(dir_ / "sysfs");
+    cli_ = CliHarness(dir_);
+    cli_.env = {{"CARBONCLOCK_DB", (dir_ / "absent.db").string()},
+                {"CARBONCLOCK_SYSFS_ROOT", (dir_ / "sysfs").string()}};
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -67,35 +66,16 @@ class ScheduledRunTest : public ::testing::Test {
     return args;
   }
   pid_t start(const std::vector<std::string>& args, const char* tz = nullptr) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setenv("CARBONCLOCK_DB", (dir_ / "absent.db").c_str(), 1);
-      ::setenv("CARBONCLOCK_SYSFS_ROOT", (dir_ / "sysfs").c_str(), 1);
-      if (tz != nullptr) ::setenv("TZ", tz, 1);
-      std::freopen((dir_ / "stdout").c_str(), "w", stdout);
-      std::freopen((dir_ / "stderr").c_str(), "w", stderr);
-      std::vector<char*> argv{const_cast<char*>(kBinary.c_str())};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(kBinary.c_str(), argv.data());
-      ::_exit(99);
-    }
-    return pid;
+    CliHarness cli = cli_;
+    if (tz != nullptr) cli.env["TZ"] = tz;
+    return cli.start(args);
   }
-  int wait_exit(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
+  static int wait_exit(pid_t pid) { return CliHarness::wait_exit(pid); }
   int run(const std::vector<std::string>& args, const char* tz = nullptr) {
     return wait_exit(start(args, tz));
   }
-  std::string err() { return text_of(dir_ / "stderr"); }
-  std::string out() { return text_of(dir_ / "stdout"); }
-  static std::string text_of(const fs::path& p) {
-    auto t = read_file(p);
-    return t ? *t : std::string();
-  }
+  std::string err() { return cli_.err(); }
+  std::string out() { return cli_.out(); }
   nlohmann::json schedule() {
     auto doc = nlohmann::json::parse(read_file(dir_ / "run" / "run.json").value());
     return doc.at("schedule");
@@ -139,6 +119,7 @@ class ScheduledRunTest : public ::testing::Test {
     return pid;
   }
 
+  CliHarness cli_{""};
   fs::path dir_;
 };
 
