@@ -361,10 +361,15 @@ Result<AccountingInputs> resolve_inputs(const AccountingChoices& c, const RunRec
     region = c.env_region;
     zone = c.env_region ? std::nullopt : c.env_zone;
     in.zone_origin = c.env_region ? "$CARBONCLOCK_REGION" : "$CARBONCLOCK_ZONE";
+  } else if (c.config_region || c.config_zone) {
+    region = c.config_region;
+    zone = c.config_region ? std::nullopt : c.config_zone;
+    in.zone_origin = fmt::format("{} in {}", c.config_region ? "region" : "zone", c.config_origin);
   } else {
     region = kDefaultRegion;
     in.zone_origin = fmt::format(
-        "default region {} (none given: pass --region or --zone, or set CARBONCLOCK_REGION)",
+        "default region {} (none given: pass --region or --zone, set CARBONCLOCK_REGION, or "
+        "put `region = ...` in the config file)",
         kDefaultRegion);
   }
   auto sel = select_zone(region, zone);

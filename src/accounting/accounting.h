@@ -140,8 +140,11 @@ struct AccountingChoices {
   std::optional<std::string> per;     ///< functional unit text
   std::optional<double> work;
   EmbodiedOptions embodied;
-  std::optional<std::string> env_zone;    ///< $CARBONCLOCK_ZONE
-  std::optional<std::string> env_region;  ///< $CARBONCLOCK_REGION
+  std::optional<std::string> env_zone;       ///< $CARBONCLOCK_ZONE
+  std::optional<std::string> env_region;     ///< $CARBONCLOCK_REGION
+  std::optional<std::string> config_zone;    ///< the config file's `zone`
+  std::optional<std::string> config_region;  ///< the config file's `region`
+  std::string config_origin;                 ///< the config file's path, for messages
 };
 
 /// The region used when neither options, run.json nor the environment choose one.

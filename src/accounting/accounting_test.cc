@@ -272,7 +272,14 @@ TEST(ResolveInputsTest, OptionsThenRunJsonThenEnvironmentThenTheDefaultRegion) {
   EXPECT_EQ(in->pue, 1.0);
   EXPECT_EQ(in->pue_origin, "default: no PUE given");
 
-  c.env_zone = "FR";
+  c.config_region = "eu-west-1";
+  c.config_origin = "/home/u/.config/carbonclock/config";
+  in = resolve_inputs(c, &run);
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->zone, "IE");
+  EXPECT_EQ(in->zone_origin, "region in /home/u/.config/carbonclock/config");
+
+  c.env_zone = "FR";  // the environment beats the config file
   in = resolve_inputs(c, &run);
   ASSERT_TRUE(in.ok());
   EXPECT_EQ(in->zone, "FR");

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/error.h"
+
 namespace carbonclock {
 struct AccountingChoices;
 }
@@ -13,6 +15,11 @@ namespace carbonclock::cli {
 /// Adds the accounting options shared by `run` and `report` (--zone, --region, --pue, --per,
 /// --work) to `cmd`; defined in report_command.cc.
 void add_accounting_options(CLI::App* cmd, AccountingChoices& choices);
+/// Fills the fallbacks of the zone choice: $CARBONCLOCK_ZONE / $CARBONCLOCK_REGION, then the
+/// config file's `zone` / `region` keys (docs/live-sources.md). Error for a config file that
+/// cannot be used (e.g. readable by others; callers warn and go on without it); defined in
+/// report_command.cc.
+Status add_default_zone_sources(AccountingChoices& choices);
 
 void register_run_command(CLI::App& app, int& exit_code);
 void register_report_command(CLI::App& app, int& exit_code);

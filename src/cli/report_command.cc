@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "common/files.h"
 #include "execution/schedule_record.h"
+#include "grid/live_source.h"
 #include "metering/run_record.h"
 #include "reports/carbon_report.h"
 #include "reports/summary.h"
@@ -22,12 +23,6 @@ struct ReportOptions {
   std::string db;
   AccountingChoices choices;
 };
-
-std::optional<std::string> env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  return std::string(v);
-}
 
 // A scheduled run's savings were computed at its end, usually from forecasts; once actual
 // intensities for its zone are stored, recompute them from the actuals and say so.
@@ -64,8 +59,9 @@ int run_report(ReportOptions o) {
     if (auto s = write_file_atomic(o.out, doc); !s) return print_error(s.error().message()), 1;
     return 0;
   }
-  o.choices.env_zone = env("CARBONCLOCK_ZONE");
-  o.choices.env_region = env("CARBONCLOCK_REGION");
+  if (auto st = add_default_zone_sources(o.choices); !st) {
+    fmt::print(stderr, "carbonclock: warning: config file ignored: {}\n", st.error().message());
+  }
   auto inputs = resolve_inputs(o.choices, &*run);
   if (!inputs) return print_error(inputs.error().message()), 2;
   auto opened = open_grid_store(o.db, /*create=*/false);
@@ -111,6 +107,22 @@ int run_report(ReportOptions o) {
 }
 
 }  // namespace
+
+Status add_default_zone_sources(AccountingChoices& choices) {
+  auto env = [](const char* name) -> std::optional<std::string> {
+    auto v = process_env(name);
+    return v && !v->empty() ? v : std::nullopt;
+  };
+  choices.env_zone = env("CARBONCLOCK_ZONE");
+  choices.env_region = env("CARBONCLOCK_REGION");
+  auto config = default_config_path(process_env);
+  auto settings = load_live_settings(process_env, config);
+  if (!settings) return settings.error();
+  if (!settings->default_zone.empty()) choices.config_zone = settings->default_zone;
+  if (!settings->default_region.empty()) choices.config_region = settings->default_region;
+  choices.config_origin = settings->config_origin;
+  return {};
+}
 
 void add_accounting_options(CLI::App* cmd, AccountingChoices& c) {
   cmd->add_option("--zone", c.zone, "Grid zone id (e.g. DE, US-CAL-CISO, an imported zone)");

@@ -72,12 +72,6 @@ std::string host_name() {
   return buf;
 }
 
-std::optional<std::string> env_value(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  return std::string(v);
-}
-
 // The emissions of a finished run, printed after its energy, and its history record. Nothing
 // here changes the run's exit status: a failure is a warning, the run directory stays.
 void account_and_record(const RunRecord& run, const AccountingInputs& inputs,
@@ -130,8 +124,9 @@ int run_job(const RunOptions& o) {
   auto gpus = parse_gpu_selection(o.gpus);
   if (!gpus) return print_error(gpus.error().message()), 2;
   AccountingChoices choices = o.choices;
-  choices.env_zone = env_value("CARBONCLOCK_ZONE");
-  choices.env_region = env_value("CARBONCLOCK_REGION");
+  if (auto st = add_default_zone_sources(choices); !st) {
+    fmt::print(stderr, "carbonclock: warning: config file ignored: {}\n", st.error().message());
+  }
   auto inputs = resolve_inputs(choices, nullptr);
   if (!inputs) return print_error(inputs.error().message()), 2;
   if (o.cpu_w_per_core < 0 || o.dram_w_per_gb < 0) {

@@ -241,12 +241,14 @@ Result<LiveSettings> load_live_settings(const EnvLookup& env,
                              : key == "watttime_base_url"        ? &s.watttime_base_url
                              : key == "electricitymaps_base_url" ? &s.electricitymaps_base_url
                              : key == "ukci_base_url"            ? &s.ukci_base_url
+                             : key == "zone"                     ? &s.default_zone
+                             : key == "region"                   ? &s.default_region
                                                                  : nullptr;
         if (field == nullptr) {
           return make_error(
               "{}:{}: unknown key '{}' (watttime_username, watttime_password, "
               "electricitymaps_api_key, watttime_base_url, electricitymaps_base_url, "
-              "ukci_base_url)",
+              "ukci_base_url, zone, region)",
               config_path->string(), line_no, key);
         }
         *field = value;

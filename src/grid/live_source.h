@@ -35,6 +35,10 @@ struct LiveSettings {
   std::string watttime_base_url = "https://api.watttime.org";
   std::string electricitymaps_base_url = "https://api.electricitymap.org";
   std::string ukci_base_url = "https://api.carbonintensity.org.uk";
+  /// The default grid zone / cloud region of commands that take --zone/--region (`zone`,
+  /// `region` keys); not secrets. Empty when unset.
+  std::string default_zone;
+  std::string default_region;
   /// Where the settings were read from, for messages ("environment", a config path).
   std::string config_origin;
 

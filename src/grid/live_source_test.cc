@@ -508,7 +508,8 @@ TEST_F(LiveSettingsTest, ReadsAPrivateConfigFileAndEnvironmentWins) {
       "watttime_username = alice\n"
       "watttime_password = \"file-pass\"\n"
       "electricitymaps_api_key=file-key\n"
-      "ukci_base_url = http://127.0.0.1:9\n",
+      "ukci_base_url = http://127.0.0.1:9\n"
+      "region = eu-west-1\n",
       0600);
   auto s = load_live_settings(env_of({{"ELECTRICITYMAPS_API_KEY", "env-key"}}), p);
   ASSERT_TRUE(s.ok()) << s.error().message();
@@ -518,6 +519,8 @@ TEST_F(LiveSettingsTest, ReadsAPrivateConfigFileAndEnvironmentWins) {
   EXPECT_EQ(s->ukci_base_url, "http://127.0.0.1:9");
   EXPECT_EQ(s->watttime_base_url, "https://api.watttime.org");
   EXPECT_EQ(s->secrets().size(), 3u);
+  EXPECT_EQ(s->default_region, "eu-west-1");  // a default for --region, not a secret
+  EXPECT_TRUE(s->default_zone.empty());
 }
 
 TEST_F(LiveSettingsTest, RefusesAConfigFileOthersCanRead) {
