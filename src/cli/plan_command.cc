@@ -39,7 +39,8 @@ struct ZonePlan {
 };
 
 ZonePlan plan_zone(const std::string& zone, const ScheduleRequestSpec& spec, GridStore* store,
-                   const std::string& intensity_file, double energy_kwh) {
+                   const std::string& intensity_file, double energy_kwh,
+                   const FetchedForecast* fetched = nullptr) {
   ZonePlan out;
   out.zone = zone;
   IntensitySources src;
@@ -50,6 +51,7 @@ ZonePlan plan_zone(const std::string& zone, const ScheduleRequestSpec& spec, Gri
   if (!intensity_file.empty()) src.intensity_file = intensity_file;
   src.file_anchor = floor_to(spec.requested_start_utc, spec.slot);
   src.store = store;
+  if (fetched != nullptr) use_fetched_forecast(*fetched, src);
   ManualClock clock(spec.requested_start_utc);  // plans as of now; nothing waits
   Executor ex({spec.algorithm, spec.deadline_utc, spec.expected_duration}, make_intensity_fn(src),
               clock);
@@ -117,9 +119,27 @@ int run_plan(const PlanOptions& o) {
   if (!spec) return print_error(spec.error().message()), 2;
   auto store = open_planning_store(o.db);
   if (!store) return print_error(store.error().message()), 2;
+  std::optional<FetchedForecast> fetched;
+  if (!o.schedule.forecast_source.empty() && o.schedule.intensity_file.empty()) {
+    if (!*store) {
+      auto created = GridStore::open_or_default(o.db);
+      if (!created) return print_error(created.error().message()), 2;
+      store->emplace(std::move(*created));
+    }
+    auto f = fetch_planning_forecast(o.schedule.forecast_source, sel->zone, **store,
+                                     spec->requested_start_utc, spec->deadline_utc);
+    if (f) {
+      fetched = *f;
+      fmt::print(stderr, "carbonclock: {}\n", f->note);
+    } else {
+      fmt::print(stderr, "carbonclock: warning: no fresh forecast, planning on stored data: {}\n",
+                 f.error().message());
+    }
+  }
   GridStore* db = *store ? &**store : nullptr;
 
-  ZonePlan home = plan_zone(sel->zone, *spec, db, o.schedule.intensity_file, energy_kwh);
+  ZonePlan home = plan_zone(sel->zone, *spec, db, o.schedule.intensity_file, energy_kwh,
+                            fetched ? &*fetched : nullptr);
   if (home.error) return print_error(home.error->message()), 1;
   std::vector<ZonePlan> others;
   size_t pos = 0;

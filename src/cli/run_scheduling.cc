@@ -6,6 +6,9 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "grid/live_source.h"
+#include "http/http_transport.h"
+#include "regions/catalogue.h"
 #include "shifting/slots.h"
 
 namespace carbonclock::cli {
@@ -91,6 +94,11 @@ void add_schedule_options(CLI::App* cmd, ScheduleArgs& a, bool run_options) {
       ->group(group);
   cmd->add_option("--factor", a.factor, "lifecycle | direct (default lifecycle, else stored)")
       ->group(group);
+  cmd->add_option("--forecast-source", a.forecast_source,
+                  "Fetch this provider's current forecast before planning: watttime, "
+                  "electricitymaps or ukci (credentials as for `grid fetch`); on failure, plan "
+                  "on stored data and say so")
+      ->group(group);
   cmd->add_option("--intensity-file", a.intensity_file,
                   "Scripted intensity CSV (start,duration_s,g_per_kwh; start UTC or +SECONDS "
                   "from the first slot), re-read at every slot boundary; for tests and demos")
@@ -169,6 +177,50 @@ Result<std::optional<GridStore>> open_planning_store(const std::string& db) {
   return std::optional<GridStore>(std::move(*store));
 }
 
+Result<FetchedForecast> fetch_planning_forecast(const std::string& source, const std::string& zone,
+                                                GridStore& store, SysTime from, SysTime to) {
+  auto kind = parse_live_source(source);
+  if (!kind) return kind.error().with_context("--forecast-source");
+  FetchRequest request;
+  request.source = *kind;
+  request.zone = zone;
+  request.from = from;
+  request.to = to;
+  request.forecast = true;
+  if (*kind == LiveSourceKind::kWattTime) {
+    // WattTime speaks its own region ids; the catalogue maps grid zones to them.
+    auto sel = select_zone(std::nullopt, zone);
+    if (!sel) return sel.error();
+    if (sel->watttime_region.empty()) {
+      return make_error("no WattTime region is known for zone {} (see `carbonclock regions`)",
+                        zone);
+    }
+    request.zone = sel->watttime_region;
+  }
+  auto settings = load_live_settings(process_env, default_config_path(process_env));
+  if (!settings) return settings.error();
+  CurlTransport transport;
+  RealClock clock;
+  LiveSource live(transport, *settings, clock);
+  auto report = live.fetch(request, store);
+  if (!report) return report.error();
+  FetchedForecast out;
+  out.store_zone = report->query.zone;
+  out.signal = report->query.signal.value_or(Signal::kAverage);
+  out.factor = report->query.factor.value_or(Factor::kLifecycle);
+  out.note =
+      fmt::format("{} forecast for {} ({}/{}): {}", to_string(*kind), out.store_zone,
+                  to_string(out.signal), to_string(out.factor),
+                  report->from_cache ? "recent enough in the store, no request made" : "fetched");
+  return out;
+}
+
+void use_fetched_forecast(const FetchedForecast& fetched, IntensitySources& sources) {
+  if (fetched.store_zone != sources.zone) sources.store_zone = fetched.store_zone;
+  if (!sources.signal) sources.signal = fetched.signal;
+  if (!sources.factor) sources.factor = fetched.factor;
+}
+
 IntensityFn make_intensity_fn(IntensitySources sources) {
   return [sources](SysTime as_of, SysTime from, SysTime to) {
     return planning_intensity(sources, as_of, from, to);
@@ -240,6 +292,22 @@ Result<std::unique_ptr<ScheduledRun>> ScheduledRun::prepare(const ScheduleArgs& 
   s.sources.slot = s.spec.slot;
   if (!args.intensity_file.empty()) s.sources.intensity_file = args.intensity_file;
   s.sources.file_anchor = floor_to(s.spec.requested_start_utc, s.spec.slot);
+  if (!args.forecast_source.empty() && args.intensity_file.empty()) {
+    if (!s.store) {
+      auto created = GridStore::open_or_default(db);
+      if (!created) return created.error();
+      s.store = std::move(*created);
+    }
+    auto fetched = fetch_planning_forecast(args.forecast_source, zone, *s.store,
+                                           s.spec.requested_start_utc, s.spec.deadline_utc);
+    if (fetched) {
+      use_fetched_forecast(*fetched, s.sources);
+      if (!quiet) fmt::print(stderr, "carbonclock: {}\n", fetched->note);
+    } else {
+      fmt::print(stderr, "carbonclock: warning: no fresh forecast, planning on stored data: {}\n",
+                 fetched.error().message());
+    }
+  }
   s.sources.store = s.store ? &*s.store : nullptr;
   State* state = &s;
   s.executor = std::make_unique<Executor>(

@@ -32,6 +32,7 @@ struct ScheduleArgs {
   std::string slot = "5m";
   std::string signal, factor;
   std::string intensity_file;
+  std::string forecast_source;  ///< watttime | electricitymaps | ukci: fetch before planning
   std::string pause_signal;
   std::string resume_command;
   std::string pause_grace = "60s";
@@ -66,6 +67,25 @@ Result<ScheduleRequestSpec> parse_schedule(const ScheduleArgs& args, Nanos expec
 /// Opens the store for planning: `db` when given, else the default path when that file exists;
 /// nullopt (no store) otherwise.
 Result<std::optional<GridStore>> open_planning_store(const std::string& db);
+
+/// A forecast fetched for planning: where it is stored and what it is.
+struct FetchedForecast {
+  std::string store_zone;  ///< the provider's zone id the series is stored under
+  Signal signal = Signal::kAverage;
+  Factor factor = Factor::kLifecycle;
+  std::string note;  ///< one line for the terminal: what was fetched, or that the cache served
+};
+
+/// Fetches `source`'s current forecast for the catalogue zone `zone` into `store` (credentials
+/// and base URLs as for `grid fetch`; a forecast issued recently enough is reused without a
+/// request). WattTime is asked for the zone's WattTime region. Error for an unknown source, a
+/// zone the provider cannot serve, or a failed request (callers warn and plan on stored data).
+Result<FetchedForecast> fetch_planning_forecast(const std::string& source, const std::string& zone,
+                                                GridStore& store, SysTime from, SysTime to);
+
+/// Applies a fetched forecast to planning sources: stored data is looked up under its zone id
+/// and, unless the user chose them, its signal and factor.
+void use_fetched_forecast(const FetchedForecast& fetched, IntensitySources& sources);
 
 /// The intensity function the executor re-reads at every slot boundary.
 IntensityFn make_intensity_fn(IntensitySources sources);

@@ -3,10 +3,12 @@
 // over a scripted --intensity-file, and the tests check when the job actually ran.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -348,6 +350,96 @@ TEST_F(ScheduledRunTest, ReportRecomputesSavingsOnceActualsAreStored) {
   EXPECT_EQ(s["intensity_source"], "test-actuals");
   EXPECT_NEAR(s["saved_g"].get<double>(), 0.0, 1e-9);
   EXPECT_NEAR(s["emitted_g"].get<double>(), s["immediate_g"].get<double>(), 1e-9);
+}
+
+}  // namespace
+}  // namespace carbonclock
+
+namespace carbonclock {
+namespace {
+
+// A loopback UK Carbon Intensity API serving a 48 h forecast from the current half hour: every
+// half hour 300 g/kWh except the one starting 2 h from now at 40 g/kWh.
+class FakeUkForecastServer {
+ public:
+  explicit FakeUkForecastServer(SysTime now) {
+    SysTime first = floor_to(now, std::chrono::minutes(30));
+    cheap_ = first + std::chrono::hours(2);
+    server_.Get(R"(/intensity/([^/]+)/fw48h)", [this, first](const httplib::Request&,
+                                                             httplib::Response& res) {
+      ++requests_;
+      nlohmann::json data = nlohmann::json::array();
+      for (int i = 0; i < 96; ++i) {
+        SysTime from = first + i * std::chrono::minutes(30);
+        double value = from == cheap_ ? 40 : 300;
+        data.push_back(
+            {{"from", format_utc_minutes(from)},
+             {"to", format_utc_minutes(from + std::chrono::minutes(30))},
+             {"intensity", {{"forecast", value}, {"actual", nullptr}, {"index", "low"}}}});
+      }
+      res.set_content(nlohmann::json{{"data", data}}.dump(), "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~FakeUkForecastServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+  SysTime cheap() const { return cheap_; }
+  int requests() const { return requests_; }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  SysTime cheap_;
+  std::atomic<int> requests_{0};
+};
+
+TEST_F(ScheduledRunTest, PlanFetchesAFreshForecastWhenAsked) {
+  FakeUkForecastServer uk(std::chrono::system_clock::now());
+  cli_.env["CARBONCLOCK_UKCI_URL"] = uk.url();
+  cli_.env["CARBONCLOCK_CONFIG"] = (dir_ / "no-config").string();
+  std::vector<std::string> args{"plan",
+                                "--zone",
+                                "GB",
+                                "--db",
+                                (dir_ / "grid.db").string(),
+                                "--duration",
+                                "30m",
+                                "--energy-kwh",
+                                "1",
+                                "--flex-start",
+                                "6h",
+                                "--slot",
+                                "30m",
+                                "--forecast-source",
+                                "ukci",
+                                "--format",
+                                "json"};
+  ASSERT_EQ(run(args), 0) << err();
+  EXPECT_EQ(uk.requests(), 1);
+  auto j = nlohmann::json::parse(out());
+  EXPECT_EQ(j["start_utc"], format_utc(uk.cheap())) << j.dump(2);
+  EXPECT_NE(j["forecast"]["source"].get<std::string>().find("uk"), std::string::npos) << j.dump(2);
+  EXPECT_NE(err().find("fetched"), std::string::npos) << err();
+  // A second plan soon after reuses the stored forecast: no request.
+  ASSERT_EQ(run(args), 0) << err();
+  EXPECT_EQ(uk.requests(), 1);
+  EXPECT_NE(err().find("no request made"), std::string::npos) << err();
+}
+
+TEST_F(ScheduledRunTest, PlanWarnsAndUsesStoredDataWhenTheForecastFetchFails) {
+  cli_.env["CARBONCLOCK_UKCI_URL"] = "http://127.0.0.1:9";  // nothing listens there
+  cli_.env["CARBONCLOCK_CONFIG"] = (dir_ / "no-config").string();
+  ASSERT_EQ(run({"plan", "--zone", "GB", "--db", (dir_ / "grid.db").string(), "--duration", "1h",
+                 "--energy-kwh", "1", "--flex-start", "3h", "--forecast-source", "ukci"}),
+            0)
+      << err();
+  EXPECT_NE(err().find("no fresh forecast"), std::string::npos) << err();
 }
 
 }  // namespace

@@ -145,7 +145,7 @@ Result<PlanningIntensity> planning_intensity(const IntensitySources& src, SysTim
     fill(out, series->points, Nanos(0), IntensityBasis::kFile);
   }
   if (src.store != nullptr && first_empty(out)) {
-    SeriesQuery query{src.zone, src.signal, src.factor};
+    SeriesQuery query{src.store_zone.empty() ? src.zone : src.store_zone, src.signal, src.factor};
     if (auto forecast = src.store->latest_forecast(query, as_of, out.first_slot_utc, last);
         forecast && forecast->has_value() && !(*forecast)->points.empty()) {
       const IntensitySeries& f = **forecast;

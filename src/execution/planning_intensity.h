@@ -18,6 +18,10 @@ namespace carbonclock {
 
 struct IntensitySources {
   std::string zone;
+  /// The zone id stored data is looked up under when it differs from `zone` (a WattTime
+  /// region such as CAISO_NORTH for a fetched WattTime forecast); empty: `zone`. The embedded
+  /// profile is always `zone`'s.
+  std::string store_zone;
   std::optional<Signal> signal;
   std::optional<Factor> factor;
   Nanos slot{std::chrono::minutes(5)};
