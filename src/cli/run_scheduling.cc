@@ -315,7 +315,7 @@ Result<std::unique_ptr<ScheduledRun>> ScheduledRun::prepare(const ScheduleArgs& 
       make_intensity_fn(s.sources), s.clock,
       [state](const ExecutionStatus& st) { state->latest = st; });
   if (Status p = s.executor->plan(); !p) return p.error();
-  auto dog = Watchdog::start();
+  auto dog = Watchdog::start(s.pause.resume_command);
   if (!dog) return dog.error();
   s.watchdog = std::move(*dog);
   if (!quiet) {

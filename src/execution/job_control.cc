@@ -107,6 +107,7 @@ Result<PauseOutcome> ProcessJobControl::pause() {
       job_ended();
       if (r.exit->exit_code == 0) {
         checkpointed_ = true;
+        if (watchdog_ != nullptr) (void)watchdog_->checkpointed();
         out.kind = PauseKind::kCheckpointed;
         out.note =
             fmt::format("the job checkpointed and exited on {}", strsignal(method_.pause_signal));
@@ -144,6 +145,7 @@ Status ProcessJobControl::resume() {
         error.message, join(method_.resume_command));
   }
   checkpointed_ = false;
+  if (watchdog_ != nullptr) (void)watchdog_->resumed();
   job_started();
   return {};
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "common/files.h"
 
@@ -17,6 +18,9 @@ namespace carbonclock {
 namespace {
 
 constexpr int kMaxGroups = 64;
+// Control messages; group ids travel as positive (watch) and negative (unwatch) numbers.
+constexpr int32_t kCheckpointedMessage = INT32_MIN;
+constexpr int32_t kResumedMessage = INT32_MIN + 1;
 
 void write_all(int fd, const char* text) {
   size_t n = std::strlen(text);
@@ -29,7 +33,7 @@ void write_all(int fd, const char* text) {
 }
 
 /// The watchdog's whole life, after fork: async-signal-safe calls only.
-[[noreturn]] void watchdog_main(int read_fd) {
+[[noreturn]] void watchdog_main(int read_fd, char* const* resume_argv) {
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU}) {
@@ -53,6 +57,7 @@ void write_all(int fd, const char* text) {
   ::close_range(4, ~0U, 0);
 
   pid_t groups[kMaxGroups] = {};
+  bool checkpointed = false;
   int32_t message = 0;
   size_t have = 0;
   for (;;) {
@@ -62,7 +67,11 @@ void write_all(int fd, const char* text) {
     have += static_cast<size_t>(r);
     if (have < sizeof message) continue;
     have = 0;
-    if (message > 0) {
+    if (message == kCheckpointedMessage) {
+      checkpointed = true;
+    } else if (message == kResumedMessage) {
+      checkpointed = false;
+    } else if (message > 0) {
       for (pid_t& g : groups) {
         if (g == 0) {
           g = message;
@@ -86,12 +95,27 @@ void write_all(int fd, const char* text) {
       told = true;
     }
   }
+  if (checkpointed && resume_argv != nullptr && resume_argv[0] != nullptr) {
+    write_all(STDERR_FILENO,
+              "carbonclock watchdog: carbonclock went away while the job was checkpointed; "
+              "running its resume command, unsupervised\n");
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::setsid();
+      ::execvp(resume_argv[0], resume_argv);
+      ::_exit(127);
+    }
+  }
   ::_exit(0);
 }
 
 }  // namespace
 
-Result<Watchdog> Watchdog::start() {
+Result<Watchdog> Watchdog::start(std::vector<std::string> resume_command) {
+  // Built before fork: the watchdog itself only calls async-signal-safe functions.
+  std::vector<char*> resume_argv;
+  for (auto& a : resume_command) resume_argv.push_back(a.data());
+  resume_argv.push_back(nullptr);
   int fds[2];
   // A socket pair rather than a pipe: send() with MSG_NOSIGNAL cannot raise SIGPIPE in
   // carbonclock if the watchdog is gone.
@@ -107,7 +131,7 @@ Result<Watchdog> Watchdog::start() {
   }
   if (pid == 0) {
     ::close(fds[1]);
-    watchdog_main(fds[0]);
+    watchdog_main(fds[0], resume_argv.data());
   }
   ::close(fds[0]);
   return Watchdog(fds[1], pid);
@@ -160,5 +184,9 @@ Status Watchdog::unwatch(pid_t pgid) {
   if (pgid <= 0) return make_error("watchdog: invalid process group {}", pgid);
   return send(-static_cast<int32_t>(pgid));
 }
+
+Status Watchdog::checkpointed() { return send(kCheckpointedMessage); }
+
+Status Watchdog::resumed() { return send(kResumedMessage); }
 
 }  // namespace carbonclock

@@ -7,6 +7,9 @@
 
 #include <sys/types.h>
 
+#include <string>
+#include <vector>
+
 #include "common/error.h"
 
 namespace carbonclock {
@@ -16,7 +19,10 @@ class Watchdog {
   /// Forks the watchdog. It runs in its own process group, ignores SIGINT/SIGTERM/SIGHUP/
   /// SIGQUIT/SIGPIPE, keeps only stderr open (for one line when it had to continue a job) and
   /// touches nothing but read(), kill() and write() after fork. Error when pipe or fork fails.
-  static Result<Watchdog> start();
+  /// `resume_command` (argv, may be empty) is what restarts a job that checkpointed and
+  /// exited (--pause-signal): if carbonclock goes away while the job is checkpointed, the
+  /// watchdog runs it, detached in a new session, so the job is never lost.
+  static Result<Watchdog> start(std::vector<std::string> resume_command = {});
 
   Watchdog(Watchdog&& other) noexcept;
   Watchdog& operator=(Watchdog&& other) noexcept;
@@ -29,6 +35,10 @@ class Watchdog {
   Status watch(pid_t pgid);
   /// Unregisters it (the job has ended; its id may be reused).
   Status unwatch(pid_t pgid);
+  /// The job has checkpointed and exited: run the resume command if carbonclock goes away.
+  Status checkpointed();
+  /// The job runs again (the resume command was started): nothing to restart any more.
+  Status resumed();
   /// The watchdog's process id.
   pid_t pid() const { return pid_; }
 

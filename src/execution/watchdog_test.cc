@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <thread>
+
 #include "execution/test_proc.h"
 
 extern char** environ;
@@ -92,6 +95,36 @@ TEST(WatchdogTest, NormalCloseContinuesWhatIsStillWatched) {
   EXPECT_TRUE(eventually([&] { return proc_state(job) != 'T'; }));
   ::kill(job, SIGKILL);
   ::waitpid(job, nullptr, 0);
+}
+
+TEST(WatchdogTest, RunsTheResumeCommandWhenItsOwnerDiesWhileTheJobIsCheckpointed) {
+  auto marker = std::filesystem::temp_directory_path() /
+                ("cc_watchdog_resumed_" + std::to_string(::getpid()));
+  std::filesystem::remove(marker);
+  pid_t owner = ::fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    auto dog = Watchdog::start({"/bin/sh", "-c", "echo resumed > " + marker.string()});
+    if (!dog || !dog->checkpointed()) ::_exit(1);
+    ::_exit(0);  // carbonclock goes away while the job sits at its checkpoint
+  }
+  ::waitpid(owner, nullptr, 0);
+  EXPECT_TRUE(eventually([&] { return std::filesystem::exists(marker); }));
+  std::filesystem::remove(marker);
+}
+
+TEST(WatchdogTest, RunsNoResumeCommandOnceTheJobWasResumed) {
+  auto marker = std::filesystem::temp_directory_path() /
+                ("cc_watchdog_not_resumed_" + std::to_string(::getpid()));
+  std::filesystem::remove(marker);
+  {
+    auto dog = Watchdog::start({"/bin/sh", "-c", "echo resumed > " + marker.string()});
+    ASSERT_TRUE(dog);
+    ASSERT_TRUE(dog->checkpointed());
+    ASSERT_TRUE(dog->resumed());
+  }  // closes and reaps the watchdog
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
 }  // namespace
