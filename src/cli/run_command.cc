@@ -216,7 +216,9 @@ int run_job(const RunOptions& o) {
     });
   }
   meter.start_thread();
-  JobExit exit = *scheduled ? (*scheduled)->execute(supervisor) : supervisor.wait();
+  JobExit exit =
+      *scheduled ? (*scheduled)->execute(supervisor, [&meter](pid_t pid) { meter.attach_job(pid); })
+                 : supervisor.wait();
   meter.finish(exit.cpu_s);
   if (status_line) fmt::print(stderr, "\r\033[K");
 

@@ -343,8 +343,9 @@ int ScheduledRun::wait_for_start() {
 
 void ScheduledRun::configure(Supervisor& supervisor) { supervisor.set_new_session(true); }
 
-JobExit ScheduledRun::execute(Supervisor& supervisor) {
+JobExit ScheduledRun::execute(Supervisor& supervisor, std::function<void(pid_t)> on_restart) {
   ProcessJobControl control(supervisor, &*s_->watchdog, s_->clock, s_->pause);
+  control.set_on_restart(std::move(on_restart));
   control.job_started();
   StatusLineControl line(control, s_->clock, s_->status_line, s_->latest);
   JobExit exit = s_->executor->supervise(line);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,8 +106,9 @@ class ScheduledRun {
   int wait_for_start();
   /// Makes the supervisor spawn the job in a new session (see Supervisor::set_new_session).
   void configure(Supervisor& supervisor);
-  /// After spawn: pauses and resumes the job per plan until it ends.
-  JobExit execute(Supervisor& supervisor);
+  /// After spawn: pauses and resumes the job per plan until it ends. `on_restart` learns the
+  /// pid of a job restarted by --resume-command (the meter follows it).
+  JobExit execute(Supervisor& supervisor, std::function<void(pid_t)> on_restart = {});
   /// Adds the plan, the realised schedule and the savings to the run record; prints a line.
   void record(RunRecord& run);
 

@@ -147,6 +147,7 @@ Status ProcessJobControl::resume() {
   checkpointed_ = false;
   if (watchdog_ != nullptr) (void)watchdog_->resumed();
   job_started();
+  if (on_restart_) on_restart_(supervisor_.pid());
   return {};
 }
 

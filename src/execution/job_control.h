@@ -32,6 +32,8 @@ class ProcessJobControl final : public JobControl {
 
   /// Registers the supervisor's current job with the watchdog (call right after spawn).
   void job_started();
+  /// Called with the new process's pid after the resume command restarted the job.
+  void set_on_restart(std::function<void(pid_t)> fn) { on_restart_ = std::move(fn); }
 
   WaitResult wait_until(SysTime until) override;
   Result<PauseOutcome> pause() override;
@@ -46,6 +48,7 @@ class ProcessJobControl final : public JobControl {
   bool stopped_ = false;
   bool checkpointed_ = false;
   pid_t watched_ = -1;
+  std::function<void(pid_t)> on_restart_;
 };
 
 }  // namespace carbonclock

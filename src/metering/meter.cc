@@ -31,11 +31,12 @@ void Meter::start() {
   sample();
 }
 
-void Meter::attach_job(pid_t pid) {
-  for (auto& s : sensors_) s->attach_job(pid);
-}
+void Meter::attach_job(pid_t pid) { pending_job_.store(pid); }
 
 void Meter::sample() {
+  if (pid_t job = pending_job_.exchange(0); job > 0) {
+    for (auto& s : sensors_) s->attach_job(job);
+  }
   MonoTime now = clock_.monotonic_now();
   for (size_t i = 0; i < sensors_.size(); ++i) {
     std::span<double> out(cumulative_.data() + offsets_[i], sensors_[i]->devices().size());

@@ -46,7 +46,8 @@ class Meter {
   SysTime start_utc() const { return start_utc_; }
   /// Attaches the journal that samples are appended to (optional).
   void set_journal(JournalWriter* journal) { journal_ = journal; }
-  /// Tells sensors which process is the job.
+  /// Tells sensors which process is the job. Safe while the sampler thread runs (a job
+  /// restarted by a resume command): sensors learn it at the start of the next sample.
   void attach_job(pid_t pid);
   /// Called after every sample on the sampler thread (for the status line).
   void set_on_sample(std::function<void(const MeterStatus&)> fn) { on_sample_ = std::move(fn); }
@@ -90,6 +91,7 @@ class Meter {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  std::atomic<pid_t> pending_job_{0};
 };
 
 }  // namespace carbonclock

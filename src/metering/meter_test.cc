@@ -45,6 +45,21 @@ TEST(Meter, UnusedDevicesAreDroppedAtFinish) {
   EXPECT_NEAR(t.total_j(), 500, 1e-9);
 }
 
+TEST(Meter, AJobAttachedWhileSamplingReachesSensorsOnTheSamplerThread) {
+  ManualClock clock(parse_utc("2024-01-01T00:00:00Z").value());
+  auto sensor = std::make_unique<ConstantPowerSensor>(std::vector<double>{1});
+  ConstantPowerSensor* seen = sensor.get();
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::move(sensor));
+  Meter meter(std::move(sensors), clock, {});
+  meter.start();
+  meter.attach_job(4242);         // e.g. the job restarted by --resume-command
+  EXPECT_EQ(seen->attached_, 0);  // not from this thread, while a sample may be running
+  clock.advance(1s);
+  meter.sample();
+  EXPECT_EQ(seen->attached_, 4242);
+}
+
 TEST(Meter, SamplerThreadSamplesAtTheInterval) {
   RealClock clock;
   std::vector<std::unique_ptr<Sensor>> sensors;

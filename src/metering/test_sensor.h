@@ -27,7 +27,9 @@ class ConstantPowerSensor final : public Sensor {
   bool device_used(size_t index) const override {
     return index < used_.size() ? used_[index] : true;
   }
+  void attach_job(pid_t pid) override { attached_ = pid; }
   std::vector<bool> used_;
+  pid_t attached_ = 0;
 
  private:
   std::vector<double> power_w_;
