@@ -34,6 +34,19 @@ double seconds(const timeval& tv) {
   return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
 }
 
+// How a reaped job ended, from wait4's status and resource usage.
+JobExit job_exit(int status, const struct rusage& ru) {
+  JobExit e;
+  e.cpu_s = seconds(ru.ru_utime) + seconds(ru.ru_stime);
+  if (WIFEXITED(status)) {
+    e.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    e.signal = WTERMSIG(status);
+    e.exit_code = 128 + e.signal;
+  }
+  return e;
+}
+
 }  // namespace
 
 void Supervisor::block_signals() {
@@ -101,13 +114,7 @@ JobExit Supervisor::wait() {
     pid_t r = ::wait4(pid_, &status, WNOHANG, &ru);
     if (r == pid_) {
       reaped_ = true;
-      out.cpu_s = seconds(ru.ru_utime) + seconds(ru.ru_stime);
-      if (WIFEXITED(status)) {
-        out.exit_code = WEXITSTATUS(status);
-      } else if (WIFSIGNALED(status)) {
-        out.signal = WTERMSIG(status);
-        out.exit_code = 128 + out.signal;
-      }
+      out = job_exit(status, ru);
       break;
     }
     if (r < 0 && errno != EINTR) {
@@ -143,15 +150,7 @@ WaitResult Supervisor::wait_for(Nanos timeout) {
     pid_t r = ::wait4(pid_, &status, WNOHANG, &ru);
     if (r == pid_) {
       reaped_ = true;
-      JobExit e;
-      e.cpu_s = seconds(ru.ru_utime) + seconds(ru.ru_stime);
-      if (WIFEXITED(status)) {
-        e.exit_code = WEXITSTATUS(status);
-      } else if (WIFSIGNALED(status)) {
-        e.signal = WTERMSIG(status);
-        e.exit_code = 128 + e.signal;
-      }
-      out.exit = e;
+      out.exit = job_exit(status, ru);
       restore_terminal();
       return out;
     }
