@@ -12,12 +12,6 @@ namespace {
 
 constexpr double kJoulesPerKwh = 3.6e6;
 
-std::string join_command(const RunRecord& run) {
-  std::string cmd;
-  for (const auto& a : run.command) cmd += (cmd.empty() ? "" : " ") + a;
-  return cmd;
-}
-
 std::string zone_text(const CarbonAccount& a) {
   std::string s = "zone " + a.zone;
   if (a.region) s += " (region " + *a.region + ")";
@@ -109,14 +103,7 @@ std::string report_text(const RunRecord& run, const CarbonAccount& a, const std:
       run.exit_code ? std::to_string(*run.exit_code) : "unknown",
       run.recovered ? " (recovered from the journal)" : "");
   add("energy by device:\n");
-  auto totals = run.timeline.device_totals_j();
-  const double duration_s = std::max(run.duration_s(), 1e-9);
-  for (size_t i = 0; i < totals.size(); ++i) {
-    const auto& d = run.timeline.devices[i];
-    add("  {:<14} {:<28} {:<17} {:>12}  {:>8.1f} W{}\n", d.id, d.name.substr(0, 28),
-        to_string(d.method), format_energy(totals[i]), totals[i] / duration_s,
-        d.method == Method::kEstimate ? "  (estimated)" : "");
-  }
+  out += device_energy_lines(run);
   add("  IT energy {:.6f} kWh; {} → facility energy {:.6f} kWh\n", a.energy_j / kJoulesPerKwh,
       pue_text(a), a.energy_j * a.pue / kJoulesPerKwh);
   add("grid: {}, chosen by {}\n", zone_text(a), a.zone_origin.empty() ? "?" : a.zone_origin);

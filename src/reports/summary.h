@@ -10,6 +10,12 @@ namespace carbonclock {
 /// "850 J", "12.3 Wh", "4.56 kWh": joules below 1 Wh, Wh below 1 kWh.
 std::string format_energy(double energy_j);
 
+/// The run's command line, its arguments joined by spaces.
+std::string join_command(const RunRecord& run);
+
+/// One line per device: id, name, method, energy, average power, "(estimated)" where modelled.
+std::string device_energy_lines(const RunRecord& run);
+
 /// The short summary printed when a run ends: duration, exit code, energy by device and in
 /// total, average power, measured share, warnings and the run directory.
 std::string run_summary_text(const RunRecord& run, const std::string& run_dir);
