@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "accounting/accounting.h"
 #include "cli/commands.h"
 #include "grid/live_source.h"
 #include "http/http_transport.h"
@@ -163,18 +164,10 @@ Result<ScheduleRequestSpec> parse_schedule(const ScheduleArgs& a, Nanos expected
 }
 
 Result<std::optional<GridStore>> open_planning_store(const std::string& db) {
-  std::filesystem::path path;
-  if (!db.empty()) {
-    path = db;
-  } else {
-    auto p = GridStore::default_path();
-    std::error_code ec;
-    if (!p || !std::filesystem::exists(*p, ec)) return std::optional<GridStore>();
-    path = *p;
-  }
-  auto store = GridStore::open(path);
-  if (!store) return store.error();
-  return std::optional<GridStore>(std::move(*store));
+  // A --db given is opened (created if new); the default database only when it exists.
+  auto opened = open_grid_store(db, /*create=*/!db.empty());
+  if (!opened) return opened.error();
+  return std::move(opened->store);
 }
 
 Result<FetchedForecast> fetch_planning_forecast(const std::string& source, const std::string& zone,
