@@ -43,8 +43,10 @@ void Meter::sample() {
     sensors_[i]->read(now, out, warnings_);
   }
   Nanos offset = now - start_mono_;
-  double before_j = std::accumulate(builder_->last_cumulative_j().begin(),
-                                    builder_->last_cumulative_j().end(), 0.0);
+  // The status line's power needs the previous reading; skip the sum when nobody listens.
+  double before_j = on_sample_ ? std::accumulate(builder_->last_cumulative_j().begin(),
+                                                 builder_->last_cumulative_j().end(), 0.0)
+                               : 0.0;
   Nanos before_t = builder_->last_offset();
   builder_->add(offset, cumulative_);
   ++samples_;
