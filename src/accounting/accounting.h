@@ -12,25 +12,14 @@
 
 #include "accounting/embodied.h"
 #include "common/error.h"
+#include "config/config.h"
 #include "grid/query.h"
 #include "grid/series.h"
-#include "grid/store.h"
+#include "intensity/intensity_provider.h"
 #include "metering/run_record.h"
+#include "regions/catalogue.h"
 
 namespace carbonclock {
-
-class GridStore;
-
-/// The grid store a report reads: the --db path (or GridStore::default_path()). When the file
-/// does not exist and `create` is false, or no default path can be formed, `store` stays empty
-/// and `note` says why (accounting then uses the embedded profiles only).
-struct OpenedStore {
-  std::optional<GridStore> store;
-  std::filesystem::path path;
-  std::string note;
-};
-/// Errors: the database exists but cannot be opened (or is newer than this build).
-Result<OpenedStore> open_grid_store(const std::string& db_option, bool create);
 
 /// PUE bounds: a facility cannot use less than its IT load, and over 3 is not a data centre
 /// figure anyone publishes (the global average is about 1.6).
@@ -57,7 +46,7 @@ Result<FunctionalUnit> parse_functional_unit(std::string_view text);
 /// Everything the accounting needs beyond the run and the grid data.
 struct AccountingInputs {
   std::string zone;                   ///< grid zone id
-  std::string watttime_region;        ///< where marginal data may be stored instead; may be empty
+  ZoneSelection selection;            ///< the zone with every id its data may be stored under
   std::optional<std::string> region;  ///< cloud region name, when chosen through one
   std::string zone_origin;            ///< "--zone", "run.json", "default: ..." (for reports)
   double pue = 1.0;
@@ -69,8 +58,8 @@ struct AccountingInputs {
 
 /// Operational emissions for one signal, and what they rest on.
 struct SignalAccount {
-  Signal signal = Signal::kAverage;
-  Factor factor = Factor::kLifecycle;
+  Signal signal = Signal::kAverage;  ///< the signal asked for
+  Factor factor = Factor::kLifecycle;  ///< the factor of the data that priced the most energy
   std::string source;             ///< stored series' source(s); empty when nothing was stored
   std::string fallback_source;    ///< the embedded profile's label when it priced any energy
   double energy_j = 0;            ///< IT energy priced (the run's total)
@@ -80,9 +69,15 @@ struct SignalAccount {
   double estimated_energy_j = 0;  ///< stored points marked estimated, plus all embedded energy
   double it_g = 0;                ///< Σ energy × intensity, before PUE
   double operational_g = 0;       ///< it_g × PUE
-  /// Intensity steps over the run as used: stored points, then embedded ones in the gaps.
+  /// What priced the energy, one part per provenance (stored series, embedded profile).
+  std::vector<PricedEnergy::Part> parts;
+  /// The signal and factor the parts share, or "mixed": never a single label for a number
+  /// priced from several.
+  ProvenanceSummary mix;
+  /// Intensity steps over the run as used, time-ordered, with their provenance.
   std::vector<IntensityPoint> intensity;
   std::vector<bool> intensity_embedded;  ///< per intensity point: from the embedded profile
+  std::vector<std::string> notes;        ///< from the intensity provider
   /// Operational grams per timeline bucket (× PUE), same order as the timeline's buckets.
   std::vector<double> bucket_g;
 
@@ -91,6 +86,10 @@ struct SignalAccount {
   double unpriced_share() const { return energy_j > 0 ? unpriced_energy_j / energy_j : 0; }
   /// Energy-weighted mean intensity of the priced energy, g/kWh (0 when nothing was priced).
   double mean_g_per_kwh() const;
+  /// "marginal", "average", or "mixed" when the parts rest on both.
+  std::string signal_label() const;
+  /// "lifecycle", "direct", or "mixed" when the parts rest on both.
+  std::string factor_label() const;
 };
 
 /// The whole account of one run.
@@ -119,17 +118,16 @@ struct CarbonAccount {
 /// min(bucket end, run end)) and holds the bucket's energy over every device.
 std::vector<EnergyInterval> run_energy_intervals(const RunRecord& run);
 
-/// Prices `intervals` against `stored` (may have no points), then the energy falling in its
-/// gaps against `fallback` (the embedded profile; may be null). Pure: no store, no catalogue.
-SignalAccount price_energy(const std::vector<EnergyInterval>& intervals,
-                           const IntensitySeries& stored, const IntensitySeries* fallback,
-                           double pue);
+/// The account of one signal: `intervals` priced against `timeline`, with PUE.
+SignalAccount account_signal(const std::vector<EnergyInterval>& intervals,
+                             const IntensityTimeline& timeline, double pue);
 
-/// The account of a run. `store` may be null (embedded profiles only). Errors: invalid PUE or
-/// embodied options, a headline signal asked for but not available, or no intensity data at
-/// all for the zone (no stored series and no embedded profile).
+/// The account of a run: stored actuals of the zone (any of its ids) with the embedded profile
+/// in their gaps, for the marginal signal when stored and for the average signal. Errors:
+/// invalid PUE or embodied options, a headline signal asked for but not available, or no
+/// intensity data at all for the zone (no stored series and no embedded profile).
 Result<CarbonAccount> account_run(const RunRecord& run, const AccountingInputs& inputs,
-                                  GridStore* store);
+                                  IntensityProvider& provider);
 
 /// The choices a command line gives; unset fields were not given.
 struct AccountingChoices {
@@ -140,11 +138,7 @@ struct AccountingChoices {
   std::optional<std::string> per;     ///< functional unit text
   std::optional<double> work;
   EmbodiedOptions embodied;
-  std::optional<std::string> env_zone;       ///< $CARBONCLOCK_ZONE
-  std::optional<std::string> env_region;     ///< $CARBONCLOCK_REGION
-  std::optional<std::string> config_zone;    ///< the config file's `zone`
-  std::optional<std::string> config_region;  ///< the config file's `region`
-  std::string config_origin;                 ///< the config file's path, for messages
+  ZoneDefaults defaults;  ///< environment and config file (config/config.h)
 };
 
 /// The region used when neither options, run.json nor the environment choose one.
@@ -165,13 +159,14 @@ struct ZoneEmissions {
   double operational_g = 0;
   double stored_share = 0;
 };
-std::vector<ZoneEmissions> emissions_by_zone(const RunRecord& run, double pue, GridStore* store);
+std::vector<ZoneEmissions> emissions_by_zone(const RunRecord& run, double pue,
+                                             IntensityProvider& provider);
 
 /// The job's operational grams had it started at each UTC hour 0..23 of its start day (same
 /// timeline shifted), in `zone` with the headline signal's data and the embedded fallback.
 /// Entries for hours without any intensity are 0.
-std::vector<double> emissions_by_start_hour(const RunRecord& run, const std::string& zone,
-                                            Signal signal, const std::string& watttime_region,
-                                            double pue, GridStore* store);
+std::vector<double> emissions_by_start_hour(const RunRecord& run, const ZoneSelection& zone,
+                                            Signal signal, double pue,
+                                            IntensityProvider& provider);
 
 }  // namespace carbonclock

@@ -23,6 +23,25 @@ IntensitySeries series(const char* zone, Signal signal, std::vector<IntensityPoi
   return {zone, signal, Factor::kLifecycle, source, std::nullopt, std::move(points)};
 }
 
+// Prices `stored` with `fallback` (the embedded profile) in its gaps, as the provider does.
+SignalAccount price_energy(const std::vector<EnergyInterval>& iv, const IntensitySeries& stored,
+                           const IntensitySeries* fallback, double pue) {
+  SysTime from = iv.front().start, to = iv.front().start + iv.front().duration;
+  for (const auto& e : iv) {
+    from = std::min(from, e.start);
+    to = std::max(to, e.start + e.duration);
+  }
+  std::vector<TimelineSource> sources{
+      {&stored,
+       {IntensityBasis::kActual, stored.zone, stored.signal, stored.factor, stored.source, {}, {}}}};
+  if (fallback) {
+    sources.push_back({fallback,
+                       {IntensityBasis::kEmbedded, fallback->zone, fallback->signal,
+                        fallback->factor, fallback->source, {}, {}}});
+  }
+  return account_signal(iv, stitch_timeline(stored.zone, stored.signal, from, to, sources), pue);
+}
+
 TEST(RunEnergyIntervalsTest, ClipsBucketsToTheRunsStartAndEnd) {
   auto run = make_run(utc("2026-03-01T00:02Z"), 5min, 5min, {100, 200});
   auto iv = run_energy_intervals(run);
@@ -98,11 +117,22 @@ class AccountRunTest : public ::testing::Test {
   AccountingInputs inputs(const char* zone) {
     AccountingInputs in;
     in.zone = zone;
+    in.selection = select_zone(std::nullopt, std::string(zone)).value();
     in.zone_origin = "--zone";
     return in;
   }
+  /// A provider over the store as it is now.
+  IntensityProvider& provider() {
+    provider_.emplace(&*store_);
+    return *provider_;
+  }
+  IntensityProvider& no_store() {
+    provider_.emplace(nullptr);
+    return *provider_;
+  }
   testing::TempDir dir_;
   std::optional<GridStore> store_;
+  std::optional<IntensityProvider> provider_;
   // 30 minutes from 00:00, six 5-minute buckets of 0.5 kWh each: 3 kWh.
   RunRecord run_ =
       make_run(utc("2026-03-01T00:00Z"), 30min, 5min, std::vector<double>(6, 0.5 * kKwh));
@@ -118,7 +148,7 @@ TEST_F(AccountRunTest, MarginalIsTheHeadlineAndAverageIsShownBeside) {
                    false }}));
   auto in = inputs("US-CAL-CISO");
   in.pue = 1.2;
-  auto acc = account_run(run_, in, &*store_);
+  auto acc = account_run(run_, in, provider());
   ASSERT_TRUE(acc.ok()) << acc.error().message();
   ASSERT_EQ(acc->signals.size(), 2u);
   EXPECT_EQ(acc->headline_signal().signal, Signal::kMarginal);
@@ -129,7 +159,7 @@ TEST_F(AccountRunTest, MarginalIsTheHeadlineAndAverageIsShownBeside) {
   EXPECT_NE(acc->headline_reason.find("marginal"), std::string::npos);
 
   in.signal = Signal::kAverage;
-  auto avg = account_run(run_, in, &*store_);
+  auto avg = account_run(run_, in, provider());
   ASSERT_TRUE(avg.ok());
   EXPECT_NEAR(avg->operational_g(), 900, 1e-6);
 }
@@ -137,8 +167,7 @@ TEST_F(AccountRunTest, MarginalIsTheHeadlineAndAverageIsShownBeside) {
 TEST_F(AccountRunTest, MarginalDataMayLiveUnderTheWattTimeRegion) {
   import(series("CAISO_NORTH", Signal::kMarginal, {{ utc("2026-03-01T00:00Z"), 1h, 500, false }}));
   auto in = inputs("US-CAL-CISO");
-  in.watttime_region = "CAISO_NORTH";
-  auto acc = account_run(run_, in, &*store_);
+  auto acc = account_run(run_, in, provider());
   ASSERT_TRUE(acc.ok()) << acc.error().message();
   EXPECT_EQ(acc->headline_signal().signal, Signal::kMarginal);
   EXPECT_NEAR(acc->operational_g(), 1500, 1e-6);
@@ -154,7 +183,7 @@ TEST_F(AccountRunTest, GapsAndMissingDataFallBackToTheEmbeddedProfileAndSaySo) {
                    15min,
                    200,
                    false }}));
-  auto acc = account_run(run_, inputs("US-CAL-CISO"), &*store_);
+  auto acc = account_run(run_, inputs("US-CAL-CISO"), provider());
   ASSERT_TRUE(acc.ok()) << acc.error().message();
   ASSERT_EQ(acc->signals.size(), 1u);
   EXPECT_EQ(acc->headline_signal().signal, Signal::kAverage);
@@ -165,7 +194,7 @@ TEST_F(AccountRunTest, GapsAndMissingDataFallBackToTheEmbeddedProfileAndSaySo) {
   EXPECT_TRUE(said);
 
   // No store at all: the profile prices everything.
-  auto none = account_run(run_, inputs("US-CAL-CISO"), nullptr);
+  auto none = account_run(run_, inputs("US-CAL-CISO"), no_store());
   ASSERT_TRUE(none.ok());
   EXPECT_NEAR(none->operational_g(), 3 * march_midnight, 1e-6);
   EXPECT_DOUBLE_EQ(none->headline_signal().embedded_share(), 1.0);
@@ -173,20 +202,20 @@ TEST_F(AccountRunTest, GapsAndMissingDataFallBackToTheEmbeddedProfileAndSaySo) {
 
 TEST_F(AccountRunTest, BadInputsAreClearErrors) {
   auto in = inputs("XX-NOWHERE");
-  auto acc = account_run(run_, in, &*store_);
+  auto acc = account_run(run_, in, provider());
   ASSERT_FALSE(acc.ok());
   EXPECT_NE(acc.error().message().find("no carbon-intensity data for zone 'XX-NOWHERE'"),
             std::string::npos);
 
   in = inputs("DE");
   in.signal = Signal::kMarginal;
-  acc = account_run(run_, in, &*store_);
+  acc = account_run(run_, in, provider());
   ASSERT_FALSE(acc.ok());
   EXPECT_NE(acc.error().message().find("--signal marginal"), std::string::npos);
 
   in = inputs("DE");
   in.pue = 3.5;
-  EXPECT_FALSE(account_run(run_, in, &*store_).ok());
+  EXPECT_FALSE(account_run(run_, in, provider()).ok());
 }
 
 TEST(ValidatePueTest, AcceptsOneToThreeOnly) {
@@ -224,7 +253,7 @@ TEST_F(AccountRunTest, SciDividesOperationalPlusEmbodiedByTheUnitsDone) {
   ASSERT_TRUE(u.ok());
   u->work = 4e6;
   in.unit = *u;
-  auto acc = account_run(run_, in, &*store_);
+  auto acc = account_run(run_, in, provider());
   ASSERT_TRUE(acc.ok()) << acc.error().message();
   // E × I = 3 kWh × 100 = 300 g; M = 1e6 g × 1800 s / (365.25 × 86400 s); R = 4.
   const double m = 1e6 * 1800 / (365.25 * 86400);
@@ -234,7 +263,7 @@ TEST_F(AccountRunTest, SciDividesOperationalPlusEmbodiedByTheUnitsDone) {
 
 TEST_F(AccountRunTest, WhatIfByZoneAndByStartHour) {
   import(series("DE", Signal::kAverage, {{ utc("2026-03-01T00:00Z"), 1h, 100, false }}));
-  auto zones = emissions_by_zone(run_, 1.0, &*store_);
+  auto zones = emissions_by_zone(run_, 1.0, provider());
   ASSERT_GT(zones.size(), 10u);
   bool found_de = false;
   for (size_t i = 0; i < zones.size(); ++i) {
@@ -250,7 +279,8 @@ TEST_F(AccountRunTest, WhatIfByZoneAndByStartHour) {
   EXPECT_TRUE(found_de);
 
   // By start hour: hour 0 uses the stored 100 g/kWh; hour 5 (no stored data) uses the profile.
-  auto hours = emissions_by_start_hour(run_, "DE", Signal::kAverage, "", 1.0, &*store_);
+  auto hours = emissions_by_start_hour(run_, select_zone(std::nullopt, std::string("DE")).value(),
+                                       Signal::kAverage, 1.0, provider());
   ASSERT_EQ(hours.size(), 24u);
   EXPECT_NEAR(hours[0], 300, 1e-6);
   EXPECT_NEAR(hours[5], 3 * find_embedded_profile("DE")->at(3, 5), 1e-6);
@@ -272,14 +302,14 @@ TEST(ResolveInputsTest, OptionsThenRunJsonThenEnvironmentThenTheDefaultRegion) {
   EXPECT_EQ(in->pue, 1.0);
   EXPECT_EQ(in->pue_origin, "default: no PUE given");
 
-  c.config_region = "eu-west-1";
-  c.config_origin = "/home/u/.config/carbonclock/config";
+  c.defaults.config_region = "eu-west-1";
+  c.defaults.config_origin = "/home/u/.config/carbonclock/config";
   in = resolve_inputs(c, &run);
   ASSERT_TRUE(in.ok());
   EXPECT_EQ(in->zone, "IE");
   EXPECT_EQ(in->zone_origin, "region in /home/u/.config/carbonclock/config");
 
-  c.env_zone = "FR";  // the environment beats the config file
+  c.defaults.env_zone = "FR";  // the environment beats the config file
   in = resolve_inputs(c, &run);
   ASSERT_TRUE(in.ok());
   EXPECT_EQ(in->zone, "FR");

@@ -1,37 +1,77 @@
-// Each command group registers its subcommands on the root app. The CLI parses arguments and
-// calls the libraries, nothing else. A callback stores the process exit code in `exit_code`.
+// What every command shares: the console, the environment, the exit code, an observer that
+// prints notes and warnings on stderr, and the options several commands take. Each command
+// group registers its subcommands on the root app; a callback parses its options into a
+// request, calls the use case, renders the result and sets the exit code.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <initializer_list>
+#include <string>
 
-#include "common/error.h"
-
-namespace carbonclock {
-struct AccountingChoices;
-}
+#include "accounting/accounting.h"
+#include "app/context.h"
+#include "app/schedule.h"
+#include "cli/cli.h"
+#include "cli/exit_codes.h"
+#include "reports/format.h"
 
 namespace carbonclock::cli {
 
-/// Adds the accounting options shared by `run` and `report` (--zone, --region, --pue, --per,
-/// --work) to `cmd`; defined in report_command.cc.
+/// Prints notes and warnings on stderr, each line starting with "carbonclock: ".
+class ConsoleObserver : public ScheduleObserver {
+ public:
+  explicit ConsoleObserver(Console& console) : console_(console) {}
+  void note(std::string_view text) override;
+  void warning(std::string_view text) override;
+
+ protected:
+  Console& console_;
+};
+
+struct CommandContext {
+  explicit CommandContext(CliEnvironment& e) : env(e), observer(e.console) {}
+  CliEnvironment& env;
+  ConsoleObserver observer;
+  int exit_code = 0;
+
+  /// The use cases' context (no network unless `http` is given).
+  AppContext app(HttpTransport* http = nullptr);
+  /// Prints "carbonclock: error: MESSAGE" and sets the exit code for the error's category.
+  void fail(const Error& error, CommandKind kind = CommandKind::kTool);
+  /// Writes `text` to stdout, or atomically to `path` when given (failing on error).
+  void emit(const std::string& text, const std::string& path = {});
+};
+
+// Shared options.
+void add_db_option(CLI::App* cmd, std::string& db);
+/// --format with its choices in --help and validated while parsing.
+void add_format_option(CLI::App* cmd, std::string& format, std::span<const Format> allowed,
+                       const std::string& what = "");
+/// -o/--output FILE.
+void add_output_option(CLI::App* cmd, std::string& path, const std::string& what);
+/// --signal and --factor as every command explains them.
+void add_signal_options(CLI::App* cmd, std::string& signal, std::string& factor,
+                        const std::string& signal_default);
+/// --zone, --region, --pue, --per, --work (run and report).
 void add_accounting_options(CLI::App* cmd, AccountingChoices& choices);
-/// Fills the fallbacks of the zone choice: $CARBONCLOCK_ZONE / $CARBONCLOCK_REGION, then the
-/// config file's `zone` / `region` keys (docs/live-sources.md). Error for a config file that
-/// cannot be used (e.g. readable by others; callers warn and go on without it); defined in
-/// report_command.cc.
-Status add_default_zone_sources(AccountingChoices& choices);
+/// --flex-start, --pause-resume, --deadline, --deadline-mode, --slot, --signal, --factor,
+/// --forecast-source, --intensity-file; with `run_options` also --expected-duration,
+/// --pause-signal, --resume-command, --pause-grace.
+void add_schedule_options(CLI::App* cmd, ScheduleArgs& args, bool run_options);
+/// Loads $CARBONCLOCK_ZONE/REGION and the config file's zone/region into `choices` (a config
+/// file that cannot be used is a warning).
+void load_zone_defaults_into(CommandContext& ctx, AccountingChoices& choices);
+/// Parses an optional --signal / --factor value.
+Result<std::optional<Signal>> optional_signal(const std::string& text);
+Result<std::optional<Factor>> optional_factor(const std::string& text);
 
-void register_run_command(CLI::App& app, int& exit_code);
-void register_report_command(CLI::App& app, int& exit_code);
-void register_grid_commands(CLI::App& app, int& exit_code);  // grid import | show
-void register_grid_fetch_command(CLI::App& grid,
-                                 int& exit_code);  // grid fetch (called by the above)
-void register_regions_command(CLI::App& app, int& exit_code);
-void register_history_command(CLI::App& app, int& exit_code);  // history
-void register_shift_commands(CLI::App& app, int& exit_code);   // shift | whatif | sweep
-void register_plan_command(CLI::App& app, int& exit_code);     // plan (carbon-aware execution)
-
-/// Prints "carbonclock: error: MESSAGE" on stderr.
-void print_error(const std::string& message);
+void register_run_command(CLI::App& app, CommandContext& ctx);
+void register_report_command(CLI::App& app, CommandContext& ctx);
+void register_grid_commands(CLI::App& app, CommandContext& ctx);  // import | list | show | fetch
+void register_regions_command(CLI::App& app, CommandContext& ctx);
+void register_history_command(CLI::App& app, CommandContext& ctx);
+void register_shift_commands(CLI::App& app, CommandContext& ctx);  // shift | whatif | sweep
+void register_plan_command(CLI::App& app, CommandContext& ctx);
 
 }  // namespace carbonclock::cli

@@ -1,28 +1,21 @@
-// grid import | show | list: parse arguments, call the grid library, print. `grid fetch` is
-// registered by the live-sources work (register_grid_fetch_command).
+// grid import | list | show | fetch: grid data in and out of the store.
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <limits>
 #include <memory>
-#include <nlohmann/json.hpp>
 
+#include "app/grid_data.h"
 #include "cli/commands.h"
-#include "grid/importers.h"
-#include "grid/query.h"
-#include "grid/store.h"
+#include "reports/grid_render.h"
 
 namespace carbonclock::cli {
 namespace {
+
+constexpr Format kSeriesFormats[] = {Format::kCsv, Format::kJson};
 
 struct ImportArgs {
   std::vector<std::string> files;
   std::string format = "auto", zone, signal, factor, source, tz, time_column, value_column, unit,
               duration_column, duration_unit, zone_column, step, index_origin, db;
-};
-
-struct ShowArgs {
-  std::string zone, signal, factor, from, to, format = "csv", db, forecast_as_of;
 };
 
 Result<ImportOptions> import_options(const ImportArgs& a) {
@@ -31,16 +24,12 @@ Result<ImportOptions> import_options(const ImportArgs& a) {
   if (!format) return format.error();
   o.format = *format;
   if (!a.zone.empty()) o.zone = a.zone;
-  if (!a.signal.empty()) {
-    auto s = parse_signal(a.signal);
-    if (!s) return s.error();
-    o.signal = *s;
-  }
-  if (!a.factor.empty()) {
-    auto f = parse_factor(a.factor);
-    if (!f) return f.error();
-    o.factor = *f;
-  }
+  auto signal = optional_signal(a.signal);
+  if (!signal) return signal.error();
+  o.signal = *signal;
+  auto factor = optional_factor(a.factor);
+  if (!factor) return factor.error();
+  o.factor = *factor;
   if (!a.source.empty()) o.source = a.source;
   o.csv.tz = a.tz;
   o.csv.time_column = a.time_column;
@@ -48,16 +37,20 @@ Result<ImportOptions> import_options(const ImportArgs& a) {
   o.csv.unit = a.unit;
   o.csv.duration_column = a.duration_column;
   o.csv.zone_column = a.zone_column;
+  auto positive = [](const std::string& text, const char* option) -> Result<Nanos> {
+    auto d = parse_duration(text);
+    if (!d) return d.error().with_context(option);
+    if (*d <= Nanos(0)) return make_error("{} must be positive", option);
+    return *d;
+  };
   if (!a.duration_unit.empty()) {
-    auto d = parse_duration(a.duration_unit);
-    if (!d) return d.error().with_context("--duration-unit");
-    if (*d <= Nanos(0)) return make_error("--duration-unit must be positive");
+    auto d = positive(a.duration_unit, "--duration-unit");
+    if (!d) return d.error();
     o.csv.duration_unit = *d;
   }
   if (!a.step.empty()) {
-    auto d = parse_duration(a.step);
-    if (!d) return d.error().with_context("--step");
-    if (*d <= Nanos(0)) return make_error("--step must be positive");
+    auto d = positive(a.step, "--step");
+    if (!d) return d.error();
     o.csv.step = *d;
   }
   if (!a.index_origin.empty()) {
@@ -68,191 +61,111 @@ Result<ImportOptions> import_options(const ImportArgs& a) {
   return o;
 }
 
-std::string describe(const std::string& zone, Signal s, Factor f, std::optional<SysTime> issued) {
-  std::string out = fmt::format("{} {}/{}", zone, to_string(s), to_string(f));
-  if (issued) out += fmt::format(" (forecast issued {})", format_utc(*issued));
-  return out;
-}
-
-int run_import(const ImportArgs& a) {
+void run_import(const ImportArgs& a, CommandContext& ctx) {
   auto options = import_options(a);
-  if (!options) {
-    print_error(options.error().message());
-    return 2;
-  }
-  // Parse everything first: a bad file anywhere means nothing is stored.
-  std::vector<ImportBatch> batches;
-  for (const std::string& file : a.files) {
-    auto series = read_series_file(file, *options);
-    if (!series) {
-      print_error(series.error().message());
-      return 1;
-    }
-    batches.push_back({file, std::move(*series)});
-  }
-  auto store = GridStore::open_or_default(a.db);
-  if (!store) {
-    print_error(store.error().message());
-    return 1;
-  }
-  auto results = store->import(batches);
-  if (!results) {
-    print_error(results.error().message() + " (nothing was imported)");
-    return 1;
-  }
-  size_t k = 0;
-  for (const ImportBatch& b : batches) {
-    for (const IntensitySeries& s : b.series) {
-      const SeriesImportResult& r = (*results)[k++];
-      auto gaps = find_gaps(s);
-      Nanos largest{0};
-      for (const Gap& g : gaps) largest = std::max(largest, g.duration);
-      fmt::print("{}: {}: {} points ({} new, {} already stored), {} to {}, source {}", b.origin,
-                 describe(s.zone, s.signal, s.factor, s.issued_at), s.points.size(), r.points_added,
-                 r.points_already_stored, format_utc(s.points.front().start),
-                 format_utc(s.points.back().end()), s.source);
-      if (gaps.empty()) {
-        fmt::print(", no gaps\n");
-      } else {
-        fmt::print(
-            ", {} gap{} (largest {} at {})\n", gaps.size(), gaps.size() == 1 ? "" : "s",
-            format_duration(largest),
-            format_utc(std::max_element(gaps.begin(), gaps.end(), [](const Gap& x, const Gap& y) {
-                         return x.duration < y.duration;
-                       })->start));
-      }
-    }
-  }
-  return 0;
+  if (!options) return ctx.fail(options.error());
+  AppContext app = ctx.app();
+  auto imported = import_files(a.files, *options, a.db, app);
+  if (!imported) return ctx.fail(imported.error());
+  ctx.emit(render_import(*imported));
 }
 
-int run_list(const std::string& db) {
-  auto store = GridStore::open_or_default(db);
-  if (!store) {
-    print_error(store.error().message());
-    return 1;
-  }
-  auto list = store->list();
-  if (!list) {
-    print_error(list.error().message());
-    return 1;
-  }
-  fmt::print("zone,signal,factor,source,issued_at,points,first_start_utc,last_end_utc\n");
-  for (const StoredSeriesInfo& i : *list) {
-    fmt::print("{},{},{},\"{}\",{},{},{},{}\n", i.zone, to_string(i.signal), to_string(i.factor),
-               i.source, i.issued_at ? format_utc(*i.issued_at) : "", i.point_count,
-               format_utc(i.first_start), format_utc(i.last_end));
-  }
-  return 0;
+void run_list(const std::string& db, const std::string& format_text, CommandContext& ctx) {
+  auto format = parse_format(format_text, kSeriesFormats);
+  if (!format) return ctx.fail(format.error());
+  AppContext app = ctx.app();
+  auto list = list_series(db, app);
+  if (!list) return ctx.fail(list.error());
+  ctx.emit(render_series_list(*list, *format));
 }
 
-Result<SysTime> time_or(const std::string& text, SysTime fallback, const char* option) {
-  if (text.empty()) return fallback;
-  auto t = parse_utc(text);
-  if (!t) return t.error().with_context(option);
-  return t;
+struct ShowArgs {
+  std::string zone, signal, factor, from, to, format = "csv", db, forecast_as_of, output;
+};
+
+void run_show(const ShowArgs& a, CommandContext& ctx) {
+  if (a.zone.empty()) return run_list(a.db, "csv", ctx);
+  auto format = parse_format(a.format, kSeriesFormats);
+  if (!format) return ctx.fail(format.error());
+  ShowRequest r;
+  r.zone = a.zone;
+  r.db = a.db;
+  auto signal = optional_signal(a.signal);
+  if (!signal) return ctx.fail(signal.error());
+  r.signal = *signal;
+  auto factor = optional_factor(a.factor);
+  if (!factor) return ctx.fail(factor.error());
+  r.factor = *factor;
+  for (auto [text, field, option] : {std::tuple{&a.from, &r.from, "--from"},
+                                     std::tuple{&a.to, &r.to, "--to"},
+                                     std::tuple{&a.forecast_as_of, &r.forecast_as_of,
+                                                "--forecast-as-of"}}) {
+    if (text->empty()) continue;
+    auto t = parse_utc(*text);
+    if (!t) return ctx.fail(t.error().with_context(option));
+    *field = *t;
+  }
+  AppContext app = ctx.app();
+  auto s = show_series(r, app);
+  if (!s) return ctx.fail(s.error());
+  ctx.env.console.err(fmt::format("{}, source {}, {} points\n",
+                                  describe_series(s->zone, s->signal, s->factor, s->issued_at),
+                                  s->source, s->points.size()));
+  ctx.emit(render_series(*s, *format), a.output);
 }
 
-void print_series(const IntensitySeries& s, const std::string& format) {
-  if (format == "json") {
-    nlohmann::ordered_json j;
-    j["zone"] = s.zone;
-    j["signal"] = to_string(s.signal);
-    j["factor"] = to_string(s.factor);
-    j["source"] = s.source;
-    j["issued_at"] = s.issued_at ? nlohmann::ordered_json(format_utc(*s.issued_at))
-                                 : nlohmann::ordered_json(nullptr);
-    auto& points = j["points"] = nlohmann::ordered_json::array();
-    for (const IntensityPoint& p : s.points) {
-      points.push_back({{"start_utc", format_utc(p.start)},
-                        {"duration_s", std::chrono::duration_cast<Seconds>(p.duration).count()},
-                        {"g_per_kwh", p.g_per_kwh},
-                        {"estimated", p.estimated}});
-    }
-    fmt::print("{}\n", j.dump(2));
-    return;
+struct FetchOptions {
+  FetchArgs args;
+  std::string timeout = "60s";
+};
+
+void run_fetch(const FetchOptions& o, CommandContext& ctx) {
+  auto timeout = parse_duration(o.timeout);
+  if (!timeout) return ctx.fail(timeout.error().with_context("--timeout"));
+  auto http = ctx.env.make_http(*timeout);
+  AppContext app = ctx.app(http.get());
+  auto fetched = fetch_series(o.args, app);
+  if (!fetched) return ctx.fail(fetched.error());
+  ctx.emit(render_fetch(*fetched));
+  if (!fetched->report.from_cache && fetched->report.stored.empty()) {
+    ctx.observer.warning(fmt::format("{} returned no data for this range",
+                                     to_string(fetched->request.source)));
   }
-  std::string out = "start_utc,duration_s,g_per_kwh,signal,factor,estimated\n";
-  for (const IntensityPoint& p : s.points) {
-    out += fmt::format("{},{},{},{},{},{}\n", format_utc(p.start),
-                       std::chrono::duration_cast<Seconds>(p.duration).count(), p.g_per_kwh,
-                       to_string(s.signal), to_string(s.factor), p.estimated);
-  }
-  std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-int run_show(const ShowArgs& a) {
-  if (a.zone.empty()) return run_list(a.db);
-  if (a.format != "csv" && a.format != "json") {
-    print_error(fmt::format("unknown --format '{}' (csv or json)", a.format));
-    return 2;
-  }
-  SeriesQuery query{a.zone, std::nullopt, std::nullopt};
-  if (!a.signal.empty()) {
-    auto s = parse_signal(a.signal);
-    if (!s) {
-      print_error(s.error().message());
-      return 2;
-    }
-    query.signal = *s;
-  }
-  if (!a.factor.empty()) {
-    auto f = parse_factor(a.factor);
-    if (!f) {
-      print_error(f.error().message());
-      return 2;
-    }
-    query.factor = *f;
-  }
-  // Unbounded by default: from the epoch to far in the future.
-  auto from = time_or(a.from, SysTime{}, "--from");
-  auto to = time_or(a.to, SysTime{} + std::chrono::hours(24 * 365 * 200), "--to");
-  if (!from || !to) {
-    print_error((!from ? from.error() : to.error()).message());
-    return 2;
-  }
-  auto store = GridStore::open_or_default(a.db);
-  if (!store) {
-    print_error(store.error().message());
-    return 1;
-  }
-  if (!a.forecast_as_of.empty()) {
-    auto as_of = parse_utc(a.forecast_as_of);
-    if (!as_of) {
-      print_error(as_of.error().with_context("--forecast-as-of").message());
-      return 2;
-    }
-    auto f = store->latest_forecast(query, *as_of, *from, *to);
-    if (!f) {
-      print_error(f.error().message());
-      return 1;
-    }
-    if (!*f) {
-      print_error(fmt::format("no forecast for zone {} issued at or before {}", a.zone,
-                              format_utc(*as_of)));
-      return 1;
-    }
-    fmt::print(stderr, "{}, source {}, {} points\n",
-               describe((*f)->zone, (*f)->signal, (*f)->factor, (*f)->issued_at), (*f)->source,
-               (*f)->points.size());
-    print_series(**f, a.format);
-    return 0;
-  }
-  auto s = store->read(query, *from, *to);
-  if (!s) {
-    print_error(s.error().message());
-    return 1;
-  }
-  fmt::print(stderr, "{}, source {}, {} points\n",
-             describe(s->zone, s->signal, s->factor, std::nullopt), s->source, s->points.size());
-  print_series(*s, a.format);
-  return 0;
+void register_fetch(CLI::App& grid, CommandContext& ctx) {
+  auto o = std::make_shared<FetchOptions>();
+  FetchArgs& a = o->args;
+  auto* cmd = grid.add_subcommand(
+      "fetch",
+      "Download carbon intensity from WattTime, Electricity Maps or the UK Carbon Intensity API "
+      "into the store (times already stored are not requested again). Credentials: "
+      "WATTTIME_USERNAME/WATTTIME_PASSWORD, ELECTRICITYMAPS_API_KEY or the config file "
+      "(mode 600), see docs/live-sources.md");
+  cmd->add_option("--source", a.source, "watttime, electricitymaps or ukci")->required();
+  cmd->add_option(
+      "--zone", a.zone,
+      "Zone: Electricity Maps zone (DE), WattTime region (CAISO_NORTH), GB or GB-1..17");
+  cmd->add_option("--region", a.region, "Cloud region (us-west-2, westus2, europe-west4)");
+  cmd->add_option("--from", a.from, "Start (UTC), e.g. 2024-03-01T00:00Z; default 24 h ago");
+  cmd->add_option("--to", a.to, "End (UTC); default now (forecast: now + 24 h)");
+  cmd->add_flag("--forecast", a.forecast, "Fetch the provider's current forecast");
+  add_db_option(cmd, a.db);
+  cmd->add_option("--base-url", a.base_url, "Provider base URL (tests, proxies)");
+  cmd->add_option("--config", a.config,
+                  "Credentials file (default $CARBONCLOCK_CONFIG, "
+                  "$XDG_CONFIG_HOME/carbonclock/config)");
+  cmd->add_option("--factor", a.factor, "Electricity Maps emission factor: lifecycle or direct")
+      ->capture_default_str();
+  cmd->add_option("--timeout", o->timeout, "Total time one request may take")
+      ->capture_default_str();
+  cmd->callback([o, &ctx] { run_fetch(*o, ctx); });
 }
 
 }  // namespace
 
-void register_grid_commands(CLI::App& app, int& exit_code) {
-  auto* grid = app.add_subcommand("grid", "Import, fetch and show grid carbon-intensity data");
+void register_grid_commands(CLI::App& app, CommandContext& ctx) {
+  auto* grid = app.add_subcommand("grid", "Import, fetch, list and show grid carbon-intensity data");
   grid->require_subcommand(1);
 
   auto ia = std::make_shared<ImportArgs>();
@@ -263,12 +176,13 @@ void register_grid_commands(CLI::App& app, int& exit_code) {
   imp->add_option("files", ia->files, "Files to import")->required();
   imp->add_option("--format", ia->format,
                   "auto | electricitymaps-csv | electricitymaps-json | watttime-json | ukci-json "
-                  "| csv");
+                  "| csv")
+      ->capture_default_str();
   imp->add_option("--zone", ia->zone, "Zone id (generic CSV; renames a single-zone file)");
   imp->add_option("--signal", ia->signal, "marginal | average (generic CSV default: average)");
   imp->add_option("--factor", ia->factor,
-                  "lifecycle | direct (generic CSV default: lifecycle; picks one of the "
-                  "Electricity Maps series)");
+                  "lifecycle | direct (generic CSV default: lifecycle, direct with --signal "
+                  "marginal; picks one of the Electricity Maps series)");
   imp->add_option("--source", ia->source, "Source label stored with the series");
   imp->add_option("--tz", ia->tz, "IANA time zone of offset-less timestamps (default UTC)");
   imp->add_option("--time-column", ia->time_column, "Generic CSV: timestamp (or index) column");
@@ -280,34 +194,37 @@ void register_grid_commands(CLI::App& app, int& exit_code) {
   imp->add_option("--step", ia->step, "Fixed point duration / index step, e.g. 1h, 15m");
   imp->add_option("--index-origin", ia->index_origin,
                   "Time of index 0 for files with interval numbers, e.g. 2020-01-01T00:00+01:00");
-  imp->add_option("--db", ia->db,
-                  "Database (default $CARBONCLOCK_DB, else "
-                  "$XDG_DATA_HOME/carbonclock/carbonclock.db)");
-  imp->callback([ia, &exit_code] { exit_code = run_import(*ia); });
+  add_db_option(imp, ia->db);
+  imp->callback([ia, &ctx] { run_import(*ia, ctx); });
 
   auto sa = std::make_shared<ShowArgs>();
   auto* show = grid->add_subcommand(
       "show",
       "Print a stored series (CSV start_utc,duration_s,g_per_kwh,signal,factor,estimated "
-      "or JSON); without --zone, list the stored series");
-  show->add_option("--zone", sa->zone, "Zone id");
-  show->add_option("--signal", sa->signal, "marginal | average (default average)");
-  show->add_option("--factor", sa->factor,
-                   "lifecycle | direct (default lifecycle, else the one stored)");
+      "or JSON); the zone may be given by any of its names; without --zone, list the series");
+  show->add_option("--zone", sa->zone, "Zone (catalogue id, alias such as DE-LU, WattTime region)");
+  add_signal_options(show, sa->signal, sa->factor, "default average");
   show->add_option("--from", sa->from, "Start (UTC unless an offset is given); default unbounded");
   show->add_option("--to", sa->to, "End (exclusive); default unbounded");
-  show->add_option("--format", sa->format, "csv | json");
+  add_format_option(show, sa->format, kSeriesFormats,
+                    "json: schemas/grid-series.schema.json");
+  add_output_option(show, sa->output, "Write to FILE (atomically) instead of stdout");
   show->add_option("--forecast-as-of", sa->forecast_as_of,
                    "Show the latest forecast issued at or before this time instead of actuals");
-  show->add_option("--db", sa->db, "Database");
-  show->callback([sa, &exit_code] { exit_code = run_show(*sa); });
+  add_db_option(show, sa->db);
+  show->callback([sa, &ctx] { run_show(*sa, ctx); });
 
-  auto list_db = std::make_shared<std::string>();
+  struct ListArgs {
+    std::string db, format = "csv";
+  };
+  auto la = std::make_shared<ListArgs>();
   auto* list = grid->add_subcommand("list", "List the stored series (zone, signal, factor, ...)");
-  list->add_option("--db", *list_db, "Database");
-  list->callback([list_db, &exit_code] { exit_code = run_list(*list_db); });
+  add_db_option(list, la->db);
+  add_format_option(list, la->format, kSeriesFormats,
+                    "json: schemas/grid-list.schema.json");
+  list->callback([la, &ctx] { run_list(la->db, la->format, ctx); });
 
-  register_grid_fetch_command(*grid, exit_code);
+  register_fetch(*grid, ctx);
 }
 
 }  // namespace carbonclock::cli

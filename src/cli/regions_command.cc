@@ -1,51 +1,39 @@
 // regions: the cloud-region catalogue and the grid zones behind it.
-#include <fmt/format.h>
-
-#include <cstdio>
 #include <memory>
-#include <string>
-#include <vector>
 
 #include "cli/commands.h"
-#include "regions/catalogue.h"
-#include "regions/region_listing.h"
+#include "reports/regions_render.h"
 
 namespace carbonclock::cli {
+namespace {
+constexpr Format kFormats[] = {Format::kText, Format::kCsv, Format::kJson};
+}  // namespace
 
-void register_regions_command(CLI::App& app, int& exit_code) {
+void register_regions_command(CLI::App& app, CommandContext& ctx) {
   struct Options {
     std::string provider;
     std::string format = "text";
   };
-  auto options = std::make_shared<Options>();
+  auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "regions", "List cloud regions (AWS, Azure, GCP) and the grid zones that feed them");
-  cmd->add_option("--provider", options->provider, "Only this provider: aws, azure or gcp");
-  cmd->add_option("--format", options->format, "Output format: text, csv or json")
-      ->capture_default_str();
-  cmd->callback([options, &exit_code] {
-    auto format = parse_listing_format(options->format);
-    if (!format.ok()) {
-      print_error(format.error().message());
-      exit_code = 2;
-      return;
-    }
+  cmd->add_option("--provider", o->provider, "Only this provider: aws, azure or gcp");
+  add_format_option(cmd, o->format, kFormats,
+                    "json: schemas/regions.schema.json");
+  cmd->callback([o, &ctx] {
+    auto format = parse_format(o->format, kFormats);
+    if (!format) return ctx.fail(format.error());
     std::vector<CloudRegion> selected;
-    if (options->provider.empty()) {
-      auto all = cloud_regions();
-      selected.assign(all.begin(), all.end());
-    } else {
-      auto provider = parse_cloud_provider(options->provider);
-      if (!provider.ok()) {
-        print_error(provider.error().message());
-        exit_code = 2;
-        return;
-      }
-      for (const auto& r : cloud_regions()) {
-        if (r.provider == *provider) selected.push_back(r);
-      }
+    std::optional<CloudProvider> provider;
+    if (!o->provider.empty()) {
+      auto p = parse_cloud_provider(o->provider);
+      if (!p) return ctx.fail(p.error());
+      provider = *p;
     }
-    fmt::print("{}", render_regions(selected, *format));
+    for (const auto& r : cloud_regions()) {
+      if (!provider || r.provider == *provider) selected.push_back(r);
+    }
+    ctx.emit(render_regions(selected, *format));
   });
 }
 

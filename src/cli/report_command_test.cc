@@ -172,7 +172,9 @@ TEST_F(ReportCommandTest, HistoryListsRunsWithTotalsPerMonthAndTag) {
   auto j = nlohmann::json::parse(out());
   ASSERT_EQ(j["runs"].size(), 1u);
   EXPECT_NEAR(j["runs"][0]["operational_g"].get<double>(), energy_kwh_ * 900, 1e-9);
-  EXPECT_EQ(j["by_tag"]["exp1"]["runs"], 1);
+  // Totals are kept per signal.
+  const std::string signal = j["runs"][0]["signal"];
+  EXPECT_EQ(j["by_tag"]["exp1"][signal]["runs"], 1);
   ASSERT_EQ(run({"history", "--format", "json", "--tag", "other"}), 0) << err();
   EXPECT_EQ(nlohmann::json::parse(out())["runs"].size(), 0u);
 }
@@ -183,26 +185,26 @@ TEST_F(ReportCommandTest, BadInputIsAClearErrorOrASaidFallback) {
   EXPECT_EQ(run({"report", dir, "--pue", "5"}), 2);
   EXPECT_NE(err().find("absurd"), std::string::npos) << err();
   EXPECT_EQ(run({"report", dir, "--pue", "-1"}), 2);
-  EXPECT_EQ(run({"run", "--pue", "0.5", "--", "true"}), 2);
+  EXPECT_EQ(run({"run", "--pue", "0.5", "--", "true"}), 125);  // run's own failure
   EXPECT_NE(err().find("below 1"), std::string::npos) << err();
-  EXPECT_EQ(run({"run", "--region", "us-west-9", "--", "true"}), 2);
+  EXPECT_EQ(run({"run", "--region", "us-west-9", "--", "true"}), 125);
 
-  EXPECT_EQ(run({"report", dir, "--zone", "NOWHERE"}), 1);
+  EXPECT_EQ(run({"report", dir, "--zone", "NOWHERE"}), 3);  // not found
   EXPECT_NE(err().find("no carbon-intensity data for zone 'NOWHERE'"), std::string::npos);
   // DE has no stored data here: the embedded profile prices everything, and the report says so.
   auto de = report_json({"--zone", "DE"});
   EXPECT_DOUBLE_EQ(de["coverage"]["embedded_share"].get<double>(), 1.0);
   EXPECT_NE(de["notes"].dump().find("embedded typical profile"), std::string::npos);
-  EXPECT_EQ(run({"report", dir, "--signal", "marginal", "--zone", "DE"}), 1);
+  EXPECT_EQ(run({"report", dir, "--signal", "marginal", "--zone", "DE"}), 3);
 
   fs::create_directories(dir_ / "partial");
-  EXPECT_EQ(run({"report", (dir_ / "partial").string()}), 1);
+  EXPECT_EQ(run({"report", (dir_ / "partial").string()}), 3);
   EXPECT_NE(err().find("not a carbonclock run directory"), std::string::npos);
   fs::create_directories(dir_ / "newer");
   auto doc = nlohmann::json::parse(read_file(dir_ / "run" / "run.json").value());
   doc["schema_version"] = 99;
   std::ofstream(dir_ / "newer" / "run.json") << doc.dump();
-  EXPECT_EQ(run({"report", (dir_ / "newer").string()}), 1);
+  EXPECT_EQ(run({"report", (dir_ / "newer").string()}), 2);  // invalid input
   EXPECT_NE(err().find("newer"), std::string::npos);
 }
 

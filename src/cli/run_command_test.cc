@@ -153,15 +153,16 @@ TEST_F(RunCommandTest, SigkilledRunIsRecoveredFromItsJournal) {
 }
 
 TEST_F(RunCommandTest, ReportOfAMissingDirectoryFails) {
-  EXPECT_EQ(run({"report", (dir_ / "nope").string()}), 1);
+  EXPECT_EQ(run({"report", (dir_ / "nope").string()}), 3);  // not found
   EXPECT_NE(err().find("no such run directory"), std::string::npos);
 }
 
 TEST_F(RunCommandTest, BadOptionsAreRejectedBeforeRunning) {
-  EXPECT_EQ(run({"run", "--interval", "10ms", "--", "true"}), 2);
+  // 125: carbonclock's own failure, never to be confused with the job's exit code.
+  EXPECT_EQ(run({"run", "--interval", "10ms", "--", "true"}), 125);
   EXPECT_NE(err().find("50ms"), std::string::npos);
-  EXPECT_EQ(run({"run", "--bucket", "7m", "--", "true"}), 2);
-  EXPECT_EQ(run({"run", "--gpus", "0,,1", "--", "true"}), 2);
+  EXPECT_EQ(run({"run", "--bucket", "7m", "--", "true"}), 125);
+  EXPECT_EQ(run({"run", "--gpus", "0,,1", "--", "true"}), 125);
 }
 
 }  // namespace

@@ -13,22 +13,48 @@
 
 namespace carbonclock {
 
+/// What kind of failure an Error is, so front ends can decide what to do (exit code, Python
+/// exception class) without parsing the message. After LevelDB's Status codes.
+enum class ErrorCode {
+  kInvalidInput,  ///< bad option, malformed file or response, out-of-range value (the default)
+  kNotFound,      ///< a file, run, zone or series that does not exist
+  kIo,            ///< the OS refused a read or write (permissions, disk full, database)
+  kUnavailable,   ///< a provider, device or service could not be reached or answered an error
+  kInternal,      ///< a broken invariant: a bug in carbonclock
+};
+
+/// "invalid input" | "not found" | "I/O error" | "unavailable" | "internal error".
+const char* to_string(ErrorCode code);
+
 /// A failure a user can act on: the message names the file, line and cause where known.
 class Error {
  public:
-  explicit Error(std::string message) : message_(std::move(message)) {}
+  explicit Error(std::string message, ErrorCode code = ErrorCode::kInvalidInput)
+      : message_(std::move(message)), code_(code) {}
   const std::string& message() const { return message_; }
-  /// Returns a copy with `context` prepended ("context: message").
-  Error with_context(const std::string& context) const { return Error(context + ": " + message_); }
+  ErrorCode code() const { return code_; }
+  /// Returns a copy with `context` prepended ("context: message"), same code.
+  Error with_context(const std::string& context) const {
+    return Error(context + ": " + message_, code_);
+  }
+  /// Returns a copy with another code.
+  Error with_code(ErrorCode code) const { return Error(message_, code); }
 
  private:
   std::string message_;
+  ErrorCode code_;
 };
 
-/// Builds an Error from a fmt format string.
+/// Builds an invalid-input Error from a fmt format string.
 template <typename... Args>
 Error make_error(fmt::format_string<Args...> format, Args&&... args) {
   return Error(fmt::format(format, std::forward<Args>(args)...));
+}
+
+/// Builds an Error of a given code from a fmt format string.
+template <typename... Args>
+Error make_error(ErrorCode code, fmt::format_string<Args...> format, Args&&... args) {
+  return Error(fmt::format(format, std::forward<Args>(args)...), code);
 }
 
 /// Either a value or an Error.

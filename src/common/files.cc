@@ -14,10 +14,14 @@ std::string errno_text(int err) { return fmt::format("{} (errno {})", std::strer
 
 Result<std::string> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("{}: cannot open: {}", path.string(), errno_text(errno));
+  if (!in) {
+    int err = errno;
+    return make_error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo, "{}: cannot open: {}",
+                      path.string(), errno_text(err));
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
-  if (in.bad()) return make_error("{}: read failed", path.string());
+  if (in.bad()) return make_error(ErrorCode::kIo, "{}: read failed", path.string());
   return ss.str();
 }
 
@@ -25,7 +29,7 @@ Status write_file_atomic(const std::filesystem::path& path, const std::string& c
   auto tmp = path;
   tmp += fmt::format(".tmp.{}", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error("{}: cannot create: {}", tmp.string(), errno_text(errno));
+  if (fd < 0) return make_error(ErrorCode::kIo, "{}: cannot create: {}", tmp.string(), errno_text(errno));
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -34,19 +38,19 @@ Status write_file_atomic(const std::filesystem::path& path, const std::string& c
       int err = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
-      return make_error("{}: write failed: {}", tmp.string(), errno_text(err));
+      return make_error(ErrorCode::kIo, "{}: write failed: {}", tmp.string(), errno_text(err));
     }
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return make_error("{}: cannot flush: {}", tmp.string(), errno_text(err));
+    return make_error(ErrorCode::kIo, "{}: cannot flush: {}", tmp.string(), errno_text(err));
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return make_error("{}: cannot rename into place: {}", path.string(), errno_text(err));
+    return make_error(ErrorCode::kIo, "{}: cannot rename into place: {}", path.string(), errno_text(err));
   }
   return {};
 }

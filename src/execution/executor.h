@@ -69,7 +69,7 @@ struct ExecutionOptions {
 
 /// The intensity to plan on over [from, to), as known at `as_of`.
 using IntensityFn =
-    std::function<Result<PlanningIntensity>(SysTime as_of, SysTime from, SysTime to)>;
+    std::function<Result<SlottedIntensity>(SysTime as_of, SysTime from, SysTime to)>;
 
 /// A status-line update: what the executor does now.
 struct ExecutionStatus {
@@ -92,7 +92,7 @@ class Executor {
   /// The first plan's decision (after plan()).
   const Decision& first_decision() const { return first_; }
   /// The intensity the first plan rests on.
-  const PlanningIntensity& first_intensity() const { return first_intensity_; }
+  const SlottedIntensity& first_intensity() const { return first_intensity_; }
   /// When plan() was made.
   SysTime planned_at() const { return planned_at_; }
 
@@ -106,7 +106,7 @@ class Executor {
   const std::vector<ScheduleEvent>& events() const { return events_; }
   const std::vector<RunInterval>& running() const { return running_; }
   /// The latest intensity planned on (forecasts re-read during the run).
-  const PlanningIntensity& latest_intensity() const { return intensity_; }
+  const SlottedIntensity& latest_intensity() const { return intensity_; }
   /// Error text when resuming failed (the job could not be continued), else empty.
   const std::string& resume_error() const { return resume_error_; }
 
@@ -121,8 +121,8 @@ class Executor {
   IntensityFn intensity_fn_;
   Clock& clock_;
   std::function<void(const ExecutionStatus&)> status_;
-  PlanningIntensity intensity_;
-  PlanningIntensity first_intensity_;
+  SlottedIntensity intensity_;
+  SlottedIntensity first_intensity_;
   Decision first_;
   SysTime planned_at_{};
   std::vector<ScheduleEvent> events_;

@@ -16,16 +16,8 @@ constexpr Nanos kSlot = 5min;
 
 SysTime slot_at(double k) { return kT0 + from_seconds(k * to_seconds(kSlot)); }
 
-PlanningIntensity flat_intensity(const std::vector<double>& values) {
-  PlanningIntensity in;
-  in.zone = "TEST";
-  in.signal = "average";
-  in.factor = "lifecycle";
-  in.first_slot_utc = kT0;
-  in.slot = kSlot;
-  in.g_per_kwh = values;
-  in.basis.assign(values.size(), IntensityBasis::kFile);
-  return in;
+SlottedIntensity flat_intensity(const std::vector<double>& values) {
+  return slot_series(series_from_values("TEST", kT0, kSlot, values), kSlot).value();
 }
 
 /// A job that does `work` of running time; time passes only through wait_until.
@@ -99,8 +91,8 @@ Outcome execute(Algorithm algorithm, IntensityFn intensity, Nanos expected, Nano
   return out;
 }
 
-IntensityFn constant(PlanningIntensity in) {
-  return [in](SysTime, SysTime, SysTime) -> Result<PlanningIntensity> { return in; };
+IntensityFn constant(SlottedIntensity in) {
+  return [in](SysTime, SysTime, SysTime) -> Result<SlottedIntensity> { return in; };
 }
 
 TEST(ExecutorTest, PauseResumeRunsOnlyInTheCheapestSlots) {
@@ -172,7 +164,7 @@ TEST(ExecutorTest, ReplanningFollowsAChangedForecast) {
   auto before = flat_intensity({500, 500, 500, 500, 500, 100, 100, 500});
   auto after = flat_intensity({500, 500, 100, 100, 500, 500, 500, 500});
   // The forecast changes at slot 1: the cheap slots move from 5-6 to 2-3.
-  IntensityFn fn = [&](SysTime as_of, SysTime, SysTime) -> Result<PlanningIntensity> {
+  IntensityFn fn = [&](SysTime as_of, SysTime, SysTime) -> Result<SlottedIntensity> {
     return as_of >= slot_at(1) ? after : before;
   };
   Outcome o = execute(Algorithm::kPauseResume, fn, 2 * kSlot, 2 * kSlot, slot_at(8), clock);
@@ -209,7 +201,7 @@ TEST(ExecutorTest, BadDeadlinesAreClearErrors) {
 
 TEST(ExecutorTest, NoIntensityIsAnError) {
   ManualClock clock(kT0);
-  IntensityFn none = [](SysTime, SysTime, SysTime) -> Result<PlanningIntensity> {
+  IntensityFn none = [](SysTime, SysTime, SysTime) -> Result<SlottedIntensity> {
     return make_error("no carbon-intensity data for zone X");
   };
   Executor ex({Algorithm::kPauseResume, kT0 + 2h, 1h}, none, clock);

@@ -16,44 +16,7 @@ constexpr double kSliverShare = 0.02;
 
 }  // namespace
 
-const char* to_string(IntensityBasis basis) {
-  switch (basis) {
-    case IntensityBasis::kFile:
-      return "file";
-    case IntensityBasis::kForecast:
-      return "forecast";
-    case IntensityBasis::kActual:
-      return "actual";
-    case IntensityBasis::kRecentActuals:
-      return "recent-actuals";
-    case IntensityBasis::kEmbedded:
-      return "embedded-profile";
-  }
-  return "?";
-}
-
-std::optional<double> PlanningIntensity::at(SysTime t) const {
-  if (t < first_slot_utc || t >= end_utc()) return std::nullopt;
-  return g_per_kwh[static_cast<size_t>((t - first_slot_utc) / slot)];
-}
-
-std::string PlanningIntensity::describe() const {
-  std::string out;
-  size_t i = 0;
-  while (i < size()) {
-    size_t j = i;
-    while (j < size() && basis[j] == basis[i]) ++j;
-    if (!out.empty()) out += ", then ";
-    out += fmt::format("{} from {}", to_string(basis[i]), format_utc(slot_start(i)));
-    if (basis[i] == IntensityBasis::kForecast && forecast) {
-      out += fmt::format(" ({}, issued {})", forecast->source, format_utc(forecast->issued_at));
-    }
-    i = j;
-  }
-  return fmt::format("{} {}/{}: {}", zone, signal, factor, out.empty() ? "no data" : out);
-}
-
-std::vector<WindowSlot> remaining_window(const PlanningIntensity& intensity, SysTime now,
+std::vector<WindowSlot> remaining_window(const SlottedIntensity& intensity, SysTime now,
                                          SysTime deadline) {
   std::vector<WindowSlot> out;
   if (intensity.size() == 0) return out;
@@ -64,7 +27,8 @@ std::vector<WindowSlot> remaining_window(const PlanningIntensity& intensity, Sys
     if (auto v = intensity.at(t)) {
       g = *v;
     } else {
-      g = t < intensity.first_slot_utc ? intensity.g_per_kwh.front() : intensity.g_per_kwh.back();
+      g = t < intensity.first_slot_utc ? intensity.g_per_kwh(0)
+                                       : intensity.g_per_kwh(intensity.size() - 1);
     }
     out.push_back({t, to_seconds(end - t), g});
     t = end;
@@ -125,7 +89,7 @@ double intensity_seconds(std::span<const WindowSlot> window, std::span<const siz
   return total;
 }
 
-Decision decide(Algorithm algorithm, const PlanningIntensity& intensity, SysTime now,
+Decision decide(Algorithm algorithm, const SlottedIntensity& intensity, SysTime now,
                 SysTime deadline, double remaining_s, bool started) {
   Decision d;
   d.window = remaining_window(intensity, now, deadline);

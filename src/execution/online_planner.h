@@ -1,5 +1,6 @@
 // The online planner: at every slot boundary, re-plan the work still to do between now and the
-// deadline over the latest intensity. Pause and Resume with a flat profile: the cheapest slots,
+// deadline over the latest intensity (a SlottedIntensity from the intensity provider's planning
+// chain, every slot covered). Pause and Resume with a flat profile: the cheapest slots,
 // earliest on ties (the offline optimum of shifting/plan.h restricted to what is left); Flexible
 // Start: the cheapest contiguous block. The first slot may be partial (we are inside it) and so
 // may the last (the deadline may fall inside it): slots carry capacities in seconds.
@@ -13,45 +14,9 @@
 
 #include "common/time.h"
 #include "shifting/plan.h"
+#include "shifting/slots.h"
 
 namespace carbonclock {
-
-/// Intensity per UTC-aligned slot for planning, with where each value came from.
-enum class IntensityBasis : uint8_t {
-  kFile,           ///< --intensity-file (scripted series for tests and demos)
-  kForecast,       ///< the latest stored forecast issued by then
-  kActual,         ///< stored actuals covering the slot
-  kRecentActuals,  ///< actuals of the same time one day earlier (persistence)
-  kEmbedded,       ///< the zone's embedded typical profile
-};
-const char* to_string(IntensityBasis basis);  ///< "file" | "forecast" | "actual" | ...
-
-/// A forecast the plan rests on.
-struct ForecastInfo {
-  std::string source;
-  SysTime issued_at;
-  SysTime horizon_end_utc;  ///< end of its last point
-};
-
-struct PlanningIntensity {
-  std::string zone;
-  std::string signal;  ///< "marginal" | "average"
-  std::string factor;  ///< "lifecycle" | "direct"
-  SysTime first_slot_utc;
-  Nanos slot{std::chrono::minutes(5)};
-  std::vector<double> g_per_kwh;      ///< per slot
-  std::vector<IntensityBasis> basis;  ///< per slot
-  std::optional<ForecastInfo> forecast;
-  std::vector<std::string> notes;  ///< e.g. "beyond the forecast horizon (…) the plan uses …"
-
-  size_t size() const { return g_per_kwh.size(); }
-  SysTime slot_start(size_t i) const { return first_slot_utc + slot * static_cast<int64_t>(i); }
-  SysTime end_utc() const { return slot_start(size()); }
-  /// The value of the slot holding `t`; nullopt outside.
-  std::optional<double> at(SysTime t) const;
-  /// One line: "forecast (watttime-api, issued …) to …, then embedded profile".
-  std::string describe() const;
-};
 
 /// One slot of the remaining window: [start, start + capacity) at a given intensity.
 struct WindowSlot {
@@ -63,7 +28,7 @@ struct WindowSlot {
 /// The window from `now` to `deadline` cut at the slot grid of `intensity` (first and last slot
 /// possibly partial). Slots outside the intensity's range take the nearest value (callers make
 /// the intensity cover the window).
-std::vector<WindowSlot> remaining_window(const PlanningIntensity& intensity, SysTime now,
+std::vector<WindowSlot> remaining_window(const SlottedIntensity& intensity, SysTime now,
                                          SysTime deadline);
 
 /// Pause and Resume: indices of the cheapest slots whose capacities cover `needed_s`, earliest
@@ -96,7 +61,7 @@ struct Decision {
 
 /// Decides for `algorithm` with `remaining_s` of work left (<= 0: unknown, the job overran).
 /// `started` matters only for Flexible Start (once started it runs through).
-Decision decide(Algorithm algorithm, const PlanningIntensity& intensity, SysTime now,
+Decision decide(Algorithm algorithm, const SlottedIntensity& intensity, SysTime now,
                 SysTime deadline, double remaining_s, bool started);
 
 }  // namespace carbonclock

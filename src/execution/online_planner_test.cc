@@ -39,11 +39,8 @@ TEST(OnlinePlannerTest, CheapestBlockEarliestOnTies) {
 }
 
 TEST(OnlinePlannerTest, RemainingWindowCutsAtSlotsAndDeadline) {
-  PlanningIntensity in;
-  in.first_slot_utc = kT0;
-  in.slot = 5min;
-  in.g_per_kwh = {1, 2, 3};
-  in.basis.assign(3, IntensityBasis::kFile);
+  SlottedIntensity in =
+      slot_series(series_from_values("TEST", kT0, 5min, {1, 2, 3}), 5min).value();
   auto w = remaining_window(in, kT0 + 2min, kT0 + 12min);
   ASSERT_EQ(w.size(), 3u);
   EXPECT_DOUBLE_EQ(w[0].capacity_s, 180);
@@ -53,11 +50,8 @@ TEST(OnlinePlannerTest, RemainingWindowCutsAtSlotsAndDeadline) {
 }
 
 TEST(OnlinePlannerTest, DecideWaitsUntilTheCleanSlotOrRunsStraightWithoutSlack) {
-  PlanningIntensity in;
-  in.first_slot_utc = kT0;
-  in.slot = 5min;
-  in.g_per_kwh = {500, 500, 100, 500};
-  in.basis.assign(4, IntensityBasis::kFile);
+  SlottedIntensity in =
+      slot_series(series_from_values("TEST", kT0, 5min, {500, 500, 100, 500}), 5min).value();
   Decision d = decide(Algorithm::kPauseResume, in, kT0, kT0 + 20min, 300, false);
   EXPECT_FALSE(d.run_now);
   EXPECT_EQ(d.chosen, (std::vector<size_t>{2}));

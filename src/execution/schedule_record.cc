@@ -117,13 +117,14 @@ Result<ScheduleSavings> schedule_savings(const RunRecord& run, const IntensitySe
   return out;
 }
 
-IntensitySeries planning_series(const PlanningIntensity& in) {
+IntensitySeries planning_series(const SlottedIntensity& in) {
   IntensitySeries s;
   s.zone = in.zone;
   s.source = "plan";
   for (size_t i = 0; i < in.size(); ++i) {
     s.points.push_back(
-        {in.slot_start(i), in.slot, in.g_per_kwh[i], in.basis[i] != IntensityBasis::kActual});
+        {in.slot_start(i), in.slot, in.g_per_kwh(i),
+         in.provenance_of(i).basis != IntensityBasis::kActual});
   }
   return s;
 }
@@ -156,25 +157,35 @@ std::vector<RunInterval> planned_runs(const Decision& d, double needed_s) {
   return out;
 }
 
-json intensity_to_json(const PlanningIntensity& in) {
+json intensity_to_json(const SlottedIntensity& in) {
   json spans = json::array();
+  json forecast = nullptr;
   for (size_t i = 0; i < in.size();) {
-    size_t j = i;
-    while (j < in.size() && in.basis[j] == in.basis[i]) ++j;
-    spans.push_back({{"basis", to_string(in.basis[i])},
+    Provenance p = in.provenance_of(i);
+    size_t j = i + 1;
+    while (j < in.size() && in.provenance_of(j) == p) ++j;
+    spans.push_back({{"basis", to_string(p.basis)},
                      {"start_utc", format_utc(in.slot_start(i))},
-                     {"end_utc", format_utc(in.slot_start(j))}});
+                     {"end_utc", format_utc(in.slot_start(j))},
+                     {"zone", p.zone},
+                     {"signal", to_string(p.signal)},
+                     {"factor", to_string(p.factor)},
+                     {"source", p.source}});
+    if (p.basis == IntensityBasis::kForecast && forecast.is_null()) {
+      forecast = {{"source", p.source},
+                  {"issued_at_utc", p.issued_at ? json(format_utc(*p.issued_at)) : json(nullptr)},
+                  {"horizon_end_utc",
+                   p.horizon_end_utc ? json(format_utc(*p.horizon_end_utc)) : json(nullptr)}};
+    }
     i = j;
   }
-  json forecast = nullptr;
-  if (in.forecast) {
-    forecast = {{"source", in.forecast->source},
-                {"issued_at_utc", format_utc(in.forecast->issued_at)},
-                {"horizon_end_utc", format_utc(in.forecast->horizon_end_utc)}};
-  }
-  return {{"zone", in.zone},     {"signal", in.signal},
-          {"factor", in.factor}, {"slot_s", to_seconds(in.slot)},
-          {"basis", spans},      {"forecast", forecast},
+  ProvenanceSummary mix = summarize(in.used_provenances(0, in.size()));
+  return {{"zone", in.zone},
+          {"signal", mix.signal.empty() ? to_string(in.signal) : mix.signal},
+          {"factor", mix.factor.empty() ? to_string(in.factor) : mix.factor},
+          {"slot_s", to_seconds(in.slot)},
+          {"basis", spans},
+          {"forecast", forecast},
           {"notes", in.notes}};
 }
 

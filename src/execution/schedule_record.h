@@ -41,7 +41,7 @@ Result<SysTime> scheduled_requested_start(const RunRecord& run);
 Result<ScheduleSavings> schedule_savings(const RunRecord& run, const IntensitySeries& intensity);
 
 /// The planning intensity as a series (one point per slot), for schedule_savings on forecasts.
-IntensitySeries planning_series(const PlanningIntensity& intensity);
+IntensitySeries planning_series(const SlottedIntensity& intensity);
 
 /// The savings as run.json's `schedule.savings` object; `basis` says which data ("actual",
 /// "forecast", "file", ...).
@@ -64,6 +64,6 @@ std::vector<RunInterval> planned_runs(const Decision& decision, double needed_s)
 
 /// A plan's intensity description as JSON: zone, signal, factor, per-basis spans, forecast
 /// (source, issued_at_utc, horizon_end_utc) or null, notes.
-nlohmann::json intensity_to_json(const PlanningIntensity& intensity);
+nlohmann::json intensity_to_json(const SlottedIntensity& intensity);
 
 }  // namespace carbonclock

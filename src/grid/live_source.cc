@@ -1,7 +1,6 @@
 #include "grid/live_source.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -11,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "common/strings.h"
 #include "grid/importers.h"
 
 namespace carbonclock {
@@ -19,11 +19,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
 
 std::string iso(SysTime t) { return format_utc(t); }
 
@@ -63,7 +58,7 @@ std::string credential_hint(LiveSourceKind kind) {
 std::string body_excerpt(const std::string& body) {
   std::string out;
   for (char c : body.substr(0, 200)) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-  out = trim(out);
+  out = std::string(trim(out));
   if (body.size() > 200) out += "...";
   return out;
 }
@@ -162,111 +157,16 @@ Result<LiveSourceKind> parse_live_source(std::string_view text) {
   return make_error("unknown live source '{}' (watttime, electricitymaps or ukci)", text);
 }
 
-std::vector<std::string> LiveSettings::secrets() const {
-  std::vector<std::string> out;
-  for (const auto* s : {&watttime_username, &watttime_password, &electricitymaps_api_key}) {
-    if (!s->empty()) out.push_back(*s);
-  }
-  return out;
-}
-
-const std::string& LiveSettings::base_url(LiveSourceKind kind) const {
+const std::string& source_base_url(const LiveSettings& settings, LiveSourceKind kind) {
   switch (kind) {
     case LiveSourceKind::kWattTime:
-      return watttime_base_url;
+      return settings.watttime_base_url;
     case LiveSourceKind::kElectricityMaps:
-      return electricitymaps_base_url;
+      return settings.electricitymaps_base_url;
     case LiveSourceKind::kUkCarbonIntensity:
-      return ukci_base_url;
+      return settings.ukci_base_url;
   }
-  return ukci_base_url;
-}
-
-std::optional<std::string> process_env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
-}
-
-std::optional<fs::path> default_config_path(const EnvLookup& env) {
-  if (auto p = env("CARBONCLOCK_CONFIG"); p && !p->empty()) return fs::path(*p);
-  if (auto x = env("XDG_CONFIG_HOME"); x && !x->empty()) {
-    return fs::path(*x) / "carbonclock" / "config";
-  }
-  if (auto h = env("HOME"); h && !h->empty()) {
-    return fs::path(*h) / ".config" / "carbonclock" / "config";
-  }
-  return std::nullopt;
-}
-
-Result<LiveSettings> load_live_settings(const EnvLookup& env,
-                                        const std::optional<fs::path>& config_path) {
-  LiveSettings s;
-  s.config_origin = "environment";
-  if (config_path) {
-    struct stat st {};
-    if (::stat(config_path->c_str(), &st) == 0) {
-      if (!S_ISREG(st.st_mode)) {
-        return make_error("config file {} is not a regular file", config_path->string());
-      }
-      if ((st.st_mode & 077) != 0) {
-        return make_error(
-            "config file {} has mode {:04o} but holds API credentials, so only its owner may "
-            "read it: run `chmod 600 {}`",
-            config_path->string(), st.st_mode & 07777, config_path->string());
-      }
-      auto text = read_file(*config_path);
-      if (!text.ok()) return text.error();
-      s.config_origin = config_path->string();
-      std::string_view rest = *text;
-      int line_no = 0;
-      while (!rest.empty()) {
-        size_t eol = rest.find('\n');
-        std::string line = trim(rest.substr(0, eol));
-        rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
-        ++line_no;
-        if (line.empty() || line.front() == '#') continue;
-        size_t eq = line.find('=');
-        if (eq == std::string::npos) {
-          return make_error("{}:{}: expected `key = value`", config_path->string(), line_no);
-        }
-        std::string key = trim(std::string_view(line).substr(0, eq));
-        std::string value = trim(std::string_view(line).substr(eq + 1));
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-          value = value.substr(1, value.size() - 2);
-        }
-        std::string* field = key == "watttime_username"          ? &s.watttime_username
-                             : key == "watttime_password"        ? &s.watttime_password
-                             : key == "electricitymaps_api_key"  ? &s.electricitymaps_api_key
-                             : key == "watttime_base_url"        ? &s.watttime_base_url
-                             : key == "electricitymaps_base_url" ? &s.electricitymaps_base_url
-                             : key == "ukci_base_url"            ? &s.ukci_base_url
-                             : key == "zone"                     ? &s.default_zone
-                             : key == "region"                   ? &s.default_region
-                                                                 : nullptr;
-        if (field == nullptr) {
-          return make_error(
-              "{}:{}: unknown key '{}' (watttime_username, watttime_password, "
-              "electricitymaps_api_key, watttime_base_url, electricitymaps_base_url, "
-              "ukci_base_url, zone, region)",
-              config_path->string(), line_no, key);
-        }
-        *field = value;
-      }
-    } else if (errno != ENOENT) {
-      return make_error("config file {}: {}", config_path->string(), errno_text(errno));
-    }
-  }
-  auto take = [&](const char* name, std::string& field) {
-    if (auto v = env(name); v && !v->empty()) field = *v;
-  };
-  take("WATTTIME_USERNAME", s.watttime_username);
-  take("WATTTIME_PASSWORD", s.watttime_password);
-  take("ELECTRICITYMAPS_API_KEY", s.electricitymaps_api_key);
-  take("CARBONCLOCK_WATTTIME_URL", s.watttime_base_url);
-  take("CARBONCLOCK_ELECTRICITYMAPS_URL", s.electricitymaps_base_url);
-  take("CARBONCLOCK_UKCI_URL", s.ukci_base_url);
-  return s;
+  return settings.ukci_base_url;
 }
 
 SourceLimits source_limits(LiveSourceKind kind) {
@@ -376,7 +276,7 @@ Result<std::string> LiveSource::get_body(LiveSourceKind kind, HttpRequest reques
 Result<std::vector<IntensitySeries>> LiveSource::fetch_range(const FetchRequest& request,
                                                              SysTime from, SysTime to,
                                                              FetchReport& report) {
-  const std::string& base = settings_.base_url(request.source);
+  const std::string& base = source_base_url(settings_, request.source);
   HttpRequest http;
   ImportOptions options;
   switch (request.source) {
@@ -429,7 +329,7 @@ Result<std::vector<IntensitySeries>> LiveSource::fetch_range(const FetchRequest&
 
 Result<std::vector<IntensitySeries>> LiveSource::fetch_forecast(const FetchRequest& request,
                                                                 FetchReport& report) {
-  const std::string& base = settings_.base_url(request.source);
+  const std::string& base = source_base_url(settings_, request.source);
   SysTime now = clock_.system_now();
   HttpRequest http;
   ImportOptions options;

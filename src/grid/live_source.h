@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/time.h"
+#include "config/config.h"
 #include "grid/series.h"
 #include "grid/store.h"
 #include "http/http_transport.h"
@@ -27,46 +28,8 @@ const char* to_string(LiveSourceKind kind);  ///< "watttime" | "electricitymaps"
 /// "watttime" | "electricitymaps" | "ukci" (also "em", "uk"). Error lists them.
 Result<LiveSourceKind> parse_live_source(std::string_view text);
 
-/// Where the providers are and how to sign in. The three credential fields are secrets.
-struct LiveSettings {
-  std::string watttime_username;        ///< WATTTIME_USERNAME / watttime_username
-  std::string watttime_password;        ///< WATTTIME_PASSWORD / watttime_password
-  std::string electricitymaps_api_key;  ///< ELECTRICITYMAPS_API_KEY / electricitymaps_api_key
-  std::string watttime_base_url = "https://api.watttime.org";
-  std::string electricitymaps_base_url = "https://api.electricitymap.org";
-  std::string ukci_base_url = "https://api.carbonintensity.org.uk";
-  /// The default grid zone / cloud region of commands that take --zone/--region (`zone`,
-  /// `region` keys); not secrets. Empty when unset.
-  std::string default_zone;
-  std::string default_region;
-  /// Where the settings were read from, for messages ("environment", a config path).
-  std::string config_origin;
-
-  /// The non-empty secrets, for redaction.
-  std::vector<std::string> secrets() const;
-  /// The base URL of a source.
-  const std::string& base_url(LiveSourceKind kind) const;
-};
-
-/// Reads an environment variable; nullopt when unset. Tests pass a map instead of getenv.
-using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
-/// The process environment.
-std::optional<std::string> process_env(const char* name);
-
-/// The config file used when none is given: $CARBONCLOCK_CONFIG, else
-/// $XDG_CONFIG_HOME/carbonclock/config, else $HOME/.config/carbonclock/config; nullopt when
-/// none of the variables is set.
-std::optional<std::filesystem::path> default_config_path(const EnvLookup& env);
-
-/// Settings from the config file (if it exists), then environment variables on top:
-/// WATTTIME_USERNAME, WATTTIME_PASSWORD, ELECTRICITYMAPS_API_KEY, CARBONCLOCK_WATTTIME_URL,
-/// CARBONCLOCK_ELECTRICITYMAPS_URL, CARBONCLOCK_UKCI_URL. The file holds `key = value` lines
-/// (keys as in the struct's comments plus watttime_base_url, electricitymaps_base_url,
-/// ukci_base_url; '#' starts a comment) and must not be readable or writable by group or others:
-/// a file with any of the mode bits 077 set is refused with an Error telling to chmod 600.
-/// A missing file is not an error. Unknown keys are an Error naming the line (never a value).
-Result<LiveSettings> load_live_settings(const EnvLookup& env,
-                                        const std::optional<std::filesystem::path>& config_path);
+/// The base URL of a source in `settings`.
+const std::string& source_base_url(const LiveSettings& settings, LiveSourceKind kind);
 
 /// What to fetch.
 struct FetchRequest {

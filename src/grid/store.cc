@@ -13,7 +13,7 @@ namespace carbonclock {
 namespace {
 
 // Schema migrations, applied in order; PRAGMA user_version counts how many ran. Append new
-// ones (e.g. the `runs` table of run history); never edit a released one.
+// ones; never edit a released one.
 constexpr const char* kMigrations[] = {
     // 1: grid series and their points. Points are packed into one row per series and UTC day
     // (a "block"): a zone-year of 5-minute data is 366 rows, so imports and reads cost a few
@@ -42,6 +42,36 @@ CREATE TABLE grid_blocks (
   points BLOB NOT NULL,
   PRIMARY KEY (series_id, block_start_s)
 );
+)sql",
+    // 2: the run history. Earlier builds created these tables on first use, outside the
+    // migrations, hence IF NOT EXISTS.
+    R"sql(
+CREATE TABLE IF NOT EXISTS run_history (
+  run_id TEXT PRIMARY KEY,
+  start_unix_s INTEGER NOT NULL,
+  duration_s REAL NOT NULL,
+  energy_kwh REAL NOT NULL,
+  operational_g REAL NOT NULL,
+  embodied_g REAL NOT NULL,
+  signal TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  pue REAL NOT NULL,
+  stored_share REAL NOT NULL,
+  run_dir TEXT NOT NULL,
+  command TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_history_tags (
+  run_id TEXT NOT NULL REFERENCES run_history(run_id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (run_id, tag)
+);
+)sql",
+    // 3: the job's exit code, the factor of the headline, and whether the run was recovered.
+    R"sql(
+ALTER TABLE run_history ADD COLUMN exit_code INTEGER;
+ALTER TABLE run_history ADD COLUMN factor TEXT NOT NULL DEFAULT '';
+ALTER TABLE run_history ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS run_history_start ON run_history(start_unix_s);
 )sql",
 };
 
@@ -120,6 +150,7 @@ class Stmt {
   Status decode_block(int64_t block, int64_t count, int col, std::vector<PointRow>& out) const;
   int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
   double real(int col) const { return sqlite3_column_double(s_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   std::string text(int col) const {
     const unsigned char* t = sqlite3_column_text(s_, col);
     return t ? reinterpret_cast<const char*>(t) : "";
@@ -422,26 +453,7 @@ GridStore::~GridStore() = default;
 
 int GridStore::schema_version() { return kSchemaVersion; }
 
-sqlite3* GridStore::handle() const { return impl_->db.get(); }
-
-Result<std::filesystem::path> GridStore::default_path() {
-  if (const char* env = std::getenv("CARBONCLOCK_DB"); env && *env)
-    return std::filesystem::path(env);
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
-    return std::filesystem::path(xdg) / "carbonclock" / "carbonclock.db";
-  }
-  if (const char* home = std::getenv("HOME"); home && *home) {
-    return std::filesystem::path(home) / ".local" / "share" / "carbonclock" / "carbonclock.db";
-  }
-  return make_error("no database path: set --db, CARBONCLOCK_DB, XDG_DATA_HOME or HOME");
-}
-
-Result<GridStore> GridStore::open_or_default(const std::string& db_option) {
-  if (!db_option.empty()) return open(db_option);
-  auto path = default_path();
-  if (!path) return path.error();
-  return open(*path);
-}
+const std::filesystem::path& GridStore::path() const { return impl_->path; }
 
 Result<GridStore> GridStore::open(const std::filesystem::path& path) {
   std::error_code ec;
@@ -622,6 +634,96 @@ Result<std::vector<StoredSeriesInfo>> GridStore::list() {
     info.first_start = from_unix_s(q.int64(7));
     info.last_end = from_unix_s(q.int64(8));
     out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Status GridStore::record_run(const HistoryEntry& e) {
+  sqlite3* db = impl_->db.get();
+  Transaction tx(db);
+  if (auto st = tx.begin(); !st) return st.error().with_context(impl_->path.string());
+  Stmt del(db, "DELETE FROM run_history_tags WHERE run_id = ?1");
+  if (auto st = del.prepared(); !st) return st.error();
+  if (auto st = del.bind(1, e.run_id).run(); !st) return st.error();
+  Stmt ins(db,
+           "INSERT OR REPLACE INTO run_history (run_id, start_unix_s, duration_s, energy_kwh, "
+           "operational_g, embodied_g, signal, zone, pue, stored_share, run_dir, command, "
+           "exit_code, factor, recovered) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+           "?15)");
+  if (auto st = ins.prepared(); !st) return st.error();
+  ins.bind(1, e.run_id)
+      .bind(2, to_unix_s(e.start_utc))
+      .bind(3, e.duration_s)
+      .bind(4, e.energy_kwh)
+      .bind(5, e.operational_g)
+      .bind(6, e.embodied_g)
+      .bind(7, e.signal)
+      .bind(8, e.zone)
+      .bind(9, e.pue)
+      .bind(10, e.stored_share)
+      .bind(11, e.run_dir)
+      .bind(12, e.command)
+      .bind(14, e.factor)
+      .bind(15, int64_t{e.recovered ? 1 : 0});
+  if (e.exit_code) ins.bind(13, int64_t{*e.exit_code});
+  if (auto st = ins.run(); !st) return st.error().with_context("run history: insert run");
+  Stmt tag(db, "INSERT OR IGNORE INTO run_history_tags (run_id, tag) VALUES (?1, ?2)");
+  if (auto st = tag.prepared(); !st) return st.error();
+  for (const auto& t : e.tags) {
+    if (auto st = tag.reset().bind(1, e.run_id).bind(2, t).run(); !st) {
+      return st.error().with_context("run history: insert tag");
+    }
+  }
+  if (auto st = tx.commit(); !st) return st.error().with_context(impl_->path.string());
+  return {};
+}
+
+Result<std::vector<HistoryEntry>> GridStore::list_runs(const HistoryFilter& filter) {
+  sqlite3* db = impl_->db.get();
+  std::string sql =
+      "SELECT run_id, start_unix_s, duration_s, energy_kwh, operational_g, embodied_g, signal, "
+      "zone, pue, stored_share, run_dir, command, exit_code, factor, recovered FROM run_history "
+      "WHERE start_unix_s >= ?1 AND start_unix_s < ?2";
+  if (filter.tag) sql += " AND run_id IN (SELECT run_id FROM run_history_tags WHERE tag = ?3)";
+  sql += " ORDER BY start_unix_s, run_id";
+  Stmt q(db, sql.c_str());
+  if (auto st = q.prepared(); !st) return st.error();
+  q.bind(1, filter.since ? to_unix_s(*filter.since) : INT64_MIN)
+      .bind(2, filter.until ? to_unix_s(*filter.until) : INT64_MAX);
+  if (filter.tag) q.bind(3, *filter.tag);
+  std::vector<HistoryEntry> out;
+  while (true) {
+    auto row = q.step();
+    if (!row) return row.error().with_context("run history");
+    if (!*row) break;
+    HistoryEntry e;
+    e.run_id = q.text(0);
+    e.start_utc = from_unix_s(q.int64(1));
+    e.duration_s = q.real(2);
+    e.energy_kwh = q.real(3);
+    e.operational_g = q.real(4);
+    e.embodied_g = q.real(5);
+    e.signal = q.text(6);
+    e.zone = q.text(7);
+    e.pue = q.real(8);
+    e.stored_share = q.real(9);
+    e.run_dir = q.text(10);
+    e.command = q.text(11);
+    if (!q.is_null(12)) e.exit_code = static_cast<int>(q.int64(12));
+    e.factor = q.text(13);
+    e.recovered = q.int64(14) != 0;
+    out.push_back(std::move(e));
+  }
+  Stmt tags(db, "SELECT tag FROM run_history_tags WHERE run_id = ?1 ORDER BY tag");
+  if (auto st = tags.prepared(); !st) return st.error();
+  for (auto& e : out) {
+    tags.reset().bind(1, e.run_id);
+    while (true) {
+      auto row = tags.step();
+      if (!row) return row.error().with_context("run history");
+      if (!*row) break;
+      e.tags.push_back(tags.text(0));
+    }
   }
   return out;
 }

@@ -1,6 +1,6 @@
-// The grid store: intensity series (actuals and forecasts) in SQLite. Schema versioned by
-// PRAGMA user_version with ordered migrations; later issues add tables (e.g. `runs`) as new
-// migrations. Imports are one transaction each: all or nothing.
+// The store: intensity series (actuals and forecasts) and the run history in one SQLite
+// database. It owns every table and migration (schema versioned by PRAGMA user_version); no
+// other code touches SQL. Imports are one transaction each: all or nothing.
 #pragma once
 
 #include <filesystem>
@@ -13,9 +13,8 @@
 #include "common/error.h"
 #include "common/time.h"
 #include "grid/query.h"
+#include "grid/run_history.h"
 #include "grid/series.h"
-
-struct sqlite3;
 
 namespace carbonclock {
 
@@ -62,16 +61,9 @@ struct ImportBatch {
 /// Times are stored as integer seconds since the Unix epoch (sub-second parts are truncated).
 class GridStore {
  public:
-  /// Default path: $CARBONCLOCK_DB, else $XDG_DATA_HOME/carbonclock/carbonclock.db, else
-  /// $HOME/.local/share/carbonclock/carbonclock.db. Error when none of them is set.
-  static Result<std::filesystem::path> default_path();
-
   /// Opens (creating the file and its folder if needed) and migrates to the current schema.
   /// Error names the path and SQLite's message; a database newer than this build is an error.
   static Result<GridStore> open(const std::filesystem::path& path);
-
-  /// Opens `db_option` when it is not empty (the commands' --db), else default_path().
-  static Result<GridStore> open_or_default(const std::string& db_option);
 
   /// The schema version this build writes (PRAGMA user_version after open).
   static int schema_version();
@@ -112,8 +104,14 @@ class GridStore {
   /// Every stored series (actuals and forecasts), ordered by zone, signal, factor, issued_at.
   Result<std::vector<StoredSeriesInfo>> list();
 
-  /// The raw handle, for later domains adding their own tables in the same database.
-  sqlite3* handle() const;
+  /// Inserts or replaces the run (by run_id) and its tags, in one transaction.
+  Status record_run(const HistoryEntry& entry);
+
+  /// The recorded runs matching `filter`, oldest first.
+  Result<std::vector<HistoryEntry>> list_runs(const HistoryFilter& filter);
+
+  /// The database file.
+  const std::filesystem::path& path() const;
 
  private:
   struct Impl;

@@ -38,13 +38,17 @@ class StoreTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.error().message();
     store_.emplace(std::move(*store));
   }
+  // Points in the database, counted through a second connection as another program would.
   int64_t count_points() {
+    sqlite3* db = nullptr;
+    sqlite3_open(store_->path().c_str(), &db);
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(store_->handle(), "SELECT COALESCE(SUM(point_count), 0) FROM grid_blocks",
-                       -1, &st, nullptr);
+    sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(point_count), 0) FROM grid_blocks", -1, &st,
+                       nullptr);
     sqlite3_step(st);
     int64_t n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    sqlite3_close(db);
     return n;
   }
   TempDir dir_;
@@ -211,37 +215,85 @@ TEST_F(StoreTest, CoverageAndListDescribeWhatIsStored) {
 TEST(GridStoreOpen, SetsTheSchemaVersionAndRefusesNewerDatabases) {
   TempDir dir;
   auto path = dir.path() / "cc.db";
+  ASSERT_TRUE(GridStore::open(path).ok());
   {
-    auto store = GridStore::open(path);
-    ASSERT_TRUE(store.ok());
+    // A second connection, as another program would open the file.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(store->handle(), "PRAGMA user_version", -1, &st, nullptr);
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
     sqlite3_step(st);
     EXPECT_EQ(sqlite3_column_int(st, 0), GridStore::schema_version());
     sqlite3_finalize(st);
-    ASSERT_EQ(sqlite3_exec(store->handle(), "PRAGMA user_version = 99", nullptr, nullptr, nullptr),
-              SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
   }
   auto again = GridStore::open(path);
   ASSERT_FALSE(again.ok());
   EXPECT_THAT(again.error().message(), HasSubstr("schema version 99 is newer"));
 }
 
-TEST(GridStoreOpen, DefaultPathFollowsEnvironment) {
-  const char* saved_db = std::getenv("CARBONCLOCK_DB");
-  const char* saved_xdg = std::getenv("XDG_DATA_HOME");
-  std::string db = saved_db ? saved_db : "", xdg = saved_xdg ? saved_xdg : "";
-  ::setenv("CARBONCLOCK_DB", "/tmp/x/my.db", 1);
-  EXPECT_EQ(GridStore::default_path()->string(), "/tmp/x/my.db");
-  ::unsetenv("CARBONCLOCK_DB");
-  ::setenv("XDG_DATA_HOME", "/data", 1);
-  EXPECT_EQ(GridStore::default_path()->string(), "/data/carbonclock/carbonclock.db");
-  ::unsetenv("XDG_DATA_HOME");
-  ::setenv("HOME", std::getenv("HOME") ? std::getenv("HOME") : "/home/u", 1);
-  EXPECT_THAT(GridStore::default_path()->string(),
-              HasSubstr("/.local/share/carbonclock/carbonclock.db"));
-  if (saved_db) ::setenv("CARBONCLOCK_DB", db.c_str(), 1);
-  if (saved_xdg) ::setenv("XDG_DATA_HOME", xdg.c_str(), 1);
+TEST(GridStoreOpen, MigratesADatabaseWhoseHistoryTablesWereMadeOnFirstUse) {
+  // Builds before the history moved into the migrations created run_history lazily.
+  TempDir dir;
+  auto path = dir.path() / "old.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE run_history (run_id TEXT PRIMARY KEY, start_unix_s "
+                           "INTEGER NOT NULL, duration_s REAL NOT NULL, energy_kwh REAL NOT NULL, "
+                           "operational_g REAL NOT NULL, embodied_g REAL NOT NULL, signal TEXT NOT "
+                           "NULL, zone TEXT NOT NULL, pue REAL NOT NULL, stored_share REAL NOT "
+                           "NULL, run_dir TEXT NOT NULL, command TEXT NOT NULL);"
+                           "INSERT INTO run_history VALUES ('old', 0, 1, 2, 3, 4, 'average', 'DE', "
+                           "1, 0, '/r', 'sleep 1');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = GridStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  auto runs = store->list_runs({});
+  ASSERT_TRUE(runs.ok()) << runs.error().message();
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].run_id, "old");
+  EXPECT_FALSE((*runs)[0].exit_code.has_value());
+}
+
+TEST(GridStoreHistory, RecordsListsAndFiltersRuns) {
+  TempDir dir;
+  auto store = GridStore::open(dir.path() / "h.db");
+  ASSERT_TRUE(store.ok());
+  HistoryEntry a;
+  a.run_id = "a";
+  a.start_utc = utc("2026-01-05T00:00Z");
+  a.signal = "average";
+  a.factor = "lifecycle";
+  a.tags = {"bert", "x"};
+  a.exit_code = 3;
+  HistoryEntry b = a;
+  b.run_id = "b";
+  b.start_utc = utc("2026-02-05T00:00Z");
+  b.tags = {"gpt"};
+  b.exit_code.reset();
+  b.recovered = true;
+  ASSERT_TRUE(store->record_run(a).ok());
+  ASSERT_TRUE(store->record_run(b).ok());
+  ASSERT_TRUE(store->record_run(a).ok());  // again: replaced, not duplicated
+  auto all = store->list_runs({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].tags, (std::vector<std::string>{"bert", "x"}));
+  EXPECT_EQ((*all)[0].exit_code, 3);
+  EXPECT_TRUE((*all)[1].recovered);
+  auto bert = store->list_runs({std::nullopt, std::nullopt, "bert"});
+  ASSERT_EQ(bert->size(), 1u);
+  auto window = store->list_runs({utc("2026-01-06T00:00Z"), utc("2026-03-01T00:00Z"), {}});
+  ASSERT_EQ(window->size(), 1u);
+  EXPECT_EQ((*window)[0].run_id, "b");
+  auto before = store->list_runs({std::nullopt, utc("2026-02-05T00:00Z"), {}});
+  ASSERT_EQ(before->size(), 1u);  // until is exclusive
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "http/http_transport.h"
+#include "common/strings.h"
 
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -63,12 +64,6 @@ const CurlApi* curl_api(std::string* error) {
   return &api;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 struct EasyDeleter {
   void operator()(CURL* c) const { curl_api(nullptr)->easy_cleanup(c); }

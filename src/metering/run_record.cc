@@ -187,7 +187,7 @@ Status save_run(const RunRecord& run, const std::filesystem::path& run_dir) {
 Result<RunRecord> load_run(const std::filesystem::path& run_dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(run_dir, ec)) {
-    return make_error("{}: no such run directory", run_dir.string());
+    return make_error(ErrorCode::kNotFound, "{}: no such run directory", run_dir.string());
   }
   auto run_json = run_dir / kRunFile;
   if (std::filesystem::exists(run_json, ec)) {
@@ -200,7 +200,8 @@ Result<RunRecord> load_run(const std::filesystem::path& run_dir) {
     return run_from_json(doc, run_json.string());
   }
   if (std::filesystem::exists(run_dir / kJournalFile, ec)) return recover_from_journal(run_dir);
-  return make_error("{}: neither {} nor {} found; not a carbonclock run directory",
+  return make_error(ErrorCode::kNotFound,
+                    "{}: neither {} nor {} found; not a carbonclock run directory",
                     run_dir.string(), kRunFile, kJournalFile);
 }
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "regions/embedded_data.h"
+#include "common/strings.h"
 
 namespace carbonclock {
 namespace {
@@ -17,10 +18,6 @@ using regions_internal::csv_rows;
 
 char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
 
 // The embedded tables are part of the build: a malformed one is a programming error.
 [[noreturn]] void bad_table(std::string_view table, std::string_view why) {
@@ -127,6 +124,36 @@ const GridZone* find_zone(std::string_view id) {
   return nullptr;
 }
 
+namespace {
+
+// Electricity Maps ids that name a catalogue zone under another spelling. DE-LU is the
+// ENTSO-E bidding zone Electricity Maps' German exports are named after (their rows say DE);
+// the others are ids Electricity Maps used before renaming its zones (2021-2022).
+constexpr std::pair<std::string_view, std::string_view> kZoneAliases[] = {
+    {"DE-LU", "DE"},           {"AUS-NSW", "AU-NSW"},       {"AUS-VIC", "AU-VIC"},
+    {"AUS-QLD", "AU-QLD"},     {"AUS-SA", "AU-SA"},         {"AUS-TAS", "AU-TAS"},
+    {"AUS-WA", "AU-WA"},       {"US-CA", "US-CAL-CISO"},    {"US-NY", "US-NY-NYIS"},
+    {"US-TX", "US-TEX-ERCO"},  {"US-PJM", "US-MIDA-PJM"},   {"US-BPA", "US-NW-BPAT"},
+    {"US-MISO", "US-MIDW-MISO"}, {"US-NEISO", "US-NE-ISNE"}, {"US-SPP", "US-CENT-SWPP"},
+};
+
+}  // namespace
+
+const GridZone* find_zone_alias(std::string_view id) {
+  for (auto [alias, zone] : kZoneAliases) {
+    if (iequals(alias, id)) return find_zone(zone);
+  }
+  return nullptr;
+}
+
+std::vector<std::string> zone_aliases(std::string_view zone_id) {
+  std::vector<std::string> out;
+  for (auto [alias, zone] : kZoneAliases) {
+    if (iequals(zone, zone_id)) out.emplace_back(alias);
+  }
+  return out;
+}
+
 Result<const CloudRegion*> resolve_region(std::string_view name) {
   auto [provider, bare] = split_provider(name);
   for (const auto& r : catalogue().regions) {
@@ -170,6 +197,7 @@ Result<ZoneSelection> select_zone(const std::optional<std::string>& region,
   }
   if (zone) {
     const GridZone* z = find_zone(*zone);
+    if (!z) z = find_zone_alias(*zone);
     if (!z && !is_zone_like(*zone)) {
       return make_error("'{}' is not a zone id (letters, digits, '-' and '_')", *zone);
     }
@@ -181,6 +209,19 @@ Result<ZoneSelection> select_zone(const std::optional<std::string>& region,
     out.zone = id;
     if (!out.region) out.watttime_region = z ? z->watttime_region : std::string();
   }
+  out.given = zone ? *zone : *region;
+  auto add = [&out](const std::string& id) {
+    if (id.empty()) return;
+    for (const auto& have : out.store_ids) {
+      if (iequals(have, id)) return;
+    }
+    out.store_ids.push_back(id);
+  };
+  add(out.zone);
+  if (zone) add(*zone);
+  for (const auto& a : zone_aliases(out.zone)) add(a);
+  add(out.watttime_region);
+  if (const GridZone* z = find_zone(out.zone)) add(z->watttime_region);
   return out;
 }
 

@@ -56,17 +56,29 @@ const GridZone* find_zone(std::string_view id);
 /// edit distance ("unknown region or zone 'us-west-9'; closest: us-west-2, us-west1, ...").
 Result<const CloudRegion*> resolve_region(std::string_view name);
 
+/// The catalogue zone an Electricity Maps alias stands for ("DE-LU" → "DE": the bidding zone
+/// its CSV exports are named after; "AUS-NSW" → "AU-NSW", "US-CA" → "US-CAL-CISO": ids used
+/// before Electricity Maps renamed them), case-insensitive; nullptr when `id` is no alias.
+const GridZone* find_zone_alias(std::string_view id);
+
+/// Every alias of a catalogue zone id (empty when none).
+std::vector<std::string> zone_aliases(std::string_view zone_id);
+
 /// The result of `--region R` / `--zone Z`.
 struct ZoneSelection {
   std::string zone;                     ///< zone id to query grid data for
   std::string watttime_region;          ///< WattTime region (empty if none known)
   const CloudRegion* region = nullptr;  ///< set when chosen through a cloud region
+  std::string given;                    ///< the name as the user gave it
+  /// Every id the zone's data may be stored under, in order of preference: the zone, the
+  /// name as given, the zone's aliases, its WattTime region. Compared case-insensitively.
+  std::vector<std::string> store_ids;
 };
 
 /// Resolves the `--region` / `--zone` option pair used by commands that need a grid zone.
 /// region: resolved with resolve_region, the zone is the region's. zone: a catalogued zone id
-/// (case-insensitive; normalised to its catalogue spelling) or any other id made of letters,
-/// digits, '-' and '_' (zones of imported data, WattTime regions) taken as given. Both: the
+/// or alias (case-insensitive; normalised to the catalogue zone), or any other id made of
+/// letters, digits, '-' and '_' (zones of imported data, WattTime regions) taken as given. Both: the
 /// zone must be the region's zone. Neither: an Error asking for one.
 Result<ZoneSelection> select_zone(const std::optional<std::string>& region,
                                   const std::optional<std::string>& zone);

@@ -11,6 +11,7 @@
 
 #include "regions/catalogue.h"
 #include "regions/embedded_data.h"
+#include "common/strings.h"
 
 namespace carbonclock {
 namespace {
@@ -62,12 +63,6 @@ const std::vector<EmbeddedProfile>& profiles() {
   return p;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 }  // namespace
 

@@ -15,9 +15,31 @@ namespace {
 using nlohmann::json;
 constexpr double kJoulesPerKwh = 3.6e6;
 
+json provenance_json(const Provenance& p) {
+  return {{"basis", to_string(p.basis)},
+          {"zone", p.zone},
+          {"signal", to_string(p.signal)},
+          {"factor", to_string(p.factor)},
+          {"source", p.source},
+          {"issued_at_utc", p.issued_at ? json(format_utc(*p.issued_at)) : json(nullptr)}};
+}
+
 json signal_json(const SignalAccount& s) {
+  json parts = json::array();
+  for (const auto& part : s.parts) {
+    json j = provenance_json(part.provenance);
+    j["energy_j"] = part.energy_j;
+    j["share"] = s.energy_j > 0 ? part.energy_j / s.energy_j : 0.0;
+    j["operational_before_pue_g"] = part.it_g;
+    parts.push_back(std::move(j));
+  }
+  // "signal" is the signal asked for; "priced_signal" and "factor" say what priced it, "mixed"
+  // when the number rests on more than one (never a single label for a mixed number).
   return {{"signal", to_string(s.signal)},
-          {"factor", to_string(s.factor)},
+          {"priced_signal", s.signal_label()},
+          {"factor", s.factor_label()},
+          {"mixed", s.mix.mixed()},
+          {"provenance", parts},
           {"operational_g", s.operational_g},
           {"operational_before_pue_g", s.it_g},
           {"mean_intensity_g_per_kwh", s.mean_g_per_kwh()},

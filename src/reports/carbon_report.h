@@ -15,7 +15,7 @@
 namespace carbonclock {
 
 /// Version of the report JSON document (report_schema_version).
-inline constexpr int kReportSchemaVersion = 1;
+inline constexpr int kReportSchemaVersion = 2;
 
 /// "850 mg", "12.3 g", "4.56 kg", "1.23 t".
 std::string format_grams(double grams);

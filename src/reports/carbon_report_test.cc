@@ -56,6 +56,7 @@ class CarbonReportTest : public ::testing::Test {
     ASSERT_TRUE(imp.ok()) << imp.error().message();
     AccountingInputs in;
     in.zone = "US-CAL-CISO";
+    in.selection = select_zone(std::string("us-west-1"), std::nullopt).value();
     in.region = "us-west-1";
     in.zone_origin = "--region";
     in.pue = 1.2;
@@ -64,7 +65,8 @@ class CarbonReportTest : public ::testing::Test {
     ASSERT_TRUE(unit.ok());
     unit->work = 4000;
     in.unit = *unit;
-    auto acc = account_run(run_, in, &*s);
+    IntensityProvider provider(&*s);
+    auto acc = account_run(run_, in, provider);
     ASSERT_TRUE(acc.ok()) << acc.error().message();
     account_ = std::move(*acc);
   }
@@ -211,7 +213,8 @@ TEST_F(CarbonReportTest, TextShowsBothSignalsSciAndCoverage) {
 
 TEST_F(CarbonReportTest, HtmlIsSelfContainedWithFourCharts) {
   HtmlExtras x;
-  x.by_zone = emissions_by_zone(run_, 1.2, nullptr);
+  IntensityProvider embedded_only(nullptr);
+  x.by_zone = emissions_by_zone(run_, 1.2, embedded_only);
   x.by_hour = std::vector<double>(24, 100.0);
   auto html = report_html(run_, account_, x);
   size_t svgs = 0;

@@ -35,8 +35,10 @@ std::string signal_line(const SignalAccount& s) {
     rests +=
         fmt::format("{}{:.1f}% not priced", rests.empty() ? "" : ", ", 100 * s.unpriced_share());
   }
-  return fmt::format("{:<8} {:>10}  mean {:.0f} g/kWh; {}", to_string(s.signal),
-                     format_grams(s.operational_g), s.mean_g_per_kwh(), rests);
+  return fmt::format("{:<8} {:>10}  mean {:.0f} g/kWh, priced with {}/{} data{}; {}",
+                     to_string(s.signal), format_grams(s.operational_g), s.mean_g_per_kwh(),
+                     s.signal_label(), s.factor_label(),
+                     s.mix.mixed() ? " (MIXED: see the per-source breakdown below)" : "", rests);
 }
 
 std::string per_text(const CarbonAccount& a) {
@@ -169,6 +171,9 @@ std::string report_markdown(const RunRecord& run, const CarbonAccount& a) {
   }
   out += fmt::format("| embodied | {:.4g} gCO2eq |\n", a.embodied.embodied_g);
   out += fmt::format("| SCI per {} | {:.3g} gCO2eq |\n", per_text(a), a.sci_g_per_unit());
+  out += fmt::format("| intensity data (headline) | {} signal, {} emission factors{} |\n",
+                     h.signal_label(), h.factor_label(),
+                     h.mix.mixed() ? " (mixed sources: see the JSON report's provenance)" : "");
   out += fmt::format("| energy priced by stored grid data | {:.0f}% |\n", 100 * h.stored_share());
   out += fmt::format("| energy priced by the embedded typical profile | {:.0f}% |\n",
                      100 * h.embedded_share());

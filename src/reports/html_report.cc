@@ -115,7 +115,8 @@ std::string report_html(const RunRecord& run, const CarbonAccount& a, const Html
       a.zone + (a.region ? " (region " + *a.region + ")" : "") + ", chosen by " + a.zone_origin);
   for (const auto& s : a.signals) {
     row(fmt::format("operational, {} signal{}", to_string(s.signal), &s == &h ? " (headline)" : ""),
-        format_grams(s.operational_g) + " CO2eq");
+        format_grams(s.operational_g) + " CO2eq, priced with " + s.signal_label() + "/" +
+            s.factor_label() + " data" + (s.mix.mixed() ? " (MIXED sources)" : ""));
   }
   row("why this signal", a.headline_reason);
   row("embodied", format_grams(a.embodied.embodied_g) + " CO2eq (" + a.embodied.note + ")");

@@ -78,12 +78,14 @@ TEST_F(ChromiumTest, HtmlReportLoadsWithoutErrorsAndIsNotBlank) {
                         std::vector<double>(24, 400.0 * 300), {"NVIDIA A100-SXM4-40GB"}, false);
   AccountingInputs in;
   in.zone = "DE";
+  in.selection = select_zone(std::nullopt, std::string("DE")).value();
   in.zone_origin = "--zone";
-  auto acc = account_run(run, in, nullptr);
+  IntensityProvider embedded_only(nullptr);
+  auto acc = account_run(run, in, embedded_only);
   ASSERT_TRUE(acc.ok()) << acc.error().message();
   HtmlExtras x;
-  x.by_zone = emissions_by_zone(run, 1.0, nullptr);
-  x.by_hour = emissions_by_start_hour(run, "DE", Signal::kAverage, "", 1.0, nullptr);
+  x.by_zone = emissions_by_zone(run, 1.0, embedded_only);
+  x.by_hour = emissions_by_start_hour(run, in.selection, Signal::kAverage, 1.0, embedded_only);
   fs::path page = dir_.path() / "report.html";
   ASSERT_TRUE(write_file_atomic(page, report_html(run, *acc, x)).ok());
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+
 namespace carbonclock {
 namespace {
 
@@ -32,6 +34,55 @@ void SlottedIntensity::index_coverage() {
   }
 }
 
+std::optional<double> SlottedIntensity::at(SysTime t) const {
+  if (t < first_slot_utc || t >= end_utc()) return std::nullopt;
+  auto i = static_cast<size_t>((t - first_slot_utc) / slot);
+  if (!covered[i]) return std::nullopt;
+  return g_per_kwh(i);
+}
+
+Provenance SlottedIntensity::provenance_of(size_t i) const {
+  if (i >= size() || !covered[i]) return Provenance{};
+  if (!provenance.empty() && provenance[i] < provenances.size()) return provenances[provenance[i]];
+  if (!provenances.empty()) return provenances.front();
+  return Provenance{IntensityBasis::kActual, zone, signal, factor, source, std::nullopt,
+                    std::nullopt};
+}
+
+std::vector<Provenance> SlottedIntensity::used_provenances(size_t begin, size_t end) const {
+  std::vector<Provenance> out;
+  for (size_t i = begin; i < std::min(end, size()); ++i) {
+    if (!covered[i]) continue;
+    Provenance p = provenance_of(i);
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::string SlottedIntensity::describe() const {
+  std::string spans;
+  size_t i = 0;
+  while (i < size()) {
+    Provenance p = provenance_of(i);
+    size_t j = i + 1;
+    while (j < size() && provenance_of(j) == p) ++j;
+    if (!spans.empty()) spans += ", then ";
+    spans += fmt::format("{} from {}", to_string(p.basis), format_utc(slot_start(i)));
+    if (p.basis != IntensityBasis::kUnpriced && !p.source.empty()) {
+      spans += fmt::format(" ({}", p.source);
+      if (p.issued_at) spans += fmt::format(", issued {}", format_utc(*p.issued_at));
+      if (p.zone != zone) spans += fmt::format(", stored as {}", p.zone);
+      if (p.signal != signal || p.factor != factor) {
+        spans += fmt::format(", {}/{}", to_string(p.signal), to_string(p.factor));
+      }
+      spans += ")";
+    }
+    i = j;
+  }
+  return fmt::format("{} {}/{}: {}", zone, to_string(signal), to_string(factor),
+                     spans.empty() ? "no data" : spans);
+}
+
 IntensitySeries series_from_values(std::string zone, SysTime first, Nanos slot,
                                    const std::vector<double>& g_per_kwh) {
   IntensitySeries s;
@@ -55,6 +106,9 @@ Result<SlottedIntensity> slot_series(const IntensitySeries& series, Nanos slot) 
   out.signal = series.signal;
   out.factor = series.factor;
   out.source = series.source;
+  out.provenances.push_back({series.issued_at ? IntensityBasis::kForecast : IntensityBasis::kActual,
+                             series.zone, series.signal, series.factor, series.source,
+                             series.issued_at, std::nullopt});
   out.slot = slot;
   out.first_slot_utc = floor_to(series.points.front().start, slot);
   SysTime last_end = series.points.front().end();

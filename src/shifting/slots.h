@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/time.h"
+#include "grid/provenance.h"
 #include "grid/series.h"
 #include "metering/energy_timeline.h"
 
@@ -21,10 +22,13 @@ inline constexpr Nanos kDefaultSlot = std::chrono::minutes(5);
 /// Micrograms per gram: slot intensities are stored as µg/kWh.
 inline constexpr double kMicrogramsPerGram = 1e6;
 
-/// One zone's intensity cut into consecutive UTC-aligned slots. A slot is covered when the
-/// series' points cover all of it; its value is then the time-weighted mean of the points over
-/// the slot (exact for energy spread evenly inside the slot), rounded to 1 µg/kWh. Uncovered
-/// slots hold 0 and must never be priced: callers check window_covered first.
+/// One zone's intensity cut into consecutive UTC-aligned slots: the one slotted type that
+/// shifting, sweeps, planning and execution share. A slot is covered when the series' points
+/// cover all of it; its value is then the time-weighted mean of the points over the slot (exact
+/// for energy spread evenly inside the slot), rounded to 1 µg/kWh. Uncovered slots hold 0 and
+/// must never be priced: callers check window_covered first. Each slot says where its value
+/// comes from (`provenance`); zone, signal, factor and source describe the first provenance
+/// (the one asked for).
 struct SlottedIntensity {
   std::string zone;
   Signal signal = Signal::kAverage;
@@ -36,6 +40,11 @@ struct SlottedIntensity {
   std::vector<uint8_t> covered;           ///< per slot: 1 when fully covered
   std::vector<uint8_t> estimated;         ///< per slot: 1 when any point over it is estimated
   std::vector<int32_t> uncovered_prefix;  ///< size()+1 prefix counts of uncovered slots
+  /// Per slot: index into `provenances`. Empty when every slot has provenances[0] (or, with no
+  /// provenances either, the series described by zone/signal/factor/source).
+  std::vector<uint8_t> provenance;
+  std::vector<Provenance> provenances;
+  std::vector<std::string> notes;  ///< e.g. "beyond the forecast horizon (...) the plan uses ..."
 
   size_t size() const { return ug_per_kwh.size(); }
   SysTime slot_start(size_t i) const { return first_slot_utc + slot * static_cast<int64_t>(i); }
@@ -50,6 +59,15 @@ struct SlottedIntensity {
   bool window_covered(size_t begin, size_t end) const;
   /// Rebuilds the prefix count used by window_covered; call after editing `covered` by hand.
   void index_coverage();
+  /// The value of the slot holding `t` in g/kWh; nullopt outside or uncovered.
+  std::optional<double> at(SysTime t) const;
+  /// Where slot i's value comes from (kUnpriced for an uncovered slot).
+  Provenance provenance_of(size_t i) const;
+  /// The provenances of the covered slots of [begin, end), each once, in order of appearance.
+  std::vector<Provenance> used_provenances(size_t begin, size_t end) const;
+  /// One line: "DE average/lifecycle: forecast from 10:00Z (watttime-api, issued …), then
+  /// embedded-profile from 22:00Z".
+  std::string describe() const;
 };
 
 /// Builds a series with one point per value: slot i = [first + i·slot, +slot), value in g/kWh;

@@ -1,8 +1,7 @@
-// Sweep output: CSV rows (one per job × zone × start × window × algorithm), the paper's tables
-// in Markdown (mean reduction per job and window, averaged over zones), and JSON.
+// What a sweep's outputs need beyond the cells: the names of jobs, zones and windows, and the
+// means the Markdown tables print, accumulated cell by cell.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -19,18 +18,6 @@ struct SweepLabels {
   std::vector<std::string> zone_series;           ///< per zone: "DE average/lifecycle (source)"
   Nanos slot = kDefaultSlot;
 };
-
-/// The CSV header line (with newline).
-std::string sweep_csv_header();
-
-/// Appends the cell's rows: for each start (zone order), window, algorithm
-/// (flexible-start, then pause-resume); skipped starts have no row. Pauses are 0 for
-/// flexible-start.
-void append_sweep_csv(const SweepCell& cell, const SweepLabels& labels, std::string& out);
-
-/// The cell's rows as JSON objects (same fields as the CSV, plus the chosen FS start).
-void append_sweep_json(const SweepCell& cell, const SweepLabels& labels,
-                       nlohmann::ordered_json& rows);
 
 /// Means for the Markdown tables, accumulated cell by cell.
 class SweepSummary {
@@ -65,11 +52,5 @@ class SweepSummary {
   size_t jobs_, zones_, windows_;
   std::vector<Acc> acc_;
 };
-
-/// The paper's layout: one table per window, a row per job with the mean Flexible Start and
-/// Pause and Resume reductions and P&R pauses per hour; with `by_zone`, a table per window
-/// with a row per job and zone as well. Starts with a header naming the series used, the
-/// starts and the skipped counts.
-std::string sweep_markdown(const SweepSummary& summary, const SweepLabels& labels, bool by_zone);
 
 }  // namespace carbonclock

@@ -1,4 +1,4 @@
-#include "regions/region_listing.h"
+#include "reports/regions_render.h"
 
 #include <fmt/format.h>
 
@@ -34,15 +34,6 @@ std::vector<std::string> fields(const CloudRegion& r) {
           profile_text(r)};
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string render_text(std::span<const CloudRegion> regions) {
   std::vector<std::vector<std::string>> rows;
@@ -102,23 +93,10 @@ std::string render_json(std::span<const CloudRegion> regions) {
 
 }  // namespace
 
-Result<ListingFormat> parse_listing_format(std::string_view text) {
-  if (text == "text") return ListingFormat::kText;
-  if (text == "csv") return ListingFormat::kCsv;
-  if (text == "json") return ListingFormat::kJson;
-  return make_error("unknown format '{}' (text, csv or json)", text);
-}
-
-std::string render_regions(std::span<const CloudRegion> regions, ListingFormat format) {
-  switch (format) {
-    case ListingFormat::kText:
-      return render_text(regions);
-    case ListingFormat::kCsv:
-      return render_csv(regions);
-    case ListingFormat::kJson:
-      return render_json(regions);
-  }
-  return {};
+std::string render_regions(std::span<const CloudRegion> regions, Format format) {
+  if (format == Format::kCsv) return render_csv(regions);
+  if (format == Format::kJson) return render_json(regions);
+  return render_text(regions);
 }
 
 }  // namespace carbonclock

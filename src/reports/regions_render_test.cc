@@ -1,4 +1,4 @@
-#include "regions/region_listing.h"
+#include "reports/regions_render.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@ std::vector<CloudRegion> two_regions() {
 }
 
 TEST(RegionListing, CsvHasAHeaderAndOneRowPerRegion) {
-  std::string csv = render_regions(two_regions(), ListingFormat::kCsv);
+  std::string csv = render_regions(two_regions(), Format::kCsv);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "provider,region,name,city,country,lat_deg,lon_deg,zone,watttime_region,profile");
   EXPECT_NE(csv.find("\naws,us-west-2,US West (Oregon),Boardman OR,US,45.8400,-119.7000,"
@@ -24,7 +24,7 @@ TEST(RegionListing, CsvHasAHeaderAndOneRowPerRegion) {
 }
 
 TEST(RegionListing, JsonCarriesZoneAndProfile) {
-  auto j = nlohmann::json::parse(render_regions(two_regions(), ListingFormat::kJson));
+  auto j = nlohmann::json::parse(render_regions(two_regions(), Format::kJson));
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[1]["region"], "westeurope");
   EXPECT_EQ(j[1]["provider"], "azure");
@@ -36,7 +36,7 @@ TEST(RegionListing, JsonCarriesZoneAndProfile) {
 }
 
 TEST(RegionListing, TextAlignsColumns) {
-  std::string text = render_regions(two_regions(), ListingFormat::kText);
+  std::string text = render_regions(two_regions(), Format::kText);
   auto first = text.substr(0, text.find('\n'));
   auto second_start = text.find('\n') + 1;
   auto second = text.substr(second_start, text.find('\n', second_start) - second_start);
@@ -45,8 +45,8 @@ TEST(RegionListing, TextAlignsColumns) {
 }
 
 TEST(RegionListing, ParsesFormatNames) {
-  EXPECT_EQ(parse_listing_format("json").value(), ListingFormat::kJson);
-  EXPECT_FALSE(parse_listing_format("xml").ok());
+  EXPECT_EQ(parse_format("json", {Format::kText, Format::kCsv, Format::kJson}).value(), Format::kJson);
+  EXPECT_FALSE(parse_format("xml", {Format::kText, Format::kCsv, Format::kJson}).ok());
 }
 
 }  // namespace

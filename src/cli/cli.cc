@@ -1,0 +1,254 @@
+#include "cli/cli.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "cli/commands.h"
+#include "common/files.h"
+#include "common/strings.h"
+
+#ifndef CARBONCLOCK_VERSION
+#define CARBONCLOCK_VERSION "0.0.0"
+#endif
+
+namespace carbonclock::cli {
+
+void StdConsole::out(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void StdConsole::err(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
+bool StdConsole::err_is_terminal() const { return ::isatty(STDERR_FILENO) != 0; }
+
+CliEnvironment process_environment(Console& console, Clock& clock) {
+  CliEnvironment env{console, clock, process_env, {}};
+  env.make_http = [](Nanos timeout) -> std::unique_ptr<HttpTransport> {
+    CurlOptions options;
+    options.total_timeout = timeout;
+    options.connect_timeout = std::min<Nanos>(timeout, std::chrono::seconds(10));
+    options.user_agent = std::string("carbonclock/") + CARBONCLOCK_VERSION;
+    return std::make_unique<CurlTransport>(options);
+  };
+  return env;
+}
+
+// ---- CommandContext and the shared options ------------------------------------------------
+
+void ConsoleObserver::note(std::string_view text) {
+  console_.err(fmt::format("carbonclock: {}\n", text));
+}
+
+void ConsoleObserver::warning(std::string_view text) {
+  console_.err(fmt::format("carbonclock: warning: {}\n", text));
+}
+
+AppContext CommandContext::app(HttpTransport* http) {
+  return AppContext{env.clock, http, env.env, observer};
+}
+
+void CommandContext::fail(const Error& error, CommandKind kind) {
+  // One line per line of the message, each starting "carbonclock: ".
+  std::string_view rest = error.message();
+  bool first = true;
+  while (!rest.empty() || first) {
+    size_t nl = rest.find('\n');
+    env.console.err(fmt::format("carbonclock: {}{}\n", first ? "error: " : "  ",
+                                rest.substr(0, nl)));
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    first = false;
+  }
+  exit_code = exit_code_for(error.code(), kind);
+}
+
+void CommandContext::emit(const std::string& text, const std::string& path) {
+  if (path.empty()) {
+    env.console.out(text);
+    return;
+  }
+  if (Status s = write_file_atomic(path, text); !s) fail(s.error());
+}
+
+void add_db_option(CLI::App* cmd, std::string& db) {
+  cmd->add_option("--db", db,
+                  "Store of grid data and run history (default $CARBONCLOCK_DB, else "
+                  "$XDG_DATA_HOME/carbonclock/carbonclock.db)");
+}
+
+void add_format_option(CLI::App* cmd, std::string& format, std::span<const Format> allowed,
+                       const std::string& what) {
+  std::vector<Format> choices(allowed.begin(), allowed.end());
+  cmd->add_option("--format", format,
+                  format_choices(allowed) + (what.empty() ? "" : " (" + what + ")"))
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [choices](std::string& value) -> std::string {
+            for (Format f : choices) {
+              if (value == to_string(f)) return {};
+            }
+            std::string list;
+            for (Format f : choices) list += (list.empty() ? "" : " | ") + std::string(to_string(f));
+            return fmt::format("'{}' is not one of {}", value, list);
+          },
+          "FORMAT"));
+}
+
+void add_output_option(CLI::App* cmd, std::string& path, const std::string& what) {
+  cmd->add_option("-o,--output", path, what);
+}
+
+void add_signal_options(CLI::App* cmd, std::string& signal, std::string& factor,
+                        const std::string& signal_default) {
+  cmd->add_option("--signal", signal,
+                  "marginal | average grid intensity (" + signal_default +
+                      "); marginal data is looked up under the zone's WattTime region too");
+  cmd->add_option("--factor", factor,
+                  "lifecycle | direct emission factors (default: lifecycle where stored, else "
+                  "direct)");
+}
+
+void add_accounting_options(CLI::App* cmd, AccountingChoices& c) {
+  cmd->add_option("--zone", c.zone,
+                  "Grid zone (DE, US-CAL-CISO, an Electricity Maps alias such as DE-LU, an "
+                  "imported zone)");
+  cmd->add_option("--region", c.region, "Cloud region (e.g. us-west-2, westus2, europe-west4)");
+  cmd->add_option("--pue", c.pue, "Power usage effectiveness, 1 to 3 (default 1.0, stated)");
+  cmd->add_option("--per", c.per,
+                  "Functional unit R: '1000 inferences', epoch, '1e6 tokens' (default: the run)");
+  cmd->add_option("--work", c.work,
+                  "How many of --per's units the run did; R = work / count (default: one R)");
+}
+
+void add_schedule_options(CLI::App* cmd, ScheduleArgs& a, bool run_options) {
+  const char* group = "Carbon-aware execution (docs/execution.md)";
+  cmd->add_option("--flex-start", a.flex_start,
+                  "Flexible Start: start up to N later (12h, or 50% of the duration), in the "
+                  "cleanest time, then run to completion")
+      ->group(group);
+  cmd->add_option("--pause-resume", a.pause_resume,
+                  "Pause and Resume: finish within duration + N (12h or 50%), running only in "
+                  "the cleanest slots")
+      ->group(group);
+  cmd->add_option("--deadline", a.deadline,
+                  "Instead of N: finish by T (UTC time, or +DURATION from now)")
+      ->group(group);
+  cmd->add_option("--deadline-mode", a.deadline_mode,
+                  "With --deadline: pause-resume (default) or flex-start")
+      ->check(CLI::IsMember({"pause-resume", "flex-start"}))
+      ->group(group);
+  cmd->add_option("--slot", a.slot, "Slot length, UTC-aligned, at least 1s (default 5m)")
+      ->group(group);
+  cmd->add_option("--signal", a.signal,
+                  "Plan on marginal | average intensity (default average); marginal data is "
+                  "looked up under the zone's WattTime region too")
+      ->group(group);
+  cmd->add_option("--factor", a.factor,
+                  "lifecycle | direct emission factors (default: lifecycle where stored, else "
+                  "direct)")
+      ->group(group);
+  cmd->add_option("--forecast-source", a.forecast_source,
+                  "Fetch this provider's current forecast before planning: watttime, "
+                  "electricitymaps or ukci (credentials as for `grid fetch`); on failure, plan "
+                  "on stored data and say so")
+      ->group(group);
+  cmd->add_option("--intensity-file", a.intensity_file,
+                  "Scripted intensity CSV (start,duration_s,g_per_kwh; start UTC or +SECONDS "
+                  "from the first slot), re-read at every slot boundary; for tests and demos")
+      ->group(group);
+  if (!run_options) return;
+  cmd->add_option("--expected-duration", a.expected_duration,
+                  "Running time the job needs (required with the options above)")
+      ->group(group);
+  cmd->add_option("--pause-signal", a.pause_signal,
+                  "Pause by sending SIG (e.g. USR1) to a job that checkpoints and exits 0, "
+                  "instead of SIGSTOP; needs --resume-command")
+      ->group(group);
+  cmd->add_option("--resume-command", a.resume_command,
+                  "Shell command that restarts the job from its checkpoint (run with sh -c)")
+      ->group(group);
+  cmd->add_option("--pause-grace", a.pause_grace,
+                  "How long a job may take to exit on --pause-signal before it is stopped with "
+                  "SIGSTOP instead (default 60s)")
+      ->group(group);
+}
+
+void load_zone_defaults_into(CommandContext& ctx, AccountingChoices& choices) {
+  auto defaults = load_zone_defaults(ctx.env.env);
+  if (!defaults) {
+    ctx.observer.warning("config file ignored: " + defaults.error().message());
+    // The environment still counts.
+    auto env = [&](const char* n) -> std::optional<std::string> {
+      auto v = ctx.env.env(n);
+      return v && !v->empty() ? v : std::nullopt;
+    };
+    choices.defaults.env_zone = env("CARBONCLOCK_ZONE");
+    choices.defaults.env_region = env("CARBONCLOCK_REGION");
+    return;
+  }
+  choices.defaults = *defaults;
+}
+
+Result<std::optional<Signal>> optional_signal(const std::string& text) {
+  if (text.empty()) return std::optional<Signal>();
+  auto s = parse_signal(text);
+  if (!s) return s.error().with_context("--signal");
+  return std::optional<Signal>(*s);
+}
+
+Result<std::optional<Factor>> optional_factor(const std::string& text) {
+  if (text.empty()) return std::optional<Factor>();
+  auto f = parse_factor(text);
+  if (!f) return f.error().with_context("--factor");
+  return std::optional<Factor>(*f);
+}
+
+// ---- the root ----------------------------------------------------------------------------
+
+int run_cli(int argc, const char* const* argv, CliEnvironment& env) {
+  CLI::App app{
+      "carbonclock: measure the energy and carbon of compute jobs, and cut it by running them "
+      "at greener times and places."};
+  app.set_version_flag("--version", CARBONCLOCK_VERSION);
+  app.require_subcommand(1);
+  app.footer(
+      "Exit status: 0 on success; `run` passes the job's status on and uses 125 for its own "
+      "failures (126: command not executable, 127: not found); the other commands exit 2 "
+      "(invalid input), 3 (not found), 4 (I/O error), 5 (unavailable) or 70 (internal error).");
+  CommandContext ctx(env);
+  register_run_command(app, ctx);
+  register_report_command(app, ctx);
+  register_grid_commands(app, ctx);
+  register_regions_command(app, ctx);
+  register_history_command(app, ctx);
+  register_shift_commands(app, ctx);
+  register_plan_command(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream out, err;
+    int rc = app.exit(e, out, err);
+    env.console.out(out.str());
+    if (rc == 0) {
+      env.console.err(err.str());
+      return 0;
+    }
+    // Which command failed to parse decides the exit code: `run` must not look like its job.
+    bool wrapper = false;
+    for (const CLI::App* sub : app.get_subcommands()) wrapper = wrapper || sub->get_name() == "run";
+    ctx.fail(Error(fmt::format("{} (see `carbonclock{} --help`)", e.what(),
+                               app.get_subcommands().empty()
+                                   ? ""
+                                   : " " + app.get_subcommands().front()->get_name())),
+             wrapper ? CommandKind::kJobWrapper : CommandKind::kTool);
+    return ctx.exit_code;
+  }
+  return ctx.exit_code;
+}
+
+}  // namespace carbonclock::cli

@@ -1,0 +1,53 @@
+// Output formats, chosen by an enum (never by comparing strings in command code), and the
+// helpers every renderer shares: JSON text, CSV fields.
+#pragma once
+
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+
+namespace carbonclock {
+
+enum class Format {
+  kText,
+  kJson,
+  kCsv,
+  kMarkdown,
+  kHtml,
+  kSbatch,     ///< `plan`: the --begin option for Slurm's sbatch
+  kRunJson,    ///< `report`: run.json as stored
+  kModelCard,  ///< `report`: the Hugging Face model card co2_eq_emissions block
+};
+
+/// "text" | "json" | "csv" | "md" | "html" | "sbatch" | "run-json" | "model-card".
+const char* to_string(Format format);
+
+/// The names of `allowed`, joined by " | " (for --help and errors).
+std::string format_choices(std::span<const Format> allowed);
+inline std::string format_choices(std::initializer_list<Format> allowed) {
+  return format_choices(std::span<const Format>(allowed.begin(), allowed.size()));
+}
+
+/// Parses a --format value among `allowed`. Error names the value and lists the choices.
+Result<Format> parse_format(std::string_view text, std::span<const Format> allowed);
+inline Result<Format> parse_format(std::string_view text, std::initializer_list<Format> allowed) {
+  return parse_format(text, std::span<const Format>(allowed.begin(), allowed.size()));
+}
+
+/// A JSON document as text, indented by 2, with a trailing newline. Never throws on strings
+/// that are not valid UTF-8 (their bad bytes become U+FFFD).
+std::string json_text(const nlohmann::json& doc);
+std::string json_text(const nlohmann::ordered_json& doc);
+
+/// A CSV field per RFC 4180: quoted (with doubled quotes) when it holds a comma, quote or line
+/// break, as is otherwise.
+std::string csv_field(std::string_view text);
+/// A CSV field always quoted (RFC 4180 allows it; columns that may hold commas stay uniform).
+std::string csv_quoted(std::string_view text);
+
+}  // namespace carbonclock
