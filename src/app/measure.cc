@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 
@@ -78,8 +79,10 @@ Result<Checked> check_request(const MeasureRequest& r) {
   auto gpus = parse_gpu_selection(r.gpus);
   if (!gpus) return gpus.error();
   c.gpus = *gpus;
-  if (!(r.cpu_w_per_core >= 0) || !(r.dram_w_per_gb >= 0)) {
-    return make_error("--cpu-watts-per-core and --dram-watts-per-gb must not be negative");
+  if (!(r.cpu_w_per_core >= 0 && std::isfinite(r.cpu_w_per_core)) ||
+      !(r.dram_w_per_gb >= 0 && std::isfinite(r.dram_w_per_gb))) {
+    return make_error(
+        "--cpu-watts-per-core and --dram-watts-per-gb must be finite numbers, not negative");
   }
   auto inputs = resolve_inputs(r.choices, nullptr);
   if (!inputs) return inputs.error();
