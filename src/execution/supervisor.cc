@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "common/files.h"
+#include "sensors/process_tree.h"
 
 extern char** environ;
 
@@ -121,6 +122,9 @@ JobExit Supervisor::wait() {
       out.exit_code = 1;
       break;
     }
+    // Daemons of the job re-parented to carbonclock (adopt_orphans()) are reaped here, one pid
+    // at a time, so the job's own status stays for wait4 above.
+    reap_adopted_orphans(pid_);
     // Sleep until a signal arrives; the timeout guards against a missed SIGCHLD.
     timespec timeout{0, 200'000'000};
     int sig = ::sigtimedwait(&set, nullptr, &timeout);
@@ -159,6 +163,7 @@ WaitResult Supervisor::wait_for(Nanos timeout) {
       out.exit = JobExit{1, 0, 0};
       return out;
     }
+    reap_adopted_orphans(pid_);
     auto left = until - std::chrono::steady_clock::now();
     if (left <= Nanos(0)) return out;
     // Sleep until a signal arrives; the 200 ms cap guards against a missed SIGCHLD.
