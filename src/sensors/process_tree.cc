@@ -31,6 +31,8 @@ ssize_t read_small(const std::string& path, char* buf, size_t size) {
 }
 
 // Reads a whole file into `out` (a children file can be long); false when it cannot be opened.
+// A /proc seq file fills each read as far as it can, so a short read is its end: one read
+// for the usual small file.
 bool read_all(const std::string& path, std::string& out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -41,6 +43,7 @@ bool read_all(const std::string& path, std::string& out) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     out.append(chunk, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < sizeof chunk) break;
   }
   ::close(fd);
   return true;
@@ -65,8 +68,8 @@ void parse_pid_list(std::string_view text, std::vector<pid_t>& out) {
 
 bool parse_stat(std::string_view text, ProcessStat& out) {
   // Format: pid (comm) state ppid ... 14 utime, 15 stime, 16 cutime, 17 cstime,
-  // 20 num_threads, 22 starttime. comm may hold spaces and parentheses, so fields are
-  // counted from the last ')'.
+  // 20 num_threads, 22 starttime, 24 rss (pages, as statm's resident). comm may hold spaces
+  // and parentheses, so fields are counted from the last ')'.
   auto open = text.find('(');
   auto close = text.rfind(')');
   if (open == std::string_view::npos || close == std::string_view::npos || close < open ||
@@ -76,46 +79,36 @@ bool parse_stat(std::string_view text, ProcessStat& out) {
   out.name.assign(text.substr(open + 1, close - open - 1));
   std::string_view rest = text.substr(close + 2);
   out.state = rest[0];
-  long long fields[23] = {};
+  long long fields[25] = {};
   int field = 3;  // rest starts at field 3 (state)
   size_t pos = 0;
-  while (field <= 22 && pos < rest.size()) {
+  while (field <= 24 && pos < rest.size()) {
     size_t end = rest.find(' ', pos);
     if (end == std::string_view::npos) end = rest.size();
     if (field >= 4) std::from_chars(rest.data() + pos, rest.data() + end, fields[field]);
     pos = end + 1;
     ++field;
   }
-  if (field <= 22) return false;
+  if (field <= 24) return false;
   static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  static const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
   out.ppid = static_cast<pid_t>(fields[4]);
   out.cpu_s = static_cast<double>(fields[14] + fields[15]) / ticks;
   out.children_cpu_s = static_cast<double>(fields[16] + fields[17]) / ticks;
   out.threads = static_cast<int>(std::max(1LL, fields[20]));
   out.start_ticks = static_cast<uint64_t>(fields[22]);
+  out.resident_b = static_cast<double>(std::max(0LL, fields[24])) * page;
   return true;
 }
 
 std::string pid_dir(const std::string& proc, pid_t pid) { return proc + "/" + std::to_string(pid); }
 
-// Reads stat (and statm) under an already built /proc/PID directory.
-bool read_process_at(const std::string& dir, pid_t pid, bool memory, ProcessStat& st) {
+// Reads stat under an already built /proc/PID directory: one open, read and close.
+bool read_process_at(const std::string& dir, pid_t pid, ProcessStat& st) {
   char buf[1024];
   if (read_small(dir + "/stat", buf, sizeof buf) <= 0) return false;
   st.pid = pid;
-  if (!parse_stat(buf, st)) return false;
-  st.resident_b = 0;
-  if (memory && st.state != 'Z' && read_small(dir + "/statm", buf, sizeof buf) > 0) {
-    std::string_view s(buf);
-    auto sp = s.find(' ');
-    if (sp != std::string_view::npos) {
-      long long pages = 0;
-      std::from_chars(buf + sp + 1, buf + s.size(), pages);
-      static const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
-      st.resident_b = static_cast<double>(pages) * page;
-    }
-  }
-  return true;
+  return parse_stat(buf, st);
 }
 
 // Appends the children of every thread of the process in `dir`. A single-threaded process
@@ -154,7 +147,7 @@ std::unordered_map<pid_t, ProcessStat> scan_all(const std::string& proc) {
     pid_t pid = 0;
     if (!parse_pid(e->d_name, pid)) continue;
     ProcessStat st;
-    if (read_process_at(proc + "/" + e->d_name, pid, false, st)) all.emplace(pid, std::move(st));
+    if (read_process_at(proc + "/" + e->d_name, pid, st)) all.emplace(pid, std::move(st));
   }
   ::closedir(dir);
   return all;
@@ -169,7 +162,7 @@ struct Root {
 
 // Reads the processes reachable from `roots` through children files into `out`, each parent
 // before its children (a child reaped during the walk is then missed, never counted twice).
-void walk_children(const std::string& proc, std::span<const Root> roots, bool memory,
+void walk_children(const std::string& proc, std::span<const Root> roots,
                    std::unordered_map<pid_t, ProcessStat>& out) {
   std::vector<pid_t> stack;
   std::string buf;
@@ -183,7 +176,7 @@ void walk_children(const std::string& proc, std::span<const Root> roots, bool me
       if (out.contains(pid)) continue;
       const std::string dir = pid_dir(proc, pid);
       ProcessStat st;
-      if (!read_process_at(dir, pid, memory, st)) continue;
+      if (!read_process_at(dir, pid, st)) continue;
       if (first && root.start_ticks != 0 && st.start_ticks != root.start_ticks) break;
       first = false;
       append_children(dir, pid, st.threads, buf, stack);
@@ -193,8 +186,7 @@ void walk_children(const std::string& proc, std::span<const Root> roots, bool me
 }
 
 // The same from a scan of every process.
-void walk_scan(const std::string& proc, std::span<const Root> roots, bool memory,
-               const std::unordered_map<pid_t, ProcessStat>& all,
+void walk_scan(std::span<const Root> roots, const std::unordered_map<pid_t, ProcessStat>& all,
                std::unordered_map<pid_t, ProcessStat>& out) {
   std::unordered_map<pid_t, std::vector<pid_t>> children;
   for (const auto& [pid, st] : all) children[st.ppid].push_back(pid);
@@ -209,9 +201,7 @@ void walk_scan(const std::string& proc, std::span<const Root> roots, bool memory
       stack.pop_back();
       auto found = all.find(pid);
       if (found == all.end() || out.contains(pid)) continue;
-      ProcessStat st = found->second;
-      if (memory) read_process_at(pid_dir(proc, pid), pid, true, st);
-      out.emplace(pid, std::move(st));
+      out.emplace(pid, found->second);
       if (auto c = children.find(pid); c != children.end()) {
         stack.insert(stack.end(), c->second.begin(), c->second.end());
       }
@@ -261,10 +251,9 @@ Adoption& adoption() {
 
 }  // namespace
 
-std::optional<ProcessStat> read_process(pid_t pid, const std::filesystem::path& proc_root,
-                                        bool memory) {
+std::optional<ProcessStat> read_process(pid_t pid, const std::filesystem::path& proc_root) {
   ProcessStat st;
-  if (!read_process_at(pid_dir(proc_root.string(), pid), pid, memory, st)) return std::nullopt;
+  if (!read_process_at(pid_dir(proc_root.string(), pid), pid, st)) return std::nullopt;
   return st;
 }
 
@@ -276,7 +265,7 @@ std::optional<std::vector<pid_t>> process_children(pid_t pid,
   std::string buf;
   // The thread count decides whether the task directory must be listed; 2 forces listing
   // when stat is unreadable.
-  auto st = read_process(pid, proc_root, false);
+  auto st = read_process(pid, proc_root);
   append_children(pid_dir(proc, pid), pid, st ? st->threads : 2, buf, out);
   return out;
 }
@@ -290,7 +279,7 @@ std::vector<ProcessStat> process_tree(pid_t root, const std::filesystem::path& p
   std::unordered_map<pid_t, ProcessStat> out;
   if (has_children_files(proc, root)) {
     if (helpers) append_adopted(children_of(proc, ::getpid()), *helpers, root, roots);
-    walk_children(proc, roots, true, out);
+    walk_children(proc, roots, out);
   } else {
     auto all = scan_all(proc);
     if (helpers) {
@@ -298,7 +287,7 @@ std::vector<ProcessStat> process_tree(pid_t root, const std::filesystem::path& p
         if (st.ppid == ::getpid()) append_adopted({pid}, *helpers, root, roots);
       }
     }
-    walk_scan(proc, roots, true, all, out);
+    walk_scan(roots, all, out);
   }
   return to_vector(out);
 }
@@ -314,7 +303,7 @@ std::vector<ProcessStat> process_tree_by_scan(pid_t root, const std::filesystem:
   auto all = scan_all(proc);
   std::unordered_map<pid_t, ProcessStat> out;
   const Root roots[] = {{root, 0}};
-  walk_scan(proc, roots, true, all, out);
+  walk_scan(roots, all, out);
   return to_vector(out);
 }
 
@@ -424,9 +413,9 @@ void ProcessTreeTracker::walk(std::unordered_map<pid_t, ProcessStat>& out,
   }
   for (const auto& [pid, st] : members_) roots.push_back({pid, st.start_ticks});
   if (scan_) {
-    walk_scan(proc, roots, true, all, out);
+    walk_scan(roots, all, out);
   } else {
-    walk_children(proc, roots, true, out);
+    walk_children(proc, roots, out);
   }
 }
 

@@ -20,7 +20,7 @@
 
 namespace carbonclock {
 
-/// One process's counters from /proc/PID/stat and /proc/PID/statm.
+/// One process's counters from /proc/PID/stat.
 struct ProcessStat {
   pid_t pid = 0;
   pid_t ppid = 0;
@@ -33,9 +33,9 @@ struct ProcessStat {
   std::string name;           ///< comm, as in /proc/PID/stat
 };
 
-/// Reads /proc/PID/stat (and statm when `memory`); nullopt when the process is gone.
-std::optional<ProcessStat> read_process(pid_t pid, const std::filesystem::path& proc_root = "/proc",
-                                        bool memory = true);
+/// Reads /proc/PID/stat; nullopt when the process is gone.
+std::optional<ProcessStat> read_process(pid_t pid,
+                                        const std::filesystem::path& proc_root = "/proc");
 
 /// The children of every thread of `pid` (/proc/PID/task/*/children). nullopt when the
 /// kernel has no children files (built without CONFIG_PROC_CHILDREN); empty when `pid` is
