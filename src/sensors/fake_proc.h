@@ -1,4 +1,4 @@
-// Test support: a fake /proc with the files the process-tree reader uses (stat and
+// Test support: a fake /proc with the files the process-tree reader uses (stat, statm and
 // task/TID/children), so that tree accounting is tested without timing or real processes.
 #pragma once
 
@@ -52,6 +52,7 @@ class FakeProc {
         << p.pid << " (" << p.name << ") " << p.state << " " << p.ppid << " " << p.pid << " "
         << p.pid << " 0 -1 4194304 0 0 0 0 " << p.cpu_ticks << " 0 " << p.children_ticks
         << " 0 20 0 1 0 " << p.start_ticks << " 1000000 " << p.resident_pages << "\n";
+    std::ofstream(dir / "statm", std::ios::trunc) << "1000 " << p.resident_pages << " 0 0 0 0 0\n";
     if (children_files_) {
       std::ofstream out(dir / "task" / std::to_string(p.pid) / "children", std::ios::trunc);
       for (pid_t c : p.children) out << c << " ";

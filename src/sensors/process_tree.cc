@@ -68,8 +68,8 @@ void parse_pid_list(std::string_view text, std::vector<pid_t>& out) {
 
 bool parse_stat(std::string_view text, ProcessStat& out) {
   // Format: pid (comm) state ppid ... 14 utime, 15 stime, 16 cutime, 17 cstime,
-  // 20 num_threads, 22 starttime, 24 rss (pages, as statm's resident). comm may hold spaces
-  // and parentheses, so fields are counted from the last ')'.
+  // 20 num_threads, 22 starttime. comm may hold spaces and parentheses, so fields are
+  // counted from the last ')'.
   auto open = text.find('(');
   auto close = text.rfind(')');
   if (open == std::string_view::npos || close == std::string_view::npos || close < open ||
@@ -79,36 +79,48 @@ bool parse_stat(std::string_view text, ProcessStat& out) {
   out.name.assign(text.substr(open + 1, close - open - 1));
   std::string_view rest = text.substr(close + 2);
   out.state = rest[0];
-  long long fields[25] = {};
+  long long fields[23] = {};
   int field = 3;  // rest starts at field 3 (state)
   size_t pos = 0;
-  while (field <= 24 && pos < rest.size()) {
+  while (field <= 22 && pos < rest.size()) {
     size_t end = rest.find(' ', pos);
     if (end == std::string_view::npos) end = rest.size();
     if (field >= 4) std::from_chars(rest.data() + pos, rest.data() + end, fields[field]);
     pos = end + 1;
     ++field;
   }
-  if (field <= 24) return false;
+  if (field <= 22) return false;
   static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  static const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
   out.ppid = static_cast<pid_t>(fields[4]);
   out.cpu_s = static_cast<double>(fields[14] + fields[15]) / ticks;
   out.children_cpu_s = static_cast<double>(fields[16] + fields[17]) / ticks;
   out.threads = static_cast<int>(std::max(1LL, fields[20]));
   out.start_ticks = static_cast<uint64_t>(fields[22]);
-  out.resident_b = static_cast<double>(std::max(0LL, fields[24])) * page;
   return true;
 }
 
 std::string pid_dir(const std::string& proc, pid_t pid) { return proc + "/" + std::to_string(pid); }
 
-// Reads stat under an already built /proc/PID directory: one open, read and close.
-bool read_process_at(const std::string& dir, pid_t pid, ProcessStat& st) {
+// Reads stat (and statm when `memory`) under an already built /proc/PID directory. Resident
+// memory comes from statm, not stat's rss field: recent kernels give stat an approximate
+// per-CPU count that reads 0 for a small new process.
+bool read_process_at(const std::string& dir, pid_t pid, bool memory, ProcessStat& st) {
   char buf[1024];
   if (read_small(dir + "/stat", buf, sizeof buf) <= 0) return false;
   st.pid = pid;
-  return parse_stat(buf, st);
+  if (!parse_stat(buf, st)) return false;
+  st.resident_b = 0;
+  if (memory && st.state != 'Z' && read_small(dir + "/statm", buf, sizeof buf) > 0) {
+    std::string_view s(buf);
+    auto sp = s.find(' ');
+    if (sp != std::string_view::npos) {
+      long long pages = 0;
+      std::from_chars(buf + sp + 1, buf + s.size(), pages);
+      static const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+      st.resident_b = static_cast<double>(pages) * page;
+    }
+  }
+  return true;
 }
 
 // Appends the children of every thread of the process in `dir`. A single-threaded process
@@ -147,7 +159,7 @@ std::unordered_map<pid_t, ProcessStat> scan_all(const std::string& proc) {
     pid_t pid = 0;
     if (!parse_pid(e->d_name, pid)) continue;
     ProcessStat st;
-    if (read_process_at(proc + "/" + e->d_name, pid, st)) all.emplace(pid, std::move(st));
+    if (read_process_at(proc + "/" + e->d_name, pid, false, st)) all.emplace(pid, std::move(st));
   }
   ::closedir(dir);
   return all;
@@ -176,7 +188,7 @@ void walk_children(const std::string& proc, std::span<const Root> roots,
       if (out.contains(pid)) continue;
       const std::string dir = pid_dir(proc, pid);
       ProcessStat st;
-      if (!read_process_at(dir, pid, st)) continue;
+      if (!read_process_at(dir, pid, true, st)) continue;
       if (first && root.start_ticks != 0 && st.start_ticks != root.start_ticks) break;
       first = false;
       append_children(dir, pid, st.threads, buf, stack);
@@ -186,7 +198,8 @@ void walk_children(const std::string& proc, std::span<const Root> roots,
 }
 
 // The same from a scan of every process.
-void walk_scan(std::span<const Root> roots, const std::unordered_map<pid_t, ProcessStat>& all,
+void walk_scan(const std::string& proc, std::span<const Root> roots,
+               const std::unordered_map<pid_t, ProcessStat>& all,
                std::unordered_map<pid_t, ProcessStat>& out) {
   std::unordered_map<pid_t, std::vector<pid_t>> children;
   for (const auto& [pid, st] : all) children[st.ppid].push_back(pid);
@@ -201,7 +214,9 @@ void walk_scan(std::span<const Root> roots, const std::unordered_map<pid_t, Proc
       stack.pop_back();
       auto found = all.find(pid);
       if (found == all.end() || out.contains(pid)) continue;
-      out.emplace(pid, found->second);
+      ProcessStat st = found->second;
+      read_process_at(pid_dir(proc, pid), pid, true, st);  // for its memory
+      out.emplace(pid, std::move(st));
       if (auto c = children.find(pid); c != children.end()) {
         stack.insert(stack.end(), c->second.begin(), c->second.end());
       }
@@ -253,7 +268,7 @@ Adoption& adoption() {
 
 std::optional<ProcessStat> read_process(pid_t pid, const std::filesystem::path& proc_root) {
   ProcessStat st;
-  if (!read_process_at(pid_dir(proc_root.string(), pid), pid, st)) return std::nullopt;
+  if (!read_process_at(pid_dir(proc_root.string(), pid), pid, true, st)) return std::nullopt;
   return st;
 }
 
@@ -287,7 +302,7 @@ std::vector<ProcessStat> process_tree(pid_t root, const std::filesystem::path& p
         if (st.ppid == ::getpid()) append_adopted({pid}, *helpers, root, roots);
       }
     }
-    walk_scan(roots, all, out);
+    walk_scan(proc, roots, all, out);
   }
   return to_vector(out);
 }
@@ -303,7 +318,7 @@ std::vector<ProcessStat> process_tree_by_scan(pid_t root, const std::filesystem:
   auto all = scan_all(proc);
   std::unordered_map<pid_t, ProcessStat> out;
   const Root roots[] = {{root, 0}};
-  walk_scan(roots, all, out);
+  walk_scan(proc, roots, all, out);
   return to_vector(out);
 }
 
@@ -413,7 +428,7 @@ void ProcessTreeTracker::walk(std::unordered_map<pid_t, ProcessStat>& out,
   }
   for (const auto& [pid, st] : members_) roots.push_back({pid, st.start_ticks});
   if (scan_) {
-    walk_scan(roots, all, out);
+    walk_scan(proc, roots, all, out);
   } else {
     walk_children(proc, roots, out);
   }

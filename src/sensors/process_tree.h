@@ -20,7 +20,7 @@
 
 namespace carbonclock {
 
-/// One process's counters from /proc/PID/stat.
+/// One process's counters from /proc/PID/stat and /proc/PID/statm.
 struct ProcessStat {
   pid_t pid = 0;
   pid_t ppid = 0;
@@ -33,7 +33,7 @@ struct ProcessStat {
   std::string name;           ///< comm, as in /proc/PID/stat
 };
 
-/// Reads /proc/PID/stat; nullopt when the process is gone.
+/// Reads /proc/PID/stat and statm; nullopt when the process is gone.
 std::optional<ProcessStat> read_process(pid_t pid,
                                         const std::filesystem::path& proc_root = "/proc");
 
