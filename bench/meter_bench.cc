@@ -14,6 +14,9 @@
 // so bench/overhead.sh also measures whole runs of the carbonclock binary.
 //
 // Usage: meter_bench [--reps N] [--max-processes N]
+//        meter_bench --spawn-host N   starts N sleeping processes in a new process group,
+//                                     prints its id and exits (bench/overhead.sh kills it)
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,8 +75,12 @@ class Host {
     if (pid_ < 0) std::abort();
     if (pid_ == 0) {
       ::setpgid(0, 0);
+      // Nothing of the caller's stays open (a shell reading our stdout must see its end).
+      const int devnull = ::open("/dev/null", O_RDWR);
+      for (int fd = 0; fd <= 2; ++fd) ::dup2(devnull, fd);
       ::close(to[1]);
       ::close(from[0]);
+      ::signal(SIGPIPE, SIG_IGN);
       long have = 0, want = 0;
       while (::read(to[0], &want, sizeof want) == static_cast<ssize_t>(sizeof want)) {
         for (; have < want; ++have) {
@@ -85,7 +92,7 @@ class Host {
         }
         (void)!::write(from[1], &have, sizeof have);
       }
-      ::_exit(0);
+      for (;;) ::pause();  // released (or the bench is gone): sleep with the others
     }
     ::setpgid(pid_, pid_);
     ::close(to[0]);
@@ -94,6 +101,7 @@ class Host {
     from_ = from[0];
   }
   ~Host() {
+    if (pid_ <= 0) return;
     ::close(to_);
     ::kill(-pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
@@ -107,6 +115,13 @@ class Host {
     return have;
   }
   pid_t pid() const { return pid_; }
+  /// Leaves the processes running (their group is pid()); the caller kills them.
+  void release() {
+    ::close(to_);
+    ::close(from_);
+    to_ = from_ = -1;
+    pid_ = -1;
+  }
 
  private:
   pid_t pid_ = -1;
@@ -238,6 +253,14 @@ int main(int argc, char** argv) {
   int reps = 5;
   long max_processes = 5000;
   for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--spawn-host") == 0) {
+      carbonclock::Host host;
+      const long want = std::atol(argv[i + 1]);
+      const long have = host.grow(want);
+      std::printf("%d\n", static_cast<int>(host.pid()));
+      host.release();
+      return have == want ? 0 : 1;
+    }
     if (std::strcmp(argv[i], "--reps") == 0) {
       reps = std::max(1, std::atoi(argv[i + 1]));
     } else if (std::strcmp(argv[i], "--max-processes") == 0) {
