@@ -17,11 +17,11 @@
 //        meter_bench --spawn-host N   starts N sleeping processes in a new process group,
 //                                     prints its id and exits (bench/overhead.sh kills it)
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

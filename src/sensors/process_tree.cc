@@ -90,10 +90,10 @@ bool parse_stat(std::string_view text, ProcessStat& out) {
     ++field;
   }
   if (field <= 22) return false;
-  static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  static const auto kTickS = 1.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
   out.ppid = static_cast<pid_t>(fields[4]);
-  out.cpu_s = static_cast<double>(fields[14] + fields[15]) / ticks;
-  out.children_cpu_s = static_cast<double>(fields[16] + fields[17]) / ticks;
+  out.cpu_s = static_cast<double>(fields[14] + fields[15]) * kTickS;
+  out.children_cpu_s = static_cast<double>(fields[16] + fields[17]) * kTickS;
   out.threads = static_cast<int>(std::max(1LL, fields[20]));
   out.start_ticks = static_cast<uint64_t>(fields[22]);
   return true;
@@ -116,8 +116,8 @@ bool read_process_at(const std::string& dir, pid_t pid, bool memory, ProcessStat
     if (sp != std::string_view::npos) {
       long long pages = 0;
       std::from_chars(buf + sp + 1, buf + s.size(), pages);
-      static const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
-      st.resident_b = static_cast<double>(pages) * page;
+      static const auto kPageB = static_cast<double>(::sysconf(_SC_PAGESIZE));
+      st.resident_b = static_cast<double>(pages) * kPageB;
     }
   }
   return true;
@@ -225,8 +225,8 @@ void walk_scan(const std::string& proc, std::span<const Root> roots,
 }
 
 // Children of `self` that belong to jobs: all but `helpers`.
-void append_adopted(std::vector<pid_t> children, const std::vector<pid_t>& helpers, pid_t except,
-                    std::vector<Root>& roots) {
+void append_adopted(const std::vector<pid_t>& children, const std::vector<pid_t>& helpers,
+                    pid_t except, std::vector<Root>& roots) {
   for (pid_t c : children) {
     if (c != except && std::find(helpers.begin(), helpers.end(), c) == helpers.end()) {
       roots.push_back({c, 0});
@@ -403,7 +403,7 @@ void ProcessTreeTracker::walk(std::unordered_map<pid_t, ProcessStat>& out,
     scan_ = source_.scan_all || !has_children_files(proc, source_.self > 0 ? source_.self : root_);
     if (scan_ && !source_.scan_all && !warned_scan_) {
       warned_scan_ = true;
-      warnings.push_back(
+      warnings.emplace_back(
           "this kernel has no /proc/PID/task/TID/children files (CONFIG_PROC_CHILDREN): the "
           "job's processes are found by reading every process on the host at each reading, "
           "which costs more on a busy host");
@@ -424,7 +424,7 @@ void ProcessTreeTracker::walk(std::unordered_map<pid_t, ProcessStat>& out,
     } else {
       kids = children_of(proc, source_.self);
     }
-    append_adopted(std::move(kids), *source_.helpers, root_, roots);
+    append_adopted(kids, *source_.helpers, root_, roots);
   }
   for (const auto& [pid, st] : members_) roots.push_back({pid, st.start_ticks});
   if (scan_) {
@@ -494,7 +494,7 @@ TreeReading ProcessTreeTracker::read(std::vector<std::string>& warnings) {
     if (pid != root_ && (st.ppid == source_.self || !parent_followed)) beyond_root_ = true;
     if (!warned_left_ && pid != root_ && !parent_followed) {
       warned_left_ = true;
-      warnings.push_back(fmt::format(
+      warnings.emplace_back(fmt::format(
           "process {} ({}) left the job's process tree (re-parented to pid {}); carbonclock "
           "keeps metering it, but {}",
           pid, st.name, st.ppid,
