@@ -65,8 +65,8 @@ class EstimateSensor final : public Sensor {
     }
     if (finished_ && scanned_ && !survivors_noted_) note_survivors(warnings);
     // The kernel's total for the reaped first process covers its whole tree exactly (the
-    // tracked total carries getrusage's microsecond rounding); processes beyond that tree
-    // (adopted orphans, restarts) are only in the tracked total.
+    // tracked total is made of /proc's clock ticks); processes beyond that tree (adopted
+    // orphans, restarts) are only in the tracked total.
     double cpu_s = !finished_                        ? cpu_s_
                    : tracker_.followed_beyond_root() ? std::max(cpu_s_, finished_cpu_s_)
                                                      : finished_cpu_s_;

@@ -474,13 +474,17 @@ TreeReading ProcessTreeTracker::read(std::vector<std::string>& warnings) {
       departed += last_s;
     } else {
       lost_s_ += last_s;  // reaped outside the tree (e.g. by init): only what was seen counts
+      beyond_root_ = true;
     }
   }
   // What departed at the last reading and has still not arrived was not accounted by its
-  // parent (it ignores SIGCHLD): keep the time that was seen.
+  // parent (it ignores SIGCHLD): keep the time that was seen. (Sums of clock ticks in
+  // doubles: a shortfall below a nanosecond is rounding, not a loss.)
   const double paid = std::min(pending_s_, arrived);
-  lost_s_ += pending_s_ - paid;
-  if (lost_s_ > 0) beyond_root_ = true;
+  if (pending_s_ - paid > 1e-9) {
+    lost_s_ += pending_s_ - paid;
+    beyond_root_ = true;
+  }
   arrived -= paid;
   pending_s_ = departed - std::min(departed, arrived);
 
