@@ -28,7 +28,7 @@ TEST(ProcessTree, FindsChildrenAndGrandchildren) {
     ::_exit(127);
   }
   std::vector<pid_t> pids;
-  for (int i = 0; i < 100 && pids.size() < 3; ++i) {
+  for (int i = 0; i < 500 && pids.size() < 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     pids = process_tree_pids(child);
   }
