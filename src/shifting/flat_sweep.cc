@@ -77,13 +77,19 @@ void FlatSweepWindow::reset(const FlatSweepIndex& index, size_t job_slots, size_
   ring_sum_.resize(capacity);
   mask_ = capacity - 1;
   head_ = tail_ = 0;
-  next_candidate_ = last_start_ = 0;
+  last_start_ = 0;
+  pushed_to_ = -1;
+  next_run_ = next_run_k_ = 0;
   have_candidates_ = false;
   const size_t sigma = index.distinct();
-  tree_.assign(sigma + 1, Node{0, 0, 0});
-  top_step_ = sigma ? std::bit_floor(sigma) : 0;
+  cells_.assign(sigma + 1, Cell{0, 0});
+  present_.assign(sigma / 64 + 1, 0);
+  present_words_.assign(present_.size() / 64 + 1, 0);
+  rho_ = 1;
+  count_below_ = pairs_below_ = 0;
+  sum_below_ = 0;
   have_window_ = false;
-  lo_ = hi_ = full_begin_ = full_end_ = 0;
+  lo_ = hi_ = run_lo_ = run_hi_ = 0;
 }
 
 FlatStartResult FlatSweepWindow::at(size_t start) {
@@ -97,96 +103,222 @@ FlatStartResult FlatSweepWindow::at(size_t start) {
 }
 
 void FlatSweepWindow::flexible_start(size_t start, FlatStartResult& out) {
+  // The window sum f(i) = P[i + K] − P[i] is linear in i between breakpoints, the i where a run
+  // of equal values starts at i or at i + K; so its earliest minimum over [s, s + N] lies at s,
+  // at s + N, or at a breakpoint in between (on a falling piece the next point is lower). The
+  // deque holds the breakpoints of (s, s + N] by increasing f, earliest first on ties.
   const int64_t* prefix = index_->prefix_ug_.data();
-  // A jump past the pushed candidates, or a step back, starts the deque afresh.
-  if (!have_candidates_ || start < last_start_ || next_candidate_ < start) {
+  const int32_t* rs = index_->run_start_.data();
+  const auto runs = static_cast<int32_t>(index_->runs());
+  const auto k = static_cast<int64_t>(k_);
+  const auto s = static_cast<int64_t>(start);
+  const int64_t last = s + static_cast<int64_t>(n_);
+  if (!have_candidates_ || start < last_start_ || pushed_to_ < s) {
     head_ = tail_ = 0;
-    next_candidate_ = start;
+    next_run_ = static_cast<int32_t>(std::upper_bound(rs, rs + runs + 1, s) - rs);
+    next_run_k_ = static_cast<int32_t>(std::upper_bound(rs, rs + runs + 1, s + k) - rs);
   }
   have_candidates_ = true;
   last_start_ = start;
-  while (head_ < tail_ && ring_start_[head_ & mask_] < static_cast<int32_t>(start)) ++head_;
-  for (; next_candidate_ <= start + n_; ++next_candidate_) {
-    int64_t sum = prefix[next_candidate_ + k_] - prefix[next_candidate_];
+  while (head_ < tail_ && ring_start_[head_ & mask_] <= s) ++head_;
+  while (true) {
+    // rs[runs] = n > s + N, so next_run_ stops at runs; next_run_k_ may pass it when
+    // n − K = s + N.
+    const int64_t a = rs[next_run_];
+    const int64_t b = next_run_k_ <= runs ? rs[next_run_k_] - k : INT64_MAX;
+    const int64_t point = std::min(a, b);
+    if (point > last) break;
+    const int64_t sum = prefix[point + k] - prefix[point];
     while (tail_ > head_ && ring_sum_[(tail_ - 1) & mask_] > sum) --tail_;
-    ring_start_[tail_ & mask_] = static_cast<int32_t>(next_candidate_);
+    ring_start_[tail_ & mask_] = point;
     ring_sum_[tail_ & mask_] = sum;
     ++tail_;
+    if (a == point) ++next_run_;
+    if (b == point) ++next_run_k_;
   }
-  out.fs_ug = ring_sum_[head_ & mask_];
-  out.fs_offset = ring_start_[head_ & mask_] - static_cast<int32_t>(start);
+  pushed_to_ = last;
+  int64_t best = s, best_sum = out.baseline_ug;
+  if (head_ < tail_ && ring_sum_[head_ & mask_] < best_sum) {
+    best = ring_start_[head_ & mask_];
+    best_sum = ring_sum_[head_ & mask_];
+  }
+  const int64_t end_sum = prefix[last + k] - prefix[last];
+  if (end_sum < best_sum) {
+    best = last;
+    best_sum = end_sum;
+  }
+  out.fs_ug = best_sum;
+  out.fs_offset = static_cast<int32_t>(best - s);
 }
 
-void FlatSweepWindow::add_run(int32_t r, int32_t sign) {
-  const FlatSweepIndex& ix = *index_;
-  auto ru = static_cast<size_t>(r);
-  auto rank = static_cast<size_t>(ix.run_rank_[ru]);
-  const int32_t len = ix.run_start_[ru + 1] - ix.run_start_[ru];
-  const int32_t count = sign * len;
-  const int32_t pairs = sign * ix.run_pairs_[ru];
-  const int64_t sum = static_cast<int64_t>(count) * ix.value_by_rank_[rank];
-  const size_t size = tree_.size();
-  Node* tree = tree_.data();
-  for (size_t i = rank; i < size; i += i & (~i + 1)) {
-    tree[i].count += count;
-    tree[i].pairs += pairs;
-    tree[i].sum += sum;
+void FlatSweepWindow::apply(int32_t rank, int64_t value, int32_t count, int32_t pairs) {
+  const auto r = static_cast<size_t>(rank);
+  Cell& cell = cells_[r];
+  const bool was = cell.count > 0;
+  cell.count += count;
+  cell.pairs += pairs;
+  if (was != (cell.count > 0)) {
+    const size_t w = r >> 6;
+    const uint64_t bit = uint64_t{1} << (r & 63);
+    present_[w] ^= bit;
+    // The word's own bit flips when it gains its first rank or loses its last.
+    if (present_[w] == (was ? 0 : bit)) present_words_[w >> 6] ^= uint64_t{1} << (w & 63);
+  }
+  // Branch-free: whether a rank lies below v* is as good as random.
+  const int32_t below = -static_cast<int32_t>(rank < rho_);
+  count_below_ += count & below;
+  pairs_below_ += pairs & below;
+  sum_below_ += (static_cast<int64_t>(count) * value) & static_cast<int64_t>(below);
+}
+
+void FlatSweepWindow::apply_pair(int32_t rank, int32_t pairs) {
+  cells_[static_cast<size_t>(rank)].pairs += pairs;
+  pairs_below_ += pairs & -static_cast<int32_t>(rank < rho_);
+}
+
+size_t FlatSweepWindow::next_present(size_t from) const {
+  size_t w = from >> 6;
+  if (w < present_.size()) {
+    uint64_t bits = present_[w] & (~uint64_t{0} << (from & 63));
+    if (bits) return (w << 6) + static_cast<size_t>(std::countr_zero(bits));
+  }
+  ++w;  // the first non-empty word after w, from the summary level
+  size_t s = w >> 6;
+  uint64_t bits = s < present_words_.size() ? present_words_[s] & (~uint64_t{0} << (w & 63)) : 0;
+  while (bits == 0) {
+    ++s;
+    assert(s < present_words_.size());
+    bits = present_words_[s];
+  }
+  w = (s << 6) + static_cast<size_t>(std::countr_zero(bits));
+  return (w << 6) + static_cast<size_t>(std::countr_zero(present_[w]));
+}
+
+size_t FlatSweepWindow::previous_present(size_t before) const {
+  assert(before > 0);
+  size_t w = (before - 1) >> 6;
+  uint64_t bits = present_[w] & (~uint64_t{0} >> (63 - ((before - 1) & 63)));
+  if (bits) return (w << 6) + 63 - static_cast<size_t>(std::countl_zero(bits));
+  assert(w > 0);
+  --w;  // the last non-empty word up to w, from the summary level
+  size_t s = w >> 6;
+  bits = present_words_[s] & (~uint64_t{0} >> (63 - (w & 63)));
+  while (bits == 0) {
+    assert(s > 0);
+    --s;
+    bits = present_words_[s];
+  }
+  w = (s << 6) + 63 - static_cast<size_t>(std::countl_zero(bits));
+  return (w << 6) + 63 - static_cast<size_t>(std::countl_zero(present_[w]));
+}
+
+void FlatSweepWindow::rebalance() {
+  // Invariant after: count_below_ < K <= count_below_ + cells_[rho_].count.
+  const auto k = static_cast<int32_t>(k_);
+  const int64_t* value = index_->value_by_rank_.data();
+  while (count_below_ >= k) {
+    rho_ = static_cast<int32_t>(previous_present(static_cast<size_t>(rho_)));
+    const Cell& c = cells_[static_cast<size_t>(rho_)];
+    count_below_ -= c.count;
+    sum_below_ -= static_cast<int64_t>(c.count) * value[rho_];
+    pairs_below_ -= c.pairs;
+  }
+  while (count_below_ + cells_[static_cast<size_t>(rho_)].count < k) {
+    const Cell& c = cells_[static_cast<size_t>(rho_)];
+    count_below_ += c.count;
+    sum_below_ += static_cast<int64_t>(c.count) * value[rho_];
+    pairs_below_ += c.pairs;
+    rho_ = static_cast<int32_t>(next_present(static_cast<size_t>(rho_) + 1));
   }
 }
 
-void FlatSweepWindow::clear_tree() {
-  if (have_window_ && full_begin_ < full_end_) {
-    // Removing few runs is cheaper than zeroing every rank.
-    if (static_cast<size_t>(full_end_ - full_begin_) * 8 < tree_.size()) {
-      for (int32_t r = full_begin_; r < full_end_; ++r) add_run(r, -1);
-    } else {
-      std::fill(tree_.begin(), tree_.end(), Node{0, 0, 0});
+int32_t FlatSweepWindow::update_by_later(int32_t x, int32_t y, int32_t run, int32_t sign) {
+  // The slots [x, y) and the pairs (i − 1, i) for i in [x, y); `run` starts at or before x.
+  const int32_t* rs = index_->run_start_.data();
+  const int32_t* rank = index_->run_rank_.data();
+  const int64_t* ug = index_->intensity_->ug_per_kwh.data();
+  while (rs[run + 1] <= x) ++run;
+  while (x < y) {
+    const int32_t end = rs[run + 1], b = std::min(end, y), count = b - x;
+    int32_t internal = count;
+    if (x == rs[run]) {  // the pair (x − 1, x) joins the previous run, if any
+      --internal;
+      if (run > 0) {
+        const int32_t join = std::max(rank[run - 1], rank[run]);
+        if (join == rank[run]) {
+          ++internal;
+        } else {
+          apply_pair(join, sign);
+        }
+      }
     }
+    apply(rank[run], ug[rs[run]], sign * count, sign * internal);
+    x = b;
+    if (x == end && x < y) ++run;
   }
-  have_window_ = false;
+  return run;
+}
+
+int32_t FlatSweepWindow::update_by_earlier(int32_t x, int32_t y, int32_t run, int32_t sign) {
+  // The slots [x, y) and the pairs (j, j + 1) for j in [x, y); `run` starts at or before x.
+  const int32_t* rs = index_->run_start_.data();
+  const int32_t* rank = index_->run_rank_.data();
+  const int64_t* ug = index_->intensity_->ug_per_kwh.data();
+  const auto runs = static_cast<int32_t>(index_->runs());
+  while (rs[run + 1] <= x) ++run;
+  while (x < y) {
+    const int32_t end = rs[run + 1], b = std::min(end, y), count = b - x;
+    int32_t internal = count;
+    if (b == end) {  // the pair (end − 1, end) joins the next run, if any
+      --internal;
+      if (run + 1 < runs) {
+        const int32_t join = std::max(rank[run], rank[run + 1]);
+        if (join == rank[run]) {
+          ++internal;
+        } else {
+          apply_pair(join, sign);
+        }
+      }
+    }
+    apply(rank[run], ug[rs[run]], sign * count, sign * internal);
+    x = b;
+    if (x == end && x < y) ++run;
+  }
+  return run;
+}
+
+void FlatSweepWindow::update_pair(int32_t later, int32_t sign) {
+  // The pair (later − 1, later) alone.
+  const int32_t* rs = index_->run_start_.data();
+  const int32_t* rank = index_->run_rank_.data();
+  const auto runs = static_cast<int32_t>(index_->runs());
+  const auto run = static_cast<int32_t>(std::upper_bound(rs, rs + runs + 1, later) - rs - 1);
+  apply_pair(later == rs[run] ? std::max(rank[run - 1], rank[run]) : rank[run], sign);
 }
 
 void FlatSweepWindow::move_window(int32_t lo, int32_t hi) {
-  const std::vector<int32_t>& rs = index_->run_start_;
-  const auto runs = static_cast<int32_t>(index_->runs());
   if (have_window_ && lo == lo_ && hi == hi_) return;
-  if (!have_window_ || lo < lo_ || hi < hi_ || lo >= hi_) {
-    // First window, a step back, or no overlap: rebuild from binary searches.
-    clear_tree();
-    auto first = rs.begin();
-    auto last = rs.begin() + runs + 1;
-    full_begin_ = static_cast<int32_t>(std::lower_bound(first, last, lo) - first);
-    full_end_ = static_cast<int32_t>(std::upper_bound(first, last, hi) - first) - 1;
-    for (int32_t r = full_begin_; r < full_end_; ++r) add_run(r, 1);
+  const int32_t* rs = index_->run_start_.data();
+  const auto runs = static_cast<int32_t>(index_->runs());
+  if (!have_window_ || lo < lo_ || lo >= hi_) {
+    // First window, a step back, or no overlap: take the old window out, put the new one in.
+    if (have_window_) {
+      update_by_later(lo_, hi_, run_lo_, -1);
+      if (lo_ > 0) update_pair(lo_, 1);  // (lo_ − 1, lo_) was never in
+    }
+    run_lo_ = static_cast<int32_t>(std::upper_bound(rs, rs + runs + 1, lo) - rs - 1);
+    run_hi_ = update_by_later(lo, hi, run_lo_, 1);
+    if (lo > 0) update_pair(lo, -1);
   } else {
-    // Slide forward: runs that start before the new lo leave, runs that now end by hi enter.
-    int32_t fa = full_begin_, fb = full_end_;
-    while (rs[static_cast<size_t>(fa)] < lo) ++fa;
-    while (fb < runs && rs[static_cast<size_t>(fb) + 1] <= hi) ++fb;
-    for (int32_t r = full_begin_, end = std::min(full_end_, fa); r < end; ++r) add_run(r, -1);
-    for (int32_t r = std::max(fa, full_end_); r < fb; ++r) add_run(r, 1);
-    full_begin_ = fa;
-    full_end_ = fb;
+    // Slide forward: slots [lo_, lo) leave with the pairs they begin, [hi_, hi) enter with the
+    // pairs they end.
+    run_lo_ = update_by_earlier(lo_, lo, run_lo_, -1);
+    while (rs[run_lo_ + 1] <= lo) ++run_lo_;
+    run_hi_ = update_by_later(hi_, hi, run_hi_, 1);
   }
   lo_ = lo;
   hi_ = hi;
   have_window_ = true;
-}
-
-FlatSweepWindow::Part FlatSweepWindow::part(int32_t r, int32_t a, int32_t b, int32_t lo,
-                                            int32_t hi) const {
-  const FlatSweepIndex& ix = *index_;
-  auto ru = static_cast<size_t>(r);
-  Part p;
-  p.rank = ix.run_rank_[ru];
-  p.count = b - a;
-  p.sum = static_cast<int64_t>(p.count) * ix.value_by_rank_[static_cast<size_t>(p.rank)];
-  p.pairs = p.count - 1;
-  // A pair with a neighbouring run counts when both slots are in the window and this run's
-  // value is the larger.
-  if (a > lo && ix.run_rank_[ru - 1] < p.rank) ++p.pairs;
-  if (b < hi && ix.run_rank_[ru + 1] < p.rank) ++p.pairs;
-  return p;
 }
 
 int32_t FlatSweepWindow::tie_pairs(int32_t rho, int32_t lo, int32_t hi, int32_t m) const {
@@ -235,56 +367,14 @@ int32_t FlatSweepWindow::tie_pairs(int32_t rho, int32_t lo, int32_t hi, int32_t 
 }
 
 void FlatSweepWindow::pause_resume(size_t start, FlatStartResult& out) {
-  const FlatSweepIndex& ix = *index_;
   const auto lo = static_cast<int32_t>(start);
   const auto hi = static_cast<int32_t>(start + k_ + n_);
   move_window(lo, hi);
-  const int32_t* rs = ix.run_start_.data();
-  const int32_t* rank = ix.run_rank_.data();
-  const auto runs = static_cast<int32_t>(ix.runs());
-  const int32_t fa = full_begin_, fb = full_end_;
-  // The runs cut by the window's ends.
-  Part bottom, top;
-  if (rs[fa] > lo) bottom = part(fa - 1, lo, std::min(rs[fa], hi), lo, hi);
-  if (fb < runs && rs[fb] < hi && rs[fb] >= lo) top = part(fb, rs[fb], hi, lo, hi);
-
-  // Binary descent: the largest rank p with (slots ranked <= p) < K; v* has rank p + 1.
-  size_t pos = 0;
-  auto remaining = static_cast<int32_t>(k_);
-  int64_t sum = 0;
-  int32_t pairs = 0;
-  const size_t sigma = tree_.size() - 1;
-  const Node* tree = tree_.data();
-  for (size_t step = top_step_; step > 0; step >>= 1) {
-    const size_t next = pos + step;
-    if (next > sigma) continue;
-    int32_t count = tree[next].count;
-    int64_t node_sum = tree[next].sum;
-    int32_t node_pairs = tree[next].pairs;
-    for (const Part* p : {&bottom, &top}) {
-      auto pr = static_cast<size_t>(p->rank);
-      if (pr > pos && pr <= next) {
-        count += p->count;
-        node_sum += p->sum;
-        node_pairs += p->pairs;
-      }
-    }
-    if (count < remaining) {
-      pos = next;
-      remaining -= count;
-      sum += node_sum;
-      pairs += node_pairs;
-    }
-  }
-  const auto rho = static_cast<int32_t>(pos + 1);
-  assert(static_cast<size_t>(rho) <= sigma);
-  // Pairs counted with the first or last whole run whose other slot lies outside the window.
-  if (fa < fb) {
-    if (rs[fa] == lo && fa > 0 && rank[fa - 1] < rank[fa] && rank[fa] < rho) --pairs;
-    if (rs[fb] == hi && fb < runs && rank[fb] < rank[fb - 1] && rank[fb - 1] < rho) --pairs;
-  }
-  out.pr_ug = sum + static_cast<int64_t>(remaining) * ix.value_by_rank_[static_cast<size_t>(rho)];
-  const int32_t joined = pairs + tie_pairs(rho, lo, hi, remaining);
+  rebalance();
+  const int32_t missing = static_cast<int32_t>(k_) - count_below_;  // chosen slots of value v*
+  out.pr_ug = sum_below_ +
+              static_cast<int64_t>(missing) * index_->value_by_rank_[static_cast<size_t>(rho_)];
+  const int32_t joined = pairs_below_ + tie_pairs(rho_, lo, hi, missing);
   out.pr_pauses = static_cast<int32_t>(k_) - 1 - joined;
 }
 

@@ -5,16 +5,19 @@
 // runs of twelve) and every distinct value gets a rank; ties between equal values are ordered
 // by time separately, so the trees span the distinct values (a few thousand for a year of
 // hourly data), not the slots, and stay in cache.
-//   Flexible Start: window sums of K slots from integer prefix sums and a sliding-window
-//   minimum (monotonic deque, earliest on ties) over the N + 1 candidate starts.
-//   Pause and Resume: one Fenwick tree over value ranks holds, for the runs lying wholly
-//   inside the window [s, s + K + N), their slot counts, value sums and adjacent-pair counts;
-//   the (at most two) runs cut by the window's ends are added during the query. Binary descent
-//   gives the K-th smallest value v*, the sum of the K smallest and the pairs whose larger value
-//   is below v*; the slots equal to v* that are chosen (the earliest ones, ties earliest-first)
-//   and the pairs among them come from v*'s own list of runs, with prefix sums, by two binary
-//   searches. The chosen set's runs are K − joined pairs, so pauses are exact for every start.
-//   A window that moves by one start adds and removes only the runs that enter or leave it.
+//   Flexible Start: window sums of K slots from integer prefix sums. A window sum is linear in
+//   the start between breakpoints (a run starting at i or at i + K), so the earliest minimum
+//   over the N + 1 candidates is at either end or at a breakpoint: a sliding-window minimum
+//   (monotonic deque, earliest on ties) runs over the breakpoints only.
+//   Pause and Resume: the window [s, s + K + N) is counted per value rank (slots, and adjacent
+//   pairs under the rank of their larger value); a pointer at v*, the K-th smallest value,
+//   carries the count, sum and pairs of the ranks below it, and a two-level presence bitmap
+//   finds the next value present. When the window slides, only the runs entering and leaving
+//   are counted and the pointer moves across the few values they cross: no logarithmic search.
+//   The sum of the K smallest is the sum below v* plus the missing slots at v*. The slots equal
+//   to v* that are chosen (the earliest ones: ties earliest-first) and the pairs among them
+//   come from v*'s own list of runs, with prefix sums, by two binary searches. The chosen set's
+//   runs are K − joined pairs, so pauses are exact for every start.
 #pragma once
 
 #include <cstdint>
@@ -72,7 +75,8 @@ struct FlatStartResult {
 
 /// The sliding state of one pass: one job (K slots) and one window (N slots) over one zone's
 /// index, queried start by start. Starts may come in any order; ascending starts are the fast
-/// case (each run enters and leaves the tree once), a backward step rebuilds the state.
+/// case (each run of equal values enters and leaves once), a step back or a jump past the
+/// current window rebuilds the state from the new window's runs.
 class FlatSweepWindow {
  public:
   /// Begins a pass; keeps the buffers' capacity. K >= 1.
@@ -86,38 +90,43 @@ class FlatSweepWindow {
   const FlatSweepIndex* index() const { return index_; }
 
  private:
-  struct Node {
-    int32_t count;  ///< slots
-    int32_t pairs;  ///< adjacent pairs whose larger value has this rank
-    int64_t sum;    ///< Σ values
-  };
-  struct Part {  ///< a run cut by an end of the window: its in-window part
-    int32_t rank = 0;
-    int32_t count = 0;
-    int32_t pairs = 0;
-    int64_t sum = 0;
+  struct Cell {
+    int32_t count;  ///< the window's slots of this value
+    int32_t pairs;  ///< the window's adjacent pairs whose larger value is this one
   };
 
   void flexible_start(size_t start, FlatStartResult& out);
   void pause_resume(size_t start, FlatStartResult& out);
   void move_window(int32_t lo, int32_t hi);
-  void add_run(int32_t r, int32_t sign);
-  void clear_tree();
-  Part part(int32_t r, int32_t a, int32_t b, int32_t lo, int32_t hi) const;
+  int32_t update_by_later(int32_t x, int32_t y, int32_t run, int32_t sign);
+  int32_t update_by_earlier(int32_t x, int32_t y, int32_t run, int32_t sign);
+  void update_pair(int32_t later, int32_t sign);
+  void apply(int32_t rank, int64_t value, int32_t count, int32_t pairs);
+  void apply_pair(int32_t rank, int32_t pairs);
+  void rebalance();
+  size_t next_present(size_t from) const;
+  size_t previous_present(size_t before) const;
   int32_t tie_pairs(int32_t rho, int32_t lo, int32_t hi, int32_t m) const;
 
   const FlatSweepIndex* index_ = nullptr;
   size_t k_ = 0, n_ = 0;
-  // Flexible Start: candidates [.., next_candidate_) pushed; deque of (start, sum) in a ring.
-  size_t next_candidate_ = 0, last_start_ = 0;
+  // Flexible Start: breakpoints up to pushed_to_ are pushed; next_run_ and next_run_k_ are the
+  // runs whose starts give the next breakpoints (i and i + K); deque of (start, sum) in a ring.
+  size_t last_start_ = 0;
+  int64_t pushed_to_ = -1;
+  int32_t next_run_ = 0, next_run_k_ = 0;
   bool have_candidates_ = false;
   uint64_t head_ = 0, tail_ = 0, mask_ = 0;
-  std::vector<int32_t> ring_start_;
+  std::vector<int64_t> ring_start_;
   std::vector<int64_t> ring_sum_;
-  // Pause and Resume: window [lo_, hi_); runs [full_begin_, full_end_) are in the tree.
-  std::vector<Node> tree_;
-  size_t top_step_ = 0;
-  int32_t lo_ = 0, hi_ = 0, full_begin_ = 0, full_end_ = 0;
+  // Pause and Resume: the window [lo_, hi_) counted per value rank; present_ has bit ρ set when
+  // rank ρ has slots in the window, present_words_ bit w when present_[w] != 0. rho_ tracks the
+  // rank of v*, the K-th smallest value, with the totals of the ranks below it.
+  std::vector<Cell> cells_;
+  std::vector<uint64_t> present_, present_words_;
+  int32_t rho_ = 1, count_below_ = 0, pairs_below_ = 0;
+  int64_t sum_below_ = 0;
+  int32_t lo_ = 0, hi_ = 0, run_lo_ = 0, run_hi_ = 0;  ///< runs holding lo_ and hi_ − 1
   bool have_window_ = false;
 };
 
