@@ -1,7 +1,6 @@
 #include "compare.h"
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,11 +145,21 @@ ChildRun run_child(const std::vector<std::string>& args) {
   }
   close(fds[0]);
   int status = 0;
-  rusage usage{};
-  if (wait4(pid, &status, 0, &usage) != pid) return run;
+  if (waitpid(pid, &status, 0) != pid) return run;
   run.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  run.peak_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
   return run;
+}
+
+double peak_rss_mib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  double kib = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib < 0 ? -1 : kib / 1024.0;
 }
 
 double load_average() {

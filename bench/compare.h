@@ -59,14 +59,18 @@ class Table {
 /// Formats a number with `precision` decimals, thousands separated (1,234.56).
 std::string number(double v, int precision = 2);
 
-/// This program run again with `args` (fork, exec /proc/self/exe, wait4): its peak resident
-/// set size and what it wrote on stdout.
+/// This program run again with `args` (fork, exec /proc/self/exe): what it wrote on stdout.
+/// (The child must report its own peak RSS, see peak_rss_mib: wait4's ru_maxrss keeps the
+/// parent's high-water mark from before exec.)
 struct ChildRun {
   bool ok = false;  ///< exited with status 0
-  double peak_rss_mib = 0;
   std::string output;
 };
 ChildRun run_child(const std::vector<std::string>& args);
+
+/// This process's peak resident set size (VmHWM in /proc/self/status), MiB; negative when
+/// unreadable.
+double peak_rss_mib();
 
 /// The 1-minute load average, for the record (the bench machine may be shared).
 double load_average();

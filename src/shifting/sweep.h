@@ -94,7 +94,7 @@ struct SweepOptions {
   /// run_sweep_blocks only: block order, and the most starts per block (blocks bound memory:
   /// each holds starts × windows results, and at most 2 × threads blocks are alive).
   SweepOrder order = SweepOrder::kZoneMajor;
-  size_t block_starts = 2048;
+  size_t block_starts = 1024;
 };
 
 /// One requested start in one window: exact sums in µg/kWh over the job's K slots (× energy

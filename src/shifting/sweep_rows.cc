@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -17,95 +18,105 @@ __extension__ using Uint128 = unsigned __int128;
 constexpr uint64_t kPow10[] = {1,       10,        100,        1'000,       10'000,
                                100'000, 1'000'000, 10'000'000, 100'000'000, 1'000'000'000};
 
-/// Writes `v` in decimal at `p`, returns the end.
-char* write_u64(char* p, uint64_t v) {
-  char digits[20];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (n > 0) *p++ = digits[--n];
-  return p;
-}
-
-/// Writes `v` as exactly `width` digits, zero-padded (v < 10^width).
-char* write_padded(char* p, uint64_t v, int width) {
-  for (int i = width - 1; i >= 0; --i) {
-    p[i] = static_cast<char>('0' + v % 10);
-    v /= 10;
+/// "00" to "99": two digits per division.
+constexpr auto kTwoDigits = [] {
+  std::array<char, 200> digits{};
+  for (int i = 0; i < 100; ++i) {
+    digits[static_cast<size_t>(2 * i)] = static_cast<char>('0' + i / 10);
+    digits[static_cast<size_t>(2 * i + 1)] = static_cast<char>('0' + i % 10);
   }
+  return digits;
+}();
+
+/// Writes `v` as exactly `width` digits, zero-padded (v < 10^width), returns the end.
+char* write_padded(char* p, uint64_t v, int width) {
+  char* q = p + width;
+  while (q - p >= 2) {
+    q -= 2;
+    std::memcpy(q, &kTwoDigits[2 * (v % 100)], 2);
+    v /= 100;
+  }
+  if (q > p) *p = static_cast<char>('0' + v % 10);
   return p + width;
 }
 
-void append_fixed_slow(std::string& out, double value, int decimals) {
-  fmt::format_to(std::back_inserter(out), "{:.{}f}", value, decimals);
+/// Writes `v` in decimal at `p`, returns the end.
+char* write_u64(char* p, uint64_t v) {
+  int width = 1;
+  for (uint64_t bound = 10; width < 20 && v >= bound; bound *= 10) ++width;
+  return write_padded(p, v, width);
 }
 
-}  // namespace
+/// The reference: fmt's correctly rounded fixed-point text.
+std::string fixed_slow(double value, int decimals) {
+  return fmt::format("{:.{}f}", value, decimals);
+}
 
-void append_fixed(std::string& out, double value, int decimals) {
-  // Hand-written because fmt's general path costs several times more per number, and a
-  // streamed sweep prints three per row: |value| = m × 2^e exactly, so m × 10^d / 2^−e with
+/// round(|value| × 10^D), half to even on the exact binary value; false when the result does
+/// not fit in 64 bits or value is not finite.
+template <int D>
+bool scale_fixed(double value, uint64_t& scaled) {
+  // Hand-written because fmt's general path costs several times more per number and a
+  // streamed sweep prints three per row: |value| = m × 2^e exactly, so m × 10^D / 2^−e in
   // 128-bit integers, rounded half to even on the remainder, is the correctly rounded text.
-  if (!std::isfinite(value) || decimals < 0 || decimals > 9) {
-    append_fixed_slow(out, value, decimals);
-    return;
-  }
   const auto bits = std::bit_cast<uint64_t>(value);
-  const bool negative = (bits >> 63) != 0;
   const auto biased = static_cast<int>((bits >> 52) & 0x7ff);
+  if (biased == 0x7ff) return false;  // inf, NaN
   uint64_t mantissa = bits & ((uint64_t{1} << 52) - 1);
   int exponent = -1074;
   if (biased != 0) {
     mantissa |= uint64_t{1} << 52;
     exponent = biased - 1075;
   }
-  const uint64_t scale = kPow10[decimals];
-  Uint128 scaled = 0;  // round(|value| × 10^d)
+  const Uint128 product = static_cast<Uint128>(mantissa) * kPow10[D];  // < 2^83
+  Uint128 result = 0;
   if (exponent >= 0) {
-    if (exponent > 40) {  // beyond 2^93: not worth a fast path
-      append_fixed_slow(out, value, decimals);
-      return;
-    }
-    scaled = (static_cast<Uint128>(mantissa) * scale) << exponent;
-  } else {
-    const Uint128 product = static_cast<Uint128>(mantissa) * scale;  // < 2^83
+    if (exponent > 40) return false;
+    result = product << exponent;
+  } else if (-exponent < 100) {
     const int shift = -exponent;
-    if (shift < 100) {
-      Uint128 quotient = product >> shift;
-      const Uint128 remainder = product - (quotient << shift);
-      const Uint128 half = static_cast<Uint128>(1) << (shift - 1);
-      if (remainder > half || (remainder == half && (quotient & 1) != 0)) ++quotient;
-      scaled = quotient;
-    }  // else |value| × 10^d < 2^-17: rounds to 0
-  }
-  const Uint128 integer = scaled / scale;
-  if (integer > UINT64_MAX) {
-    append_fixed_slow(out, value, decimals);
-    return;
-  }
-  char buffer[48];
-  char* p = buffer;
-  if (negative) *p++ = '-';
-  p = write_u64(p, static_cast<uint64_t>(integer));
-  if (decimals > 0) {
-    *p++ = '.';
-    p = write_padded(p, static_cast<uint64_t>(scaled % scale), decimals);
-  }
-  out.append(buffer, static_cast<size_t>(p - buffer));
+    result = product >> shift;
+    const Uint128 remainder = product - (result << shift);
+    const Uint128 half = static_cast<Uint128>(1) << (shift - 1);
+    if (remainder > half || (remainder == half && (result & 1) != 0)) ++result;
+  }  // else |value| × 10^D < 2^-17: rounds to 0
+  if ((result >> 64) != 0) return false;
+  scaled = static_cast<uint64_t>(result);
+  return true;
 }
 
-void append_utc_minutes(std::string& out, SysTime t) {
-  using std::chrono::minutes;
-  const int64_t total_minutes = std::chrono::floor<minutes>(t.time_since_epoch()).count();
+/// Bytes write_fixed may write: DBL_MAX has 309 integer digits, plus sign, point, 9 decimals.
+constexpr size_t kFixedRoom = 330;
+
+/// Writes `value` with D decimals at `p` (kFixedRoom bytes of room), returns the end.
+template <int D>
+char* write_fixed(char* p, double value) {
+  uint64_t scaled = 0;
+  if (!scale_fixed<D>(value, scaled)) {
+    const std::string text = fixed_slow(value, D);  // |value| > 2^93, inf or NaN
+    std::memcpy(p, text.data(), text.size());
+    return p + text.size();
+  }
+  if (std::signbit(value)) *p++ = '-';
+  p = write_u64(p, scaled / kPow10[D]);
+  if constexpr (D > 0) {
+    *p++ = '.';
+    p = write_padded(p, scaled % kPow10[D], D);
+  }
+  return p;
+}
+
+/// Writes `t` as YYYY-MM-DDTHH:MMZ at `p` (17 bytes); nullptr for years outside 0000–9999.
+char* write_utc_minutes(char* p, SysTime t) {
+  const int64_t total_minutes =
+      std::chrono::floor<std::chrono::minutes>(t.time_since_epoch()).count();
   int64_t days = total_minutes / 1440;
   int64_t minute_of_day = total_minutes % 1440;
   if (minute_of_day < 0) {
     minute_of_day += 1440;
     --days;
   }
-  // Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil inverse).
+  // Civil date from days since 1970-01-01 (H. Hinnant's civil_from_days).
   const int64_t z = days + 719468;
   const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   const int64_t doe = z - era * 146097;
@@ -115,12 +126,8 @@ void append_utc_minutes(std::string& out, SysTime t) {
   const int64_t day = doy - (153 * mp + 2) / 5 + 1;
   const int64_t month = mp < 10 ? mp + 3 : mp - 9;
   const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  if (year < 0 || year > 9999) {
-    out += format_utc_minutes(t);
-    return;
-  }
-  char buffer[17];
-  char* p = write_padded(buffer, static_cast<uint64_t>(year), 4);
+  if (year < 0 || year > 9999) return nullptr;
+  p = write_padded(p, static_cast<uint64_t>(year), 4);
   *p++ = '-';
   p = write_padded(p, static_cast<uint64_t>(month), 2);
   *p++ = '-';
@@ -130,10 +137,14 @@ void append_utc_minutes(std::string& out, SysTime t) {
   *p++ = ':';
   p = write_padded(p, static_cast<uint64_t>(minute_of_day % 60), 2);
   *p++ = 'Z';
-  out.append(buffer, static_cast<size_t>(p - buffer));
+  return p;
 }
 
-namespace {
+template <int D>
+void append_fixed_d(std::string& out, double value) {
+  char buffer[kFixedRoom];
+  out.append(buffer, static_cast<size_t>(write_fixed<D>(buffer, value) - buffer));
+}
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -146,6 +157,43 @@ std::string csv_field(const std::string& s) {
 }
 
 }  // namespace
+
+void append_fixed(std::string& out, double value, int decimals) {
+  switch (decimals) {
+    case 0:
+      return append_fixed_d<0>(out, value);
+    case 1:
+      return append_fixed_d<1>(out, value);
+    case 2:
+      return append_fixed_d<2>(out, value);
+    case 3:
+      return append_fixed_d<3>(out, value);
+    case 4:
+      return append_fixed_d<4>(out, value);
+    case 5:
+      return append_fixed_d<5>(out, value);
+    case 6:
+      return append_fixed_d<6>(out, value);
+    case 7:
+      return append_fixed_d<7>(out, value);
+    case 8:
+      return append_fixed_d<8>(out, value);
+    case 9:
+      return append_fixed_d<9>(out, value);
+    default:
+      out += fixed_slow(value, decimals);
+  }
+}
+
+void append_utc_minutes(std::string& out, SysTime t) {
+  char buffer[17];
+  char* end = write_utc_minutes(buffer, t);
+  if (end == nullptr) {
+    out += format_utc_minutes(t);
+    return;
+  }
+  out.append(buffer, static_cast<size_t>(end - buffer));
+}
 
 SweepCsvRows::SweepCsvRows(const std::vector<std::string>& jobs,
                            const std::vector<std::string>& zones,
@@ -161,6 +209,7 @@ SweepCsvRows::SweepCsvRows(const std::vector<std::string>& jobs,
 void SweepCsvRows::append(const SweepBlock& block, std::string& out) const {
   const size_t windows = block.windows();
   std::string prefix;  // job,zone,start
+  std::vector<char> rows;
   for (size_t i = 0; i < block.starts(); ++i) {
     bool any = false;
     for (size_t w = 0; w < windows; ++w) any |= block.result(i, w).status == StartStatus::kOk;
@@ -174,26 +223,39 @@ void SweepCsvRows::append(const SweepBlock& block, std::string& out) const {
       const double base = block.grams(r.baseline_ug);
       const double fs = block.grams(r.fs_ug);
       const double pr = block.grams(r.pr_ug);
-      out += prefix;
-      out += flexible_start_[w];
-      append_fixed(out, base, 6);
-      out += ',';
-      append_fixed(out, fs, 6);
-      out += ',';
-      append_fixed(out, reduction_pct(base, fs), 4);
-      out += ",0\n";
-      out += prefix;
-      out += pause_resume_[w];
-      append_fixed(out, base, 6);
-      out += ',';
-      append_fixed(out, pr, 6);
-      out += ',';
-      append_fixed(out, reduction_pct(base, pr), 4);
-      out += ',';
-      char digits[16];
-      char* end = fmt::format_to(digits, "{}", r.pr_pauses);
-      out.append(digits, static_cast<size_t>(end - digits));
-      out += '\n';
+      // Both rows in one buffer, then one append.
+      const std::string& fs_label = flexible_start_[w];
+      const std::string& pr_label = pause_resume_[w];
+      rows.resize(2 * prefix.size() + fs_label.size() + pr_label.size() + 6 * kFixedRoom + 32);
+      char* p = rows.data();
+      auto put = [&p](const std::string& text) {
+        std::memcpy(p, text.data(), text.size());
+        p += text.size();
+      };
+      put(prefix);
+      put(fs_label);
+      char* base_text = p;
+      p = write_fixed<6>(p, base);
+      const auto base_size = static_cast<size_t>(p - base_text);
+      *p++ = ',';
+      p = write_fixed<6>(p, fs);
+      *p++ = ',';
+      p = write_fixed<4>(p, reduction_pct(base, fs));
+      std::memcpy(p, ",0\n", 3);
+      p += 3;
+      put(prefix);
+      put(pr_label);
+      std::memcpy(p, base_text, base_size);
+      p += base_size;
+      *p++ = ',';
+      p = write_fixed<6>(p, pr);
+      *p++ = ',';
+      p = write_fixed<4>(p, reduction_pct(base, pr));
+      *p++ = ',';
+      if (r.pr_pauses < 0) *p++ = '-';
+      p = write_u64(p, static_cast<uint64_t>(std::abs(static_cast<int64_t>(r.pr_pauses))));
+      *p++ = '\n';
+      out.append(rows.data(), static_cast<size_t>(p - rows.data()));
     }
   }
 }
