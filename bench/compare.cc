@@ -89,8 +89,10 @@ std::string number(double v, int precision) {
   return (v < 0 ? "-" : "") + out;
 }
 
-Table::Table(std::string title, std::string baseline_name)
-    : title_(std::move(title)), baseline_name_(std::move(baseline_name)) {}
+Table::Table(std::string title, std::string baseline_name, std::string ratio_of)
+    : title_(std::move(title)),
+      baseline_name_(std::move(baseline_name)),
+      ratio_of_(std::move(ratio_of)) {}
 
 void Table::row(const std::string& what, double baseline, double carbonclock, int precision) {
   row_ratio(what, baseline, carbonclock, carbonclock / baseline, precision);
@@ -111,8 +113,8 @@ void Table::note(const std::string& text) { notes_.push_back(text); }
 
 void Table::print() const {
   fmt::print("\n### {}\n\n", title_);
-  fmt::print("| | {} | carbonclock | carbonclock ÷ baseline |\n|---|---:|---:|---:|\n",
-             baseline_name_);
+  fmt::print("| | {} | carbonclock | carbonclock ÷ {} |\n|---|---:|---:|---:|\n",
+             baseline_name_, ratio_of_);
   for (const auto& r : rows_) fmt::print("| {} | {} | {} | {} |\n", r[0], r[1], r[2], r[3]);
   for (const std::string& n : notes_) fmt::print("\n{}\n", n);
   std::fflush(stdout);

@@ -38,7 +38,8 @@ double median(std::vector<double> values);
 /// One benchmark's table: rows of (what, baseline, carbonclock, carbonclock ÷ baseline).
 class Table {
  public:
-  Table(std::string title, std::string baseline_name);
+  /// `baseline_name` heads the baseline column; the ratio column is "carbonclock ÷ `ratio_of`".
+  Table(std::string title, std::string baseline_name, std::string ratio_of = "baseline");
   /// A row with the ratio computed as carbonclock / baseline.
   void row(const std::string& what, double baseline, double carbonclock, int precision = 2);
   /// A row with a given ratio (e.g. a paired median), or text cells.
@@ -51,7 +52,7 @@ class Table {
   void print() const;
 
  private:
-  std::string title_, baseline_name_;
+  std::string title_, baseline_name_, ratio_of_;
   std::vector<std::vector<std::string>> rows_;
   std::vector<std::string> notes_;
 };

@@ -115,32 +115,43 @@ void FlatSweepWindow::flexible_start(size_t start, FlatStartResult& out) {
   const int64_t last = s + static_cast<int64_t>(n_);
   if (!have_candidates_ || start < last_start_ || pushed_to_ < s) {
     head_ = tail_ = 0;
-    next_run_ = static_cast<int32_t>(std::upper_bound(rs, rs + runs + 1, s) - rs);
-    next_run_k_ = static_cast<int32_t>(std::upper_bound(rs, rs + runs + 1, s + k) - rs);
+    const bool forward = have_candidates_ && start >= last_start_;
+    next_run_ = run_at(static_cast<int32_t>(s), forward ? next_run_ - 1 : 0) + 1;
+    next_run_k_ =
+        run_at(static_cast<int32_t>(s + k), forward ? std::min(next_run_k_, runs) - 1 : 0) + 1;
   }
   have_candidates_ = true;
   last_start_ = start;
-  while (head_ < tail_ && ring_start_[head_ & mask_] <= s) ++head_;
+  // Locals: stores into the ring could alias the members, which would be reloaded each time.
+  uint64_t head = head_, tail = tail_;
+  int32_t next_run = next_run_, next_run_k = next_run_k_;
+  const uint64_t mask = mask_;
+  int64_t* ring_start = ring_start_.data();
+  int64_t* ring_sum = ring_sum_.data();
+  while (head < tail && ring_start[head & mask] <= s) ++head;
   while (true) {
-    // rs[runs] = n > s + N, so next_run_ stops at runs; next_run_k_ may pass it when
-    // n − K = s + N.
-    const int64_t a = rs[next_run_];
-    const int64_t b = next_run_k_ <= runs ? rs[next_run_k_] - k : INT64_MAX;
+    // rs[runs] = n > s + N, so next_run stops at runs; next_run_k may pass it when n − K = s + N.
+    const int64_t a = rs[next_run];
+    const int64_t b = next_run_k <= runs ? rs[next_run_k] - k : INT64_MAX;
     const int64_t point = std::min(a, b);
     if (point > last) break;
     const int64_t sum = prefix[point + k] - prefix[point];
-    while (tail_ > head_ && ring_sum_[(tail_ - 1) & mask_] > sum) --tail_;
-    ring_start_[tail_ & mask_] = point;
-    ring_sum_[tail_ & mask_] = sum;
-    ++tail_;
-    if (a == point) ++next_run_;
-    if (b == point) ++next_run_k_;
+    while (tail > head && ring_sum[(tail - 1) & mask] > sum) --tail;
+    ring_start[tail & mask] = point;
+    ring_sum[tail & mask] = sum;
+    ++tail;
+    next_run += a == point ? 1 : 0;
+    next_run_k += b == point ? 1 : 0;
   }
+  head_ = head;
+  tail_ = tail;
+  next_run_ = next_run;
+  next_run_k_ = next_run_k;
   pushed_to_ = last;
   int64_t best = s, best_sum = out.baseline_ug;
-  if (head_ < tail_ && ring_sum_[head_ & mask_] < best_sum) {
-    best = ring_start_[head_ & mask_];
-    best_sum = ring_sum_[head_ & mask_];
+  if (head < tail && ring_sum[head & mask] < best_sum) {
+    best = ring_start[head & mask];
+    best_sum = ring_sum[head & mask];
   }
   const int64_t end_sum = prefix[last + k] - prefix[last];
   if (end_sum < best_sum) {
@@ -174,6 +185,19 @@ void FlatSweepWindow::apply(int32_t rank, int64_t value, int32_t count, int32_t 
 void FlatSweepWindow::apply_pair(int32_t rank, int32_t pairs) {
   cells_[static_cast<size_t>(rank)].pairs += pairs;
   pairs_below_ += pairs & -static_cast<int32_t>(rank < rho_);
+}
+
+int32_t FlatSweepWindow::run_at(int32_t pos, int32_t hint) const {
+  // Starts ascend, so the run is usually the hint or a few after it: walk a little, then
+  // search what is left.
+  const int32_t* rs = index_->run_start_.data();
+  const auto runs = static_cast<int32_t>(index_->runs());
+  if (pos >= rs[runs]) return runs;
+  int32_t r = rs[hint] <= pos ? hint : 0;
+  for (int i = 0; i < 4 && rs[r + 1] <= pos; ++i) ++r;
+  if (rs[r + 1] <= pos)
+    r = static_cast<int32_t>(std::upper_bound(rs + r + 1, rs + runs, pos) - rs) - 1;
+  return r;
 }
 
 size_t FlatSweepWindow::next_present(size_t from) const {
@@ -287,28 +311,25 @@ int32_t FlatSweepWindow::update_by_earlier(int32_t x, int32_t y, int32_t run, in
   return run;
 }
 
-void FlatSweepWindow::update_pair(int32_t later, int32_t sign) {
-  // The pair (later − 1, later) alone.
+void FlatSweepWindow::update_pair(int32_t later, int32_t run, int32_t sign) {
+  // The pair (later − 1, later) alone; `run` holds `later`.
   const int32_t* rs = index_->run_start_.data();
   const int32_t* rank = index_->run_rank_.data();
-  const auto runs = static_cast<int32_t>(index_->runs());
-  const auto run = static_cast<int32_t>(std::upper_bound(rs, rs + runs + 1, later) - rs - 1);
   apply_pair(later == rs[run] ? std::max(rank[run - 1], rank[run]) : rank[run], sign);
 }
 
 void FlatSweepWindow::move_window(int32_t lo, int32_t hi) {
   if (have_window_ && lo == lo_ && hi == hi_) return;
   const int32_t* rs = index_->run_start_.data();
-  const auto runs = static_cast<int32_t>(index_->runs());
   if (!have_window_ || lo < lo_ || lo >= hi_) {
     // First window, a step back, or no overlap: take the old window out, put the new one in.
     if (have_window_) {
       update_by_later(lo_, hi_, run_lo_, -1);
-      if (lo_ > 0) update_pair(lo_, 1);  // (lo_ − 1, lo_) was never in
+      if (lo_ > 0) update_pair(lo_, run_lo_, 1);  // (lo_ − 1, lo_) was never in
     }
-    run_lo_ = static_cast<int32_t>(std::upper_bound(rs, rs + runs + 1, lo) - rs - 1);
+    run_lo_ = run_at(lo, have_window_ && lo >= lo_ ? run_lo_ : 0);
     run_hi_ = update_by_later(lo, hi, run_lo_, 1);
-    if (lo > 0) update_pair(lo, -1);
+    if (lo > 0) update_pair(lo, run_lo_, -1);
   } else {
     // Slide forward: slots [lo_, lo) leave with the pairs they begin, [hi_, hi) enter with the
     // pairs they end.

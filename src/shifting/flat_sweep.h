@@ -100,7 +100,10 @@ class FlatSweepWindow {
   void move_window(int32_t lo, int32_t hi);
   int32_t update_by_later(int32_t x, int32_t y, int32_t run, int32_t sign);
   int32_t update_by_earlier(int32_t x, int32_t y, int32_t run, int32_t sign);
-  void update_pair(int32_t later, int32_t sign);
+  void update_pair(int32_t later, int32_t run, int32_t sign);
+  /// The run holding slot `pos` (runs() for pos = size()), searched from `hint` when it starts
+  /// at or before pos.
+  int32_t run_at(int32_t pos, int32_t hint) const;
   void apply(int32_t rank, int64_t value, int32_t count, int32_t pairs);
   void apply_pair(int32_t rank, int32_t pairs);
   void rebalance();
