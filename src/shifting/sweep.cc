@@ -338,8 +338,10 @@ Status run_sweep_blocks(const std::vector<SweepJob>& jobs, const std::vector<Swe
                         SweepSink& sink) {
   if (Status s = check_inputs(jobs, zones, options); !s) return s;
   const Nanos slot = options.slot;
-  const size_t block_starts = std::max<size_t>(1, options.block_starts);
   const bool rows = sink.wants_rows();
+  // Blocks bound the rows in memory; without rows a whole cell is one block, so that one thread
+  // slides through all its starts without rebuilding its state.
+  const size_t block_starts = rows ? std::max<size_t>(1, options.block_starts) : SIZE_MAX / 2;
   std::vector<JobShape> shapes;
   for (const SweepJob& j : jobs) shapes.push_back(job_shape(j, windows, slot));
 

@@ -91,8 +91,9 @@ struct SweepOptions {
   unsigned threads = 0;  ///< 0: std::thread::hardware_concurrency()
   /// Called serialised after each (job, zone) cell is complete: cells done, cells in all.
   std::function<void(size_t, size_t)> progress;
-  /// run_sweep_blocks only: block order, and the most starts per block (blocks bound memory:
-  /// each holds starts × windows results, and at most 2 × threads blocks are alive).
+  /// run_sweep_blocks only: block order, and the most starts per block when the sink wants
+  /// rows (blocks bound memory: each holds starts × windows results, and at most 2 × threads
+  /// blocks are alive; without rows each (zone, job) cell is one block).
   SweepOrder order = SweepOrder::kZoneMajor;
   size_t block_starts = 1024;
 };

@@ -264,7 +264,8 @@ TEST(Sweep, BlocksAreOrderedAndIndependentOfThreadsAndBlockSize) {
   }
 }
 
-// A block's totals are its rows added up; without rows, the totals are the same.
+// A block's totals are its rows added up; without rows (one block per cell), a cell's totals
+// are the same.
 TEST(Sweep, BlockTotalsAddUpTheRows) {
   BlockFixture f;
   RecordingSink rows(true);
@@ -274,15 +275,16 @@ TEST(Sweep, BlockTotalsAddUpTheRows) {
   options.block_starts = 13;
   ASSERT_TRUE(run_sweep_blocks(f.jobs, f.zones, f.windows, options, rows).ok());
   ASSERT_TRUE(run_sweep_blocks(f.jobs, f.zones, f.windows, options, totals_only).ok());
-  ASSERT_EQ(rows.seen.size(), totals_only.seen.size());
+  ASSERT_EQ(totals_only.seen.size(), 9u);  // one block per cell
+  std::map<std::pair<size_t, size_t>, std::vector<SweepWindowTotals>> by_cell;
   size_t outside = 0, gap = 0;
-  for (size_t b = 0; b < rows.seen.size(); ++b) {
-    const RecordingSink::Seen& blk = rows.seen[b];
-    EXPECT_TRUE(totals_only.seen[b].results.empty());
+  for (const RecordingSink::Seen& blk : rows.seen) {
     const double grams_per_ug = f.jobs[blk.job].energy_kwh /
                                 static_cast<double>(job_slots(
                                     from_seconds(f.jobs[blk.job].duration_h * 3600), minutes(5))) /
                                 kMicrogramsPerGram;
+    auto& cell = by_cell[{blk.zone, blk.job}];
+    cell.resize(f.windows.size());
     for (size_t w = 0; w < f.windows.size(); ++w) {
       SweepWindowTotals expect;
       for (size_t i = 0; i < blk.start_index.size(); ++i) {
@@ -296,18 +298,29 @@ TEST(Sweep, BlockTotalsAddUpTheRows) {
         expect.pr_reduction_pct += reduction_pct(base, static_cast<double>(r.pr_ug) * grams_per_ug);
         expect.pr_pauses += r.pr_pauses;
       }
-      const std::vector<const SweepWindowTotals*> both{&blk.totals[w],
-                                                       &totals_only.seen[b].totals[w]};
-      for (const SweepWindowTotals* got : both) {
-        EXPECT_EQ(got->ok, expect.ok);
-        EXPECT_EQ(got->outside, expect.outside);
-        EXPECT_EQ(got->gap, expect.gap);
-        EXPECT_EQ(got->fs_reduction_pct, expect.fs_reduction_pct);
-        EXPECT_EQ(got->pr_reduction_pct, expect.pr_reduction_pct);
-        EXPECT_EQ(got->pr_pauses, expect.pr_pauses);
-      }
+      const SweepWindowTotals& got = blk.totals[w];
+      EXPECT_EQ(got.ok, expect.ok);
+      EXPECT_EQ(got.outside, expect.outside);
+      EXPECT_EQ(got.gap, expect.gap);
+      EXPECT_EQ(got.fs_reduction_pct, expect.fs_reduction_pct);
+      EXPECT_EQ(got.pr_reduction_pct, expect.pr_reduction_pct);
+      EXPECT_EQ(got.pr_pauses, expect.pr_pauses);
+      cell[w].add(got);
       outside += expect.outside;
       gap += expect.gap;
+    }
+  }
+  for (const RecordingSink::Seen& blk : totals_only.seen) {
+    EXPECT_TRUE(blk.results.empty());
+    const auto& cell = by_cell[{blk.zone, blk.job}];
+    for (size_t w = 0; w < f.windows.size(); ++w) {
+      const SweepWindowTotals& got = blk.totals[w];
+      EXPECT_EQ(got.ok, cell[w].ok);
+      EXPECT_EQ(got.outside, cell[w].outside);
+      EXPECT_EQ(got.gap, cell[w].gap);
+      EXPECT_NEAR(got.fs_reduction_pct, cell[w].fs_reduction_pct, 1e-9);
+      EXPECT_NEAR(got.pr_reduction_pct, cell[w].pr_reduction_pct, 1e-9);
+      EXPECT_EQ(got.pr_pauses, cell[w].pr_pauses);
     }
   }
   EXPECT_GT(outside, 0u);
