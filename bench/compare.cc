@@ -113,8 +113,8 @@ void Table::note(const std::string& text) { notes_.push_back(text); }
 
 void Table::print() const {
   fmt::print("\n### {}\n\n", title_);
-  fmt::print("| | {} | carbonclock | carbonclock ÷ {} |\n|---|---:|---:|---:|\n",
-             baseline_name_, ratio_of_);
+  fmt::print("| | {} | carbonclock | carbonclock ÷ {} |\n|---|---:|---:|---:|\n", baseline_name_,
+             ratio_of_);
   for (const auto& r : rows_) fmt::print("| {} | {} | {} | {} |\n", r[0], r[1], r[2], r[3]);
   for (const std::string& n : notes_) fmt::print("\n{}\n", n);
   std::fflush(stdout);

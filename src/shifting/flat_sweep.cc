@@ -81,10 +81,22 @@ void FlatSweepWindow::reset(const FlatSweepIndex& index, size_t job_slots, size_
   pushed_to_ = -1;
   next_run_ = next_run_k_ = 0;
   have_candidates_ = false;
+  // Only ranks present in the last window can hold counts (a pair's larger value is in the
+  // window): clear those, not every rank, then size for this index (growth is zeroed).
+  for (size_t s = 0; s < present_words_.size(); ++s) {
+    for (uint64_t words = present_words_[s]; words != 0; words &= words - 1) {
+      const size_t w = (s << 6) + static_cast<size_t>(std::countr_zero(words));
+      for (uint64_t bits = present_[w]; bits != 0; bits &= bits - 1) {
+        cells_[(w << 6) + static_cast<size_t>(std::countr_zero(bits))] = Cell{0, 0};
+      }
+      present_[w] = 0;
+    }
+    present_words_[s] = 0;
+  }
   const size_t sigma = index.distinct();
-  cells_.assign(sigma + 1, Cell{0, 0});
-  present_.assign(sigma / 64 + 1, 0);
-  present_words_.assign(present_.size() / 64 + 1, 0);
+  cells_.resize(sigma + 1, Cell{0, 0});
+  present_.resize(sigma / 64 + 1, 0);
+  present_words_.resize(present_.size() / 64 + 1, 0);
   rho_ = 1;
   count_below_ = pairs_below_ = 0;
   sum_below_ = 0;

@@ -179,8 +179,12 @@ class SweepSink {
 /// hands the results over in blocks, in a deterministic order, holding at most 2 × threads
 /// blocks and (kZoneMajor) the indexes of the zones in progress. Starts are each floored to
 /// their slot; a start's window [s, s + K + N) outside the data or over a gap is counted, not
-/// computed. Error for a non-positive slot or job duration, a zone of 2^31 slots or more, or
-/// the sink's first error.
+/// computed. Error for a non-positive slot or job duration, a zone slotted at another length
+/// than options.slot or of 2^31 slots or more, or the sink's first error (the sweep stops).
+///
+/// Streaming CSV, for instance: render() calls SweepCsvRows::append (sweep_rows.h), consume()
+/// writes `rendered` to the file; the Markdown means: wants_rows() false, consume() adds
+/// block.totals[w] per (job, zone, window).
 Status run_sweep_blocks(const std::vector<SweepJob>& jobs, const std::vector<SweepZone>& zones,
                         const std::vector<ShiftWindow>& windows, const SweepOptions& options,
                         SweepSink& sink);
