@@ -160,7 +160,7 @@ void FlatSweepWindow::flexible_start(size_t start, FlatStartResult& out) {
   next_run_ = next_run;
   next_run_k_ = next_run_k;
   pushed_to_ = last;
-  int64_t best = s, best_sum = out.baseline_ug;
+  int64_t best = s, best_sum = out.baseline_ug;  // f(s), set by at()
   if (head < tail && ring_sum[head & mask] < best_sum) {
     best = ring_start[head & mask];
     best_sum = ring_sum[head & mask];

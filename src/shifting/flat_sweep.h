@@ -3,8 +3,9 @@
 //
 // The series is cut into runs of equal consecutive values (hourly data on 5-minute slots has
 // runs of twelve) and every distinct value gets a rank; ties between equal values are ordered
-// by time separately, so the trees span the distinct values (a few thousand for a year of
-// hourly data), not the slots, and stay in cache.
+// by time separately, so the per-value counts span the distinct values (at most 8,784 for a
+// year of hourly data), not the slots, and stay in cache; the work per start is proportional
+// to the runs that enter and leave the window, not to its slots.
 //   Flexible Start: window sums of K slots from integer prefix sums. A window sum is linear in
 //   the start between breakpoints (a run starting at i or at i + K), so the earliest minimum
 //   over the N + 1 candidates is at either end or at a breakpoint: a sliding-window minimum
@@ -45,8 +46,6 @@ class FlatSweepIndex {
 
  private:
   friend class FlatSweepWindow;
-
-  int32_t run_end(int32_t r) const { return run_start_[static_cast<size_t>(r) + 1]; }
 
   const SlottedIntensity* intensity_;
   std::vector<int64_t> prefix_ug_;      ///< size()+1: Σ µg/kWh of slots [0, i)
