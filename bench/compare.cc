@@ -32,6 +32,12 @@ double median_of(const std::vector<Sample>& samples, F field) {
 
 }  // namespace
 
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 Sample measure(const std::function<void()>& f) {
   const double c0 = cpu_now(), w0 = wall_now();
   f();

@@ -16,6 +16,9 @@ struct Sample {
   double wall_s = 0;
 };
 
+/// CPU seconds of the calling thread so far.
+double thread_cpu_s();
+
 /// Runs `f` once and measures it.
 Sample measure(const std::function<void()>& f);
 

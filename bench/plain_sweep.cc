@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <ctime>
 #include <mutex>
 #include <thread>
 
@@ -67,6 +68,12 @@ class Fenwick {
   std::vector<Node> tree_;
   size_t top_;
 };
+
+double thread_cpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 void one_window(const Zone& zone, const Prepared& p, size_t k, size_t n_window, double grams_per_ug,
                 Mode mode, Totals& t) {
@@ -136,7 +143,7 @@ void one_window(const Zone& zone, const Prepared& p, size_t k, size_t n_window, 
 }  // namespace
 
 std::vector<Totals> sweep(const std::vector<Zone>& zones, const std::vector<Job>& jobs,
-                          unsigned threads, Mode mode) {
+                          unsigned threads, Mode mode, std::vector<double>* thread_cpu_s) {
   const size_t windows = jobs.empty() ? 0 : jobs.front().window_slots.size();
   std::vector<Totals> out(jobs.size() * zones.size() * windows);
   // Each zone is prepared once, by the first thread that needs it, and freed after its jobs.
@@ -148,7 +155,10 @@ std::vector<Totals> sweep(const std::vector<Zone>& zones, const std::vector<Job>
   std::vector<Shared> shared(zones.size());
   for (Shared& s : shared) s.left = jobs.size();
   std::atomic<size_t> next{0};
+  std::mutex cpu_mutex;
+  if (thread_cpu_s) thread_cpu_s->clear();
   auto work = [&] {
+    const double cpu0 = thread_cpu();
     for (size_t task = next++; task < zones.size() * jobs.size(); task = next++) {
       const size_t z = task / jobs.size(), j = task % jobs.size();
       Shared& zs = shared[z];
@@ -158,6 +168,10 @@ std::vector<Totals> sweep(const std::vector<Zone>& zones, const std::vector<Job>
                    jobs[j].grams_per_ug, mode, out[(j * zones.size() + z) * windows + w]);
       }
       if (zs.left.fetch_sub(1) == 1) zs.prepared = Prepared{};
+    }
+    if (thread_cpu_s) {
+      std::lock_guard lock(cpu_mutex);
+      thread_cpu_s->push_back(thread_cpu() - cpu0);
     }
   };
   std::vector<std::thread> pool;

@@ -48,8 +48,10 @@ struct Totals {
 /// window once (the streaming floor: no algorithm at all).
 enum class Mode { kBoth, kFlexibleStartOnly, kReadOnce };
 
-/// Every job × zone × window; result index (job × zones + zone) × windows + window.
+/// Every job × zone × window; result index (job × zones + zone) × windows + window. With
+/// `thread_cpu_s`, the CPU seconds each thread spent.
 std::vector<Totals> sweep(const std::vector<Zone>& zones, const std::vector<Job>& jobs,
-                          unsigned threads, Mode mode = Mode::kBoth);
+                          unsigned threads, Mode mode = Mode::kBoth,
+                          std::vector<double>* thread_cpu_s = nullptr);
 
 }  // namespace carbonclock::plain
