@@ -26,6 +26,7 @@ double wall_now() {
 template <typename F>
 double median_of(const std::vector<Sample>& samples, F field) {
   std::vector<double> v;
+  v.reserve(samples.size());
   for (const Sample& s : samples) v.push_back(field(s));
   return median(v);
 }

@@ -371,7 +371,7 @@ int32_t FlatSweepWindow::tie_pairs(int32_t rho, int32_t lo, int32_t hi, int32_t 
   const int32_t s1 = rs[r1], t1 = rs[r1 + 1];
   const int32_t a1 = std::max(s1, lo), b1 = std::min(t1, hi);
   const int32_t len1 = b1 - a1;
-  const int32_t runs = static_cast<int32_t>(ix.runs());
+  const auto runs = static_cast<int32_t>(ix.runs());
   int32_t joined = (s1 > lo && rank[r1 - 1] < rho) ? 1 : 0;
   if (m <= len1) {
     const int32_t last = a1 + m - 1;

@@ -189,8 +189,9 @@ TEST(FlatSweep, EqualsBruteForceOnRealSeriesWithDenseStarts) {
          {std::pair<size_t, size_t>{4, 1}, {4, 288}, {72, 72}, {228, 171}, {432, 108}}) {
       std::vector<size_t> starts;
       const size_t first = (in->size() / 3) / 12 * 12;
-      for (size_t s = first; s < first + 2 * 288; ++s) starts.push_back(s);
-      for (size_t s = first + 2 * 288; s < first + 23 * 288; s += 12) starts.push_back(s);
+      constexpr size_t kDay = 288;  // 5-minute slots
+      for (size_t s = first; s < first + 2 * kDay; ++s) starts.push_back(s);
+      for (size_t s = first + 2 * kDay; s < first + 23 * kDay; s += 12) starts.push_back(s);
       starts.push_back(in->size() - k - n);
       check_against_brute_force(*in, k, n, starts);
     }

@@ -343,6 +343,7 @@ Status run_sweep_blocks(const std::vector<SweepJob>& jobs, const std::vector<Swe
   // slides through all its starts without rebuilding its state.
   const size_t block_starts = rows ? std::max<size_t>(1, options.block_starts) : SIZE_MAX / 2;
   std::vector<JobShape> shapes;
+  shapes.reserve(jobs.size());
   for (const SweepJob& j : jobs) shapes.push_back(job_shape(j, windows, slot));
 
   // Every (zone, job) cell has at least one block, so every cell is seen, even without starts.

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
-#include <cstring>
 
 #include "shifting/plan.h"
 
@@ -21,9 +21,9 @@ constexpr uint64_t kPow10[] = {1,       10,        100,        1'000,       10'0
 /// "00" to "99": two digits per division.
 constexpr auto kTwoDigits = [] {
   std::array<char, 200> digits{};
-  for (int i = 0; i < 100; ++i) {
-    digits[static_cast<size_t>(2 * i)] = static_cast<char>('0' + i / 10);
-    digits[static_cast<size_t>(2 * i + 1)] = static_cast<char>('0' + i % 10);
+  for (size_t i = 0; i < 100; ++i) {
+    digits[2 * i] = static_cast<char>('0' + i / 10);
+    digits[2 * i + 1] = static_cast<char>('0' + i % 10);
   }
   return digits;
 }();
@@ -33,7 +33,7 @@ char* write_padded(char* p, uint64_t v, int width) {
   char* q = p + width;
   while (q - p >= 2) {
     q -= 2;
-    std::memcpy(q, &kTwoDigits[2 * (v % 100)], 2);
+    std::copy_n(&kTwoDigits[2 * (v % 100)], 2, q);
     v /= 100;
   }
   if (q > p) *p = static_cast<char>('0' + v % 10);
@@ -94,8 +94,7 @@ char* write_fixed(char* p, double value) {
   uint64_t scaled = 0;
   if (!scale_fixed<D>(value, scaled)) {
     const std::string text = fixed_slow(value, D);  // |value| > 2^93, inf or NaN
-    std::memcpy(p, text.data(), text.size());
-    return p + text.size();
+    return std::copy(text.begin(), text.end(), p);
   }
   if (std::signbit(value)) *p++ = '-';
   p = write_u64(p, scaled / kPow10[D]);
@@ -228,10 +227,7 @@ void SweepCsvRows::append(const SweepBlock& block, std::string& out) const {
       const std::string& pr_label = pause_resume_[w];
       rows.resize(2 * prefix.size() + fs_label.size() + pr_label.size() + 6 * kFixedRoom + 32);
       char* p = rows.data();
-      auto put = [&p](const std::string& text) {
-        std::memcpy(p, text.data(), text.size());
-        p += text.size();
-      };
+      auto put = [&p](const std::string& text) { p = std::copy(text.begin(), text.end(), p); };
       put(prefix);
       put(fs_label);
       char* base_text = p;
@@ -241,12 +237,10 @@ void SweepCsvRows::append(const SweepBlock& block, std::string& out) const {
       p = write_fixed<6>(p, fs);
       *p++ = ',';
       p = write_fixed<4>(p, reduction_pct(base, fs));
-      std::memcpy(p, ",0\n", 3);
-      p += 3;
+      p = std::copy_n(",0\n", 3, p);
       put(prefix);
       put(pr_label);
-      std::memcpy(p, base_text, base_size);
-      p += base_size;
+      p = std::copy_n(base_text, base_size, p);
       *p++ = ',';
       p = write_fixed<6>(p, pr);
       *p++ = ',';
