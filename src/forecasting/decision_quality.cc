@@ -9,16 +9,7 @@ std::optional<double> captured_pct(double baseline_g, double realised_g, double 
 
 Result<SlottedIntensity> planning_intensity(const Forecast& forecast, ForecastQuantile q,
                                             SysTime from, size_t count, Nanos slot) {
-  IntensitySeries series;
-  series.zone = forecast.series.zone;
-  series.signal = forecast.series.signal;
-  series.factor = forecast.series.factor;
-  series.source = fmt::format("carbonclock-forecast-{}", to_string(forecast.model));
-  series.issued_at = forecast.issued_at;
-  series.points.reserve(forecast.slots.size());
-  for (const ForecastSlot& s : forecast.slots) {
-    series.points.push_back({s.start_utc, forecast.slot, s.value(q), false});
-  }
+  IntensitySeries series = to_series(forecast, q);
   auto slotted = slot_series(series, slot);
   if (!slotted) return slotted.error();
   auto begin = slotted->index_of(from);

@@ -55,6 +55,25 @@ TEST(PlanningIntensity, UpsamplesTheChosenQuantile) {
   EXPECT_NE(outside.error().message().find("not inside the forecast"), std::string::npos);
 }
 
+TEST(ToSeries, KeepsIssueTimeModelAndTheChosenQuantile) {
+  SysTime t = testing::monday();
+  Forecast f = hourly_forecast(t, {100, 200});
+  f.model = ModelKind::kRegression;
+  IntensitySeries point = to_series(f);
+  EXPECT_EQ(point.source, "carbonclock-forecast-regression");
+  ASSERT_TRUE(point.issued_at.has_value());
+  EXPECT_EQ(*point.issued_at, t);
+  ASSERT_EQ(point.points.size(), 2u);
+  EXPECT_EQ(point.points[1].start, t + kHour);
+  EXPECT_EQ(point.points[1].duration, kHour);
+  EXPECT_DOUBLE_EQ(point.points[1].g_per_kwh, 200.0);
+  IntensitySeries p90 = to_series(f, ForecastQuantile::kP90);
+  EXPECT_EQ(p90.source, "carbonclock-forecast-regression-p90");
+  EXPECT_DOUBLE_EQ(p90.points[1].g_per_kwh, 210.0);
+  f.slots[1].p90_g_per_kwh = NAN;  // no interval: the point forecast
+  EXPECT_DOUBLE_EQ(to_series(f, ForecastQuantile::kP90).points[1].g_per_kwh, 200.0);
+}
+
 TEST(PlanOnForecast, PerfectForecastCapturesAllAndAFlatOneNothing) {
   // Actual 5 4 1 1 3 9 (× 100), job of 2 slots, window 4: the oracle runs in slots 2–3.
   auto actual = testing::slotted({500, 400, 100, 100, 300, 900});

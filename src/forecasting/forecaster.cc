@@ -118,6 +118,21 @@ std::vector<double> Forecast::values(ForecastQuantile q) const {
   return out;
 }
 
+IntensitySeries to_series(const Forecast& forecast, ForecastQuantile q) {
+  IntensitySeries series;
+  series.zone = forecast.series.zone;
+  series.signal = forecast.series.signal;
+  series.factor = forecast.series.factor;
+  series.source = fmt::format("carbonclock-forecast-{}{}", to_string(forecast.model),
+                              q == ForecastQuantile::kPoint ? "" : std::string("-") + to_string(q));
+  series.issued_at = forecast.issued_at;
+  series.points.reserve(forecast.slots.size());
+  for (const ForecastSlot& s : forecast.slots) {
+    series.points.push_back({s.start_utc, forecast.slot, s.value(q), false});
+  }
+  return series;
+}
+
 Forecaster::Forecaster(SeriesInfo series, SysTime first_slot_utc, Nanos slot,
                        const ForecasterOptions& options)
     : series_(std::move(series)),

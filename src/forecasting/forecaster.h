@@ -108,6 +108,11 @@ struct Forecast {
   std::vector<double> values(ForecastQuantile q) const;
 };
 
+/// The forecast as a grid series (one point per slot, the `q` value; the point forecast where the
+/// quantile is missing), with issued_at set and source "carbonclock-forecast-MODEL" (plus "-p90"
+/// etc. for a quantile): what the grid store keeps for provider forecasts.
+IntensitySeries to_series(const Forecast& forecast, ForecastQuantile q = ForecastQuantile::kPoint);
+
 class Forecaster {
  public:
   /// A forecaster for slots of `slot` from `first_slot_utc`. Error when the slot does not divide
@@ -137,7 +142,8 @@ class Forecaster {
   /// data_end_utc() (that would be look-ahead), for a horizon <= 0 or above max_horizon, and with
   /// less than a day of history (saying how much each model needs). Slots beyond model_steps()
   /// from the data end take the profile; a model that is not ready yet is replaced by the profile;
-  /// both are noted. Reads no state it changes: safe to call from several threads.
+  /// both are noted. Changes nothing a later forecast depends on, but fills a cache of interval
+  /// quantiles: not safe to call concurrently on one Forecaster.
   Result<Forecast> forecast(SysTime as_of, Nanos horizon,
                             const ForecastRequest& request = {}) const;
 

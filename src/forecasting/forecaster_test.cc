@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <random>
 
 #include "forecasting/test_series.h"
+#include "grid/importers.h"
 
 namespace carbonclock {
 namespace {
@@ -232,6 +235,88 @@ TEST(Forecaster, ProfileIntervalsCoverAboutEightyPercent) {
   double coverage = static_cast<double>(inside) / static_cast<double>(total);
   EXPECT_GT(coverage, 0.72);
   EXPECT_LT(coverage, 0.88);
+}
+
+TEST(Forecaster, CreateRejectsSlotsThatDoNotTileTheDay) {
+  SeriesInfo info;
+  info.zone = "Z";
+  auto odd = Forecaster::create(info, monday(), std::chrono::minutes(7));
+  ASSERT_FALSE(odd.ok());
+  EXPECT_NE(odd.error().message().find("does not divide one day"), std::string::npos);
+  auto shifted = Forecaster::create(info, monday() + std::chrono::minutes(30), kHour);
+  ASSERT_FALSE(shifted.ok());
+  EXPECT_NE(shifted.error().message().find("does not start on a multiple"), std::string::npos);
+}
+
+// Sub-hourly series forecast at their own granularity; origins (training and scoring) stay hourly.
+TEST(Forecaster, WorksAtQuarterHourGranularity) {
+  constexpr Nanos kQuarter = std::chrono::minutes(15);
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0, 10);
+  SlotHistory h;
+  h.info.zone = "QUARTER";
+  h.first_slot_utc = monday();
+  h.slot = kQuarter;
+  for (size_t i = 0; i < 20 * 96; ++i) h.g_per_kwh.push_back(testing::pattern(i / 4) + noise(rng));
+  SysTime t = monday() + 18 * kDay;
+  auto f = Forecaster::fit(h, t).value();
+  EXPECT_EQ(f.model_steps(), 192u);  // 48 h of 15-minute slots
+  auto r = f.forecast(t, kDay, {ModelKind::kRegression, true});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->model, ModelKind::kRegression);
+  ASSERT_EQ(r->slots.size(), 96u);
+  EXPECT_EQ(r->slots[1].start_utc, t + kQuarter);
+  for (const ForecastSlot& s : r->slots) {
+    EXPECT_TRUE(std::isfinite(s.g_per_kwh));
+    EXPECT_NEAR(s.g_per_kwh, testing::pattern(18 * 24 + (s.step - 1) / 4), 40.0);
+    if (!std::isnan(s.p10_g_per_kwh)) {
+      EXPECT_LE(s.p10_g_per_kwh, s.p90_g_per_kwh);
+    }
+  }
+}
+
+std::filesystem::path shared(const std::string& rel) {
+  return std::filesystem::path(CARBONCLOCK_SHARED_DATA) / rel;
+}
+
+// A year of Germany (Electricity Maps, hourly): the adaptive regression beats the profile at
+// every horizon it forecasts, most of all in the first hours.
+TEST(RealData, RegressionBeatsTheProfileOnAYearOfGermany) {
+  auto path = shared("electricitymaps_hourly/DE-LU_2022_hourly.csv");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data not found: " << path;
+  ImportOptions options;
+  options.factor = Factor::kLifecycle;
+  auto series = read_series_file(path, options);
+  ASSERT_TRUE(series.ok()) << series.error().message();
+  auto h = history_from_series(series->front());
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->slot, kHour);
+  auto f = Forecaster::fit(*h, h->end_utc()).value();
+  const HorizonErrors& reg = f.all_time_errors(ModelKind::kRegression);
+  const HorizonErrors& profile = f.all_time_errors(ModelKind::kProfile);
+  EXPECT_LT(reg.mae(1), 0.5 * profile.mae(1));
+  EXPECT_LT(reg.mean_mae(1, 48), 0.85 * profile.mean_mae(1, 48));
+  for (size_t step = 1; step <= 48; ++step) EXPECT_LT(reg.mae(step), profile.mae(step)) << step;
+}
+
+// Great Britain from Let's Wait Awhile mixes 30- and 15-minute steps: its own granularity is
+// 30 minutes, and forecasts come at that granularity.
+TEST(RealData, MixedStepsForecastAtTheCommonestStep) {
+  auto path = shared("lets-wait-awhile/gb_ci.csv");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data not found: " << path;
+  ImportOptions options;
+  options.zone = "GB";
+  auto series = read_series_file(path, options);
+  ASSERT_TRUE(series.ok()) << series.error().message();
+  auto h = history_from_series(series->front());
+  ASSERT_TRUE(h.ok()) << h.error().message();
+  EXPECT_EQ(h->slot, std::chrono::minutes(30));
+  SysTime t = h->first_slot_utc + std::chrono::days(60);
+  auto f = Forecaster::fit(*h, t).value();
+  auto r = f.forecast(t, 48 * kHour);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->slots.size(), 96u);
+  EXPECT_NE(r->model, ModelKind::kProfile) << r->describe();
 }
 
 }  // namespace
