@@ -379,7 +379,7 @@ Result<Forecast> Forecaster::forecast(SysTime as_of, Nanos horizon,
     Choice c = choose(last_step);
     model = c.model;
     if (c.steps_compared == 0) {
-      f.notes.push_back("auto: no model has enough back-test yet; using the profile");
+      f.notes.emplace_back("auto: no model has enough back-test yet; using the profile");
     }
   }
   if (!ready(model)) {

@@ -203,8 +203,9 @@ class HistoryForecaster {
   const Forecaster& forecaster() const { return forecaster_; }
 
  private:
-  HistoryForecaster(const SlotHistory& history, ForecasterOptions options, Forecaster forecaster)
-      : history_(&history), options_(std::move(options)), forecaster_(std::move(forecaster)) {}
+  HistoryForecaster(const SlotHistory& history, const ForecasterOptions& options,
+                    Forecaster forecaster)
+      : history_(&history), options_(options), forecaster_(std::move(forecaster)) {}
   const SlotHistory* history_;
   ForecasterOptions options_;
   Forecaster forecaster_;
