@@ -464,6 +464,20 @@ Result<Forecast> Forecaster::forecast(SysTime as_of, Nanos horizon,
   return f;
 }
 
+Status feed_series(Forecaster& forecaster, const IntensitySeries& series, SysTime as_of) {
+  if (series.points.empty()) return Status::ok_status();
+  const Nanos slot = forecaster.slot();
+  SysTime end = std::min(floor_to(as_of, slot), floor_to(series.points.back().end(), slot));
+  if (end <= forecaster.data_end_utc()) return Status::ok_status();
+  auto slotted = slot_series(series, slot);
+  if (!slotted) return slotted.error();
+  for (SysTime t = forecaster.data_end_utc(); t < end; t += slot) {
+    std::optional<double> v = slotted->at(t);
+    forecaster.advance(v ? *v : kNaN);
+  }
+  return Status::ok_status();
+}
+
 Result<HistoryForecaster> HistoryForecaster::create(const SlotHistory& history,
                                                     const ForecasterOptions& options) {
   auto f = Forecaster::create(history.info, history.first_slot_utc, history.slot, options);

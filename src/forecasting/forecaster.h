@@ -188,6 +188,14 @@ class Forecaster {
   size_t last_observed_ = 0;  ///< slots up to the last non-gap one
 };
 
+/// Feeds `forecaster` the slots of `series` (stored actuals, native granularity or not) from its
+/// data end up to the last slot that ends at or before both `as_of` and the series' last point:
+/// each the time-weighted mean over the slot (slots.h's rule), NaN where the series does not
+/// cover it. Slots after the data never become gaps, so actuals that arrive late are fed when
+/// they arrive. How the planning chain keeps carbonclock's own forecast current without
+/// refitting (intensity/intensity_provider.h).
+Status feed_series(Forecaster& forecaster, const IntensitySeries& series, SysTime as_of);
+
 /// Forecasts from a complete history as they would have been made at each decision time: only
 /// slots that end at or before the decision time are fed. Decision times in non-decreasing order
 /// cost only the slots in between; an earlier one starts again from the first slot.

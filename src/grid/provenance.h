@@ -18,12 +18,14 @@ enum class IntensityBasis : uint8_t {
   kFile,           ///< a scripted --intensity-file (tests and demos)
   kForecast,       ///< a stored forecast issued by the decision time
   kActual,         ///< stored actuals (imported or fetched)
+  kOwnForecast,    ///< carbonclock's own forecast from the stored history (forecasting/)
   kRecentActuals,  ///< actuals of the same time one day earlier (persistence forecast)
   kEmbedded,       ///< the zone's embedded typical profile
   kUnpriced,       ///< no value at all: energy here is not counted
 };
 
-/// "file" | "forecast" | "actual" | "recent-actuals" | "embedded-profile" | "unpriced".
+/// "file" | "forecast" | "actual" | "carbonclock-forecast" | "recent-actuals" |
+/// "embedded-profile" | "unpriced".
 const char* to_string(IntensityBasis basis);
 
 /// One source of values: what kind, which stored series (or profile), signal and factor.
@@ -32,8 +34,10 @@ struct Provenance {
   std::string zone;  ///< the id the data is stored under (may differ from the asked zone)
   Signal signal = Signal::kAverage;
   Factor factor = Factor::kLifecycle;
-  std::string source;                ///< "electricitymaps-csv", the embedded profile's label, ...
-  std::optional<SysTime> issued_at;  ///< forecasts: when issued
+  /// "electricitymaps-csv", the embedded profile's label, ...; carbonclock's own forecasts:
+  /// "carbonclock-forecast-MODEL" (the model that served, e.g. carbonclock-forecast-regression)
+  std::string source;
+  std::optional<SysTime> issued_at;        ///< forecasts (also carbonclock's own): when issued
   std::optional<SysTime> horizon_end_utc;  ///< forecasts: the end of their last point
 
   bool operator==(const Provenance& o) const {

@@ -78,10 +78,20 @@ SysTime ceil_to(SysTime t, Nanos step) {
 
 }  // namespace
 
+/// The fitted own forecaster of one stored series, fed as new actuals are stored.
+struct IntensityProvider::OwnForecastCache {
+  SeriesQuery query;
+  Forecaster forecaster;
+};
+
 IntensityProvider::IntensityProvider(GridStore* store) : IntensityProvider(store, Options{}) {}
 
 IntensityProvider::IntensityProvider(GridStore* store, Options options)
     : store_(store), options_(std::move(options)) {}
+
+IntensityProvider::IntensityProvider(IntensityProvider&&) noexcept = default;
+IntensityProvider& IntensityProvider::operator=(IntensityProvider&&) noexcept = default;
+IntensityProvider::~IntensityProvider() = default;
 
 Result<const std::vector<StoredSeriesInfo>*> IntensityProvider::listing() {
   if (!listed_) {
@@ -193,9 +203,9 @@ Result<SlottedIntensity> IntensityProvider::slotted(const ZoneSelection& zone, S
     if (fallback == Fallback::kNone) {
       return make_error(ErrorCode::kNotFound, "zone {}: no stored {}{} data{}", zone.zone,
                         to_string(signal), factor ? "/" + std::string(to_string(*factor)) : "",
-                        any && !any->empty() ? fmt::format(" between {} and {}", format_utc(from),
-                                                           format_utc(to))
-                                             : " (import some with `carbonclock grid import`)");
+                        any && !any->empty()
+                            ? fmt::format(" between {} and {}", format_utc(from), format_utc(to))
+                            : " (import some with `carbonclock grid import`)");
     }
     return make_error(ErrorCode::kNotFound,
                       "zone {}: no {} intensity between {} and {}: nothing stored and no "
@@ -205,6 +215,90 @@ Result<SlottedIntensity> IntensityProvider::slotted(const ZoneSelection& zone, S
   SysTime first = floor_to(fallback == Fallback::kNone ? tl->points.front().start : from, slot);
   SysTime end = ceil_to(fallback == Fallback::kNone ? tl->points.back().end() : to, slot);
   return to_slots(*tl, slot, first, end);
+}
+
+Result<IntensitySeries> IntensityProvider::forecast_history(const ZoneSelection& zone,
+                                                            Signal signal,
+                                                            std::optional<Factor> factor,
+                                                            SysTime from, SysTime to) {
+  auto candidates = stored_series(zone, signal, factor, false);
+  if (!candidates) return candidates.error();
+  if (candidates->empty()) {
+    std::string other;
+    for (Signal s : {Signal::kAverage, Signal::kMarginal}) {
+      if (s == signal) continue;
+      auto o = stored_series(zone, s, std::nullopt, false);
+      if (o && !o->empty()) {
+        other = fmt::format(
+            " (only {} data is stored for it: forecast --signal {}, or import {} "
+            "data{})",
+            to_string(s), to_string(s), to_string(signal),
+            signal == Signal::kMarginal ? ", e.g. from WattTime" : "");
+      }
+    }
+    return make_error(ErrorCode::kNotFound, "zone {}: no stored {}{} actuals to forecast from{}",
+                      zone.zone, to_string(signal),
+                      factor ? "/" + std::string(to_string(*factor)) : "",
+                      other.empty() ? " (import some with `carbonclock grid import`)" : other);
+  }
+  for (const SeriesQuery& q : *candidates) {
+    auto s = store_->read(q, from, to);
+    if (!s) return s.error();
+    if (!s->points.empty()) return s;
+  }
+  return make_error(ErrorCode::kNotFound, "zone {}: no stored {} actuals between {} and {}",
+                    zone.zone, to_string(signal), format_utc(from), format_utc(to));
+}
+
+Result<std::optional<Forecast>> IntensityProvider::own_forecast(const SeriesQuery& q, SysTime as_of,
+                                                                SysTime to,
+                                                                std::vector<std::string>& notes) {
+  const std::string label =
+      fmt::format("{} {}/{}", q.zone, to_string(*q.signal), to_string(*q.factor));
+  const bool same = own_ && own_->query.zone == q.zone && own_->query.signal == q.signal &&
+                    own_->query.factor == q.factor && as_of >= own_->forecaster.data_end_utc();
+  if (same) {  // feed what was stored since
+    auto fresh = store_->read(q, own_->forecaster.data_end_utc(), as_of);
+    if (!fresh) return fresh.error();
+    if (Status s = feed_series(own_->forecaster, *fresh, as_of); !s) return s.error();
+  } else {
+    own_.reset();
+    auto history = store_->read(q, as_of - kOwnForecastHistory, as_of);
+    if (!history) return history.error();
+    if (history->points.empty()) return std::optional<Forecast>();
+    auto slot = native_slot(*history);
+    if (!slot) {
+      notes.push_back(
+          fmt::format("no carbonclock forecast for {}: {}", label, slot.error().message()));
+      return std::optional<Forecast>();
+    }
+    SeriesInfo info{history->zone, history->signal, history->factor, history->source};
+    auto f = Forecaster::create(info, floor_to(history->points.front().start, *slot), *slot);
+    if (!f) return f.error();
+    own_ = std::make_unique<OwnForecastCache>(OwnForecastCache{q, std::move(*f)});
+    if (Status s = feed_series(own_->forecaster, *history, as_of); !s) return s.error();
+  }
+  const Forecaster& f = own_->forecaster;
+  if (f.observed_slots() == 0) return std::optional<Forecast>();
+  if (as_of - f.data_end_utc() > kOwnForecastMaxAge) {
+    notes.push_back(fmt::format(
+        "no carbonclock forecast for {}: its stored actuals end at {}, more than {} days before "
+        "{}",
+        label, format_utc(f.data_end_utc()),
+        std::chrono::duration_cast<std::chrono::days>(kOwnForecastMaxAge).count(),
+        format_utc(as_of)));
+    return std::optional<Forecast>();
+  }
+  const Nanos longest = std::chrono::days(31);
+  Nanos horizon = std::clamp<Nanos>(to - as_of, Nanos(1), longest);
+  ForecastRequest request{ModelKind::kAuto, options_.risk != ForecastQuantile::kPoint};
+  auto forecast = f.forecast(as_of, horizon, request);
+  if (!forecast) {
+    notes.push_back(
+        fmt::format("no carbonclock forecast for {}: {}", label, forecast.error().message()));
+    return std::optional<Forecast>();
+  }
+  return std::optional<Forecast>(std::move(*forecast));
 }
 
 Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
@@ -277,13 +371,29 @@ Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
       if (!f) return f.error();
       if (!f->has_value() || (*f)->points.empty()) continue;
       const IntensitySeries& fs = **f;
-      Provenance p{IntensityBasis::kForecast, fs.zone, fs.signal,       fs.factor,
-                   fs.source,                 fs.issued_at, fs.points.back().end()};
-      if (fill(fs.points, Nanos(0), p) && *p.horizon_end_utc < last) {
-        notes.push_back(fmt::format(
-            "beyond the forecast horizon ({}) the plan rests on older data (actuals or the "
-            "embedded typical profile)",
-            format_utc(*p.horizon_end_utc)));
+      // A forecast carbonclock stored itself (`forecast --store`) is its own forecast as of
+      // then; anything else is a provider's.
+      const bool own = fs.source.rfind("carbonclock-forecast", 0) == 0;
+      Provenance p{own ? IntensityBasis::kOwnForecast : IntensityBasis::kForecast,
+                   fs.zone,
+                   fs.signal,
+                   fs.factor,
+                   fs.source,
+                   fs.issued_at,
+                   fs.points.back().end()};
+      if (fill(fs.points, Nanos(0), p)) {
+        if (*p.horizon_end_utc < last) {
+          notes.push_back(
+              fmt::format("beyond the forecast horizon ({}) the plan rests on older data (actuals, "
+                          "carbonclock's own forecast or the embedded typical profile)",
+                          format_utc(*p.horizon_end_utc)));
+        }
+        if (options_.risk != ForecastQuantile::kPoint && !own) {
+          notes.push_back(fmt::format(
+              "--risk {}: the stored forecast ({}) has no prediction intervals; its values are "
+              "planned on as they are",
+              to_string(options_.risk), fs.source));
+        }
       }
       break;
     }
@@ -293,14 +403,41 @@ Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
     if (!actual) return actual.error();
     const Nanos day = std::chrono::hours(24);
     for (Nanos shift : {Nanos(0), day}) {
+      if (shift == day && options_.own_forecast && first_empty()) {
+        // Carbonclock's own forecast from the best stored series, before recent actuals.
+        for (const SeriesQuery& q : *actual) {
+          auto own = own_forecast(q, as_of, last, notes);
+          if (!own) return own.error();
+          if (!*own) continue;
+          const Forecast& fc = **own;
+          IntensitySeries fs = to_series(fc, options_.risk);
+          Provenance p{
+              IntensityBasis::kOwnForecast, fs.zone, fs.signal, fs.factor, fs.source, fc.issued_at,
+              fs.points.back().end()};
+          if (fill(fs.points, Nanos(0), p)) {
+            notes.push_back(
+                fmt::format("carbonclock forecast for {}: {}{}", fs.zone, fc.describe(),
+                            options_.risk == ForecastQuantile::kPoint
+                                ? ""
+                                : fmt::format("; planned on its {}", to_string(options_.risk))));
+            for (const std::string& note : fc.notes)
+              notes.push_back("carbonclock forecast: " + note);
+          }
+          break;
+        }
+        if (!first_empty()) break;
+      }
       for (const SeriesQuery& q : *actual) {
         if (!first_empty()) break;
         auto s = store_->read(q, first - shift, last - shift);
         if (!s) return s.error();
+        if (options_.known_by_as_of) {  // a backtest: only what had been stored by as_of
+          std::erase_if(s->points, [&](const IntensityPoint& pt) { return pt.end() > as_of; });
+        }
         if (s->points.empty()) continue;
         fill(s->points, shift,
-             {shift == Nanos(0) ? IntensityBasis::kActual : IntensityBasis::kRecentActuals,
-              s->zone, s->signal, s->factor, s->source, std::nullopt, std::nullopt});
+             {shift == Nanos(0) ? IntensityBasis::kActual : IntensityBasis::kRecentActuals, s->zone,
+              s->signal, s->factor, s->source, std::nullopt, std::nullopt});
       }
     }
   }
@@ -308,12 +445,18 @@ Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
     auto profile = embedded_profile_series(zone.zone, first, last);
     if (profile) {
       bool used = fill(profile->points, Nanos(0),
-                       {IntensityBasis::kEmbedded, profile->zone, profile->signal,
-                        profile->factor, profile->source, std::nullopt, std::nullopt});
+                       {IntensityBasis::kEmbedded, profile->zone, profile->signal, profile->factor,
+                        profile->source, std::nullopt, std::nullopt});
       if (used && signal == Signal::kMarginal) {
         notes.push_back(
             "the embedded typical profile is an average signal; it stands in for marginal data "
             "where none is stored");
+      }
+      if (used && options_.risk != ForecastQuantile::kPoint) {
+        notes.push_back(fmt::format(
+            "--risk {}: the embedded typical profile has no prediction intervals; its values are "
+            "planned on as they are",
+            to_string(options_.risk)));
       }
     }
     if (auto still = first_empty()) {
@@ -330,8 +473,8 @@ Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
   SlottedIntensity out;
   out.zone = zone.zone;
   out.signal = signal;
-  out.factor = factor.value_or(provenances.empty() ? Factor::kLifecycle
-                                                   : provenances[tag.front()].factor);
+  out.factor =
+      factor.value_or(provenances.empty() ? Factor::kLifecycle : provenances[tag.front()].factor);
   out.source = provenances.empty() ? "" : provenances[tag.front()].source;
   out.slot = slot;
   out.first_slot_utc = first;

@@ -9,18 +9,24 @@
 //   actuals  (accounting, what-if, shift): stored actuals of the signal under every id of the
 //            zone (the asked factor, else lifecycle before direct), then, with
 //            Fallback::kEmbedded, the zone's embedded typical profile; the rest is unpriced.
-//   planning (plan, run --flex-start/--pause-resume): per slot, a scripted intensity file, the
-//            latest stored forecast issued by the decision time, stored actuals, actuals of the
-//            same time a day earlier, the embedded typical profile.
+//   planning (plan, run --flex-start/--pause-resume, backtest --forecast stored): per slot, a
+//            scripted intensity file, the latest stored forecast issued by the decision time (a
+//            provider's, or one carbonclock stored with `forecast --store`), stored actuals,
+//            carbonclock's own forecast from the stored actuals up to the decision time
+//            (forecasting/, model `auto`), actuals of the same time a day earlier (only where
+//            the own forecast cannot be made: less than a day of history), the embedded typical
+//            profile. docs/forecasting.md says why the own forecast comes before recent actuals.
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
 #include "common/time.h"
+#include "forecasting/forecaster.h"
 #include "grid/store.h"
 #include "intensity/intensity_timeline.h"
 #include "regions/catalogue.h"
@@ -41,11 +47,31 @@ class IntensityProvider {
     std::optional<std::filesystem::path> intensity_file;
     /// The time "+SECONDS" rows of the intensity file count from.
     SysTime file_anchor{};
+    /// What planning plans on where carbonclock's own forecast serves: the point forecast, or a
+    /// quantile of its prediction interval (`--risk p90`). Provider forecasts, actuals and the
+    /// embedded profile have no intervals: their values are used as they are, and a note says
+    /// so.
+    ForecastQuantile risk = ForecastQuantile::kPoint;
+    /// Backtests: stored actuals count only where they end by the decision time (`as_of`), so
+    /// the chain never sees what was not known then; the own forecast is fitted on the same.
+    bool known_by_as_of = false;
+    /// Whether planning may forecast from the stored history itself (carbonclock's own
+    /// forecast); off, the chain is that of a provider forecast, actuals and the profile alone.
+    bool own_forecast = true;
   };
+
+  /// Stored actuals are fitted from at most this long before the decision time.
+  static constexpr Nanos kOwnForecastHistory = std::chrono::days(365);
+  /// Carbonclock's own forecast is not made from stored actuals that end longer than this
+  /// before the decision time (the embedded profile serves instead, with a note).
+  static constexpr Nanos kOwnForecastMaxAge = std::chrono::days(7);
 
   /// `store` may be null: then only the embedded profiles (and an intensity file) are known.
   explicit IntensityProvider(GridStore* store);
   IntensityProvider(GridStore* store, Options options);
+  IntensityProvider(IntensityProvider&&) noexcept;
+  IntensityProvider& operator=(IntensityProvider&&) noexcept;
+  ~IntensityProvider();
 
   GridStore* store() const { return store_; }
 
@@ -73,20 +99,38 @@ class IntensityProvider {
                                    SysTime to, Fallback fallback);
 
   /// The intensity to plan on over the slots covering [from, to), as known at `as_of` (see the
-  /// chain above). Error when a slot has no data at all, naming the zone, the slot and what to do.
+  /// chain above). Slots resting on carbonclock's own forecast have basis kOwnForecast, source
+  /// "carbonclock-forecast-MODEL", issued_at = as_of; a note names the model and its back-tested
+  /// skill ("carbonclock forecast for DE: regression (auto; MAE ...)") and every fall-back. The
+  /// fitted forecaster is kept between calls and only fed the slots stored since (the executor
+  /// asks at every slot boundary). Error when a slot has no data at all, naming the zone, the
+  /// slot and what to do.
   Result<SlottedIntensity> planning(const ZoneSelection& zone, std::optional<Signal> signal,
                                     std::optional<Factor> factor, Nanos slot, SysTime as_of,
                                     SysTime from, SysTime to);
+
+  /// The stored actuals to forecast from for `signal`: the best series (asked factor, else
+  /// lifecycle before direct, under the zone's ids in order) that has points in [from, to),
+  /// read whole. NotFound when the zone has no actuals of the signal at all; the message says
+  /// what is stored instead (e.g. only average data when marginal is asked).
+  Result<IntensitySeries> forecast_history(const ZoneSelection& zone, Signal signal,
+                                           std::optional<Factor> factor, SysTime from, SysTime to);
 
   /// Forgets the cached list of stored series (after an import or a fetch).
   void reload() { listed_.reset(); }
 
  private:
+  struct OwnForecastCache;
   Result<const std::vector<StoredSeriesInfo>*> listing();
+  /// Carbonclock's own forecast for [as_of, to) from the stored actuals of `query`; nullopt
+  /// (with a note saying why) when it cannot be made.
+  Result<std::optional<Forecast>> own_forecast(const SeriesQuery& query, SysTime as_of, SysTime to,
+                                               std::vector<std::string>& notes);
 
   GridStore* store_;
   Options options_;
   std::optional<std::vector<StoredSeriesInfo>> listed_;
+  std::unique_ptr<OwnForecastCache> own_;
 };
 
 }  // namespace carbonclock

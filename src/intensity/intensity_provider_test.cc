@@ -1,8 +1,10 @@
 #include "intensity/intensity_provider.h"
 
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -88,8 +90,8 @@ TEST_F(ProviderTest, LatestForecastThenEmbeddedProfileBeyondItsHorizon) {
   ASSERT_FALSE(in->notes.empty());
   EXPECT_NE(in->notes[0].find("beyond the forecast horizon"), std::string::npos);
   // As of before the newer forecast was issued, the older one is used.
-  auto older = provider.planning(zone("DE"), std::nullopt, std::nullopt, 1h, kT0 - 90min, kT0,
-                                 kT0 + 2h);
+  auto older =
+      provider.planning(zone("DE"), std::nullopt, std::nullopt, 1h, kT0 - 90min, kT0, kT0 + 2h);
   ASSERT_TRUE(older);
   EXPECT_EQ(older->g_per_kwh(0), 100);
 }
@@ -97,8 +99,7 @@ TEST_F(ProviderTest, LatestForecastThenEmbeddedProfileBeyondItsHorizon) {
 TEST_F(ProviderTest, RecentActualsStandInForTheComingDay) {
   ASSERT_TRUE(store_->import({hourly("ZZ-TEST", kT0 - 24h, {400, 40}, std::nullopt)}, "a"));
   IntensityProvider provider(&*store_);
-  auto in =
-      provider.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h);
+  auto in = provider.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h);
   ASSERT_TRUE(in) << in.error().message();
   EXPECT_EQ(in->g_per_kwh(0), 400);
   EXPECT_EQ(in->g_per_kwh(1), 40);
@@ -119,9 +120,9 @@ TEST_F(ProviderTest, NoDataAtAllIsAClearError) {
 
 TEST_F(ProviderTest, WattTimeDataServesTheZoneAndItsCloudRegions) {
   // Regression: planning for us-west-1 ignored marginal data stored for CAISO_NORTH.
-  ASSERT_TRUE(store_->import({hourly("CAISO_NORTH", kT0, {700, 100}, std::nullopt,
-                                     Signal::kMarginal, Factor::kDirect)},
-                             "wt"));
+  ASSERT_TRUE(store_->import(
+      {hourly("CAISO_NORTH", kT0, {700, 100}, std::nullopt, Signal::kMarginal, Factor::kDirect)},
+      "wt"));
   IntensityProvider provider(&*store_);
   for (const ZoneSelection& z :
        {zone("US-CAL-CISO"), region("us-west-1"), zone("us-cal-ciso"), zone("CAISO_NORTH")}) {
@@ -130,8 +131,8 @@ TEST_F(ProviderTest, WattTimeDataServesTheZoneAndItsCloudRegions) {
     EXPECT_EQ(plan->g_per_kwh(0), 700) << z.given;
     EXPECT_EQ(plan->provenance_of(0).basis, IntensityBasis::kActual);
     EXPECT_EQ(plan->provenance_of(0).zone, "CAISO_NORTH");
-    auto acc = provider.actuals(z, Signal::kMarginal, std::nullopt, kT0, kT0 + 2h,
-                                Fallback::kEmbedded);
+    auto acc =
+        provider.actuals(z, Signal::kMarginal, std::nullopt, kT0, kT0 + 2h, Fallback::kEmbedded);
     ASSERT_TRUE(acc);
     ASSERT_EQ(acc->points.size(), 2u) << z.given;
     EXPECT_EQ(acc->points[1].g_per_kwh, 100);
@@ -210,10 +211,167 @@ TEST_F(ProviderTest, SlottedOracleSpansTheStoredData) {
   EXPECT_EQ(s->first_slot_utc, kT0);
   EXPECT_EQ(s->size(), 6u);
   EXPECT_EQ(s->g_per_kwh(5), 30);
-  auto none = provider.slotted(zone("FR"), Signal::kAverage, std::nullopt, 30min, SysTime{},
-                               kT0, Fallback::kNone);
+  auto none = provider.slotted(zone("FR"), Signal::kAverage, std::nullopt, 30min, SysTime{}, kT0,
+                               Fallback::kNone);
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
+}
+
+// ---- carbonclock's own forecast in the planning chain --------------------------------------
+
+/// `days` of hourly actuals ending at `end`: a daily cycle 300 ± 100 with a small wobble.
+IntensitySeries cycle(const std::string& zone, SysTime end, int days) {
+  std::vector<double> v;
+  for (int h = 0; h < days * 24; ++h) {
+    v.push_back(300 + 100 * std::sin(2 * M_PI * (h % 24) / 24.0) + (h * 7919 % 13));
+  }
+  return hourly(zone, end - 24h * days, v, std::nullopt);
+}
+
+TEST_F(ProviderTest, OwnForecastServesBeyondTheActualsBeforeRecentActuals) {
+  ASSERT_TRUE(store_->import({cycle("ZZ-TEST", kT0, 20)}, "a"));
+  IntensityProvider provider(&*store_);
+  auto in =
+      provider.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 5min, kT0, kT0, kT0 + 30h);
+  ASSERT_TRUE(in) << in.error().message();
+  for (size_t i = 0; i < in->size(); ++i) {
+    Provenance p = in->provenance_of(i);
+    ASSERT_EQ(p.basis, IntensityBasis::kOwnForecast) << i;
+    EXPECT_EQ(p.issued_at, kT0);
+    EXPECT_EQ(p.source.rfind("carbonclock-forecast-", 0), 0u) << p.source;
+  }
+  // Hourly values, the daily cycle: the forecast is low near 18:00 and high near 06:00.
+  EXPECT_EQ(in->g_per_kwh(0), in->g_per_kwh(11));
+  EXPECT_LT(in->g_per_kwh(18 * 12), in->g_per_kwh(6 * 12));
+  bool named = false;
+  for (const auto& n : in->notes) named = named || n.find("carbonclock forecast for ZZ-TEST") == 0;
+  EXPECT_TRUE(named) << in->describe();
+  EXPECT_NE(in->describe().find("carbonclock-forecast from"), std::string::npos);
+}
+
+TEST_F(ProviderTest, OwnForecastIsOffWhenAskedAndRecentActualsServe) {
+  ASSERT_TRUE(store_->import({cycle("ZZ-TEST", kT0, 20)}, "a"));
+  IntensityProvider::Options o;
+  o.own_forecast = false;
+  IntensityProvider provider(&*store_, o);
+  auto in = provider.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h);
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->provenance_of(0).basis, IntensityBasis::kRecentActuals);
+}
+
+TEST_F(ProviderTest, BacktestsNeverSeeActualsStoredAfterTheDecisionTime) {
+  ASSERT_TRUE(store_->import({cycle("ZZ-TEST", kT0 + 48h, 22)}, "a"));
+  IntensityProvider live(&*store_);
+  auto seen = live.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 3h);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->provenance_of(0).basis, IntensityBasis::kActual);  // stored: used as given
+  IntensityProvider::Options o;
+  o.known_by_as_of = true;
+  IntensityProvider backtest(&*store_, o);
+  auto in = backtest.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0 + 30min, kT0,
+                              kT0 + 3h);
+  ASSERT_TRUE(in) << in.error().message();
+  for (size_t i = 0; i < in->size(); ++i) {
+    EXPECT_EQ(in->provenance_of(i).basis, IntensityBasis::kOwnForecast) << i;
+  }
+  // The same as a store that never held those actuals.
+  fs::create_directories(dir_ / "b");
+  auto other = GridStore::open(dir_ / "b" / "db.sqlite");
+  ASSERT_TRUE(other);
+  auto cut = cycle("ZZ-TEST", kT0 + 48h, 22);
+  std::erase_if(cut.points, [](const IntensityPoint& p) { return p.end() > kT0; });
+  ASSERT_TRUE(other->import({cut}, "cut"));
+  IntensityProvider truncated(&*other);
+  auto want = truncated.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0 + 30min, kT0,
+                                 kT0 + 3h);
+  ASSERT_TRUE(want);
+  EXPECT_EQ(in->ug_per_kwh, want->ug_per_kwh);
+}
+
+TEST_F(ProviderTest, OwnForecastKeptBetweenCallsEqualsAFreshFit) {
+  auto all = cycle("ZZ-TEST", kT0 + 6h, 20);
+  auto early = all;
+  std::erase_if(early.points, [](const IntensityPoint& p) { return p.end() > kT0; });
+  ASSERT_TRUE(store_->import({early}, "early"));
+  IntensityProvider kept(&*store_);
+  ASSERT_TRUE(kept.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h));
+  ASSERT_TRUE(store_->import({all}, "late"));  // six more hours arrive
+  auto again =
+      kept.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0 + 6h, kT0 + 6h, kT0 + 30h);
+  IntensityProvider fresh(&*store_);
+  auto want = fresh.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0 + 6h, kT0 + 6h,
+                             kT0 + 30h);
+  ASSERT_TRUE(again && want);
+  EXPECT_EQ(again->ug_per_kwh, want->ug_per_kwh);
+  EXPECT_EQ(again->notes, want->notes);
+}
+
+TEST_F(ProviderTest, TooLittleHistoryFallsBackToRecentActualsAndSaysWhy) {
+  ASSERT_TRUE(store_->import(
+      {hourly("ZZ-TEST", kT0 - 20h, std::vector<double>(20, 300), std::nullopt)}, "a"));
+  IntensityProvider provider(&*store_);
+  auto in =
+      provider.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0 + 4h, kT0 + 6h);
+  ASSERT_TRUE(in) << in.error().message();
+  EXPECT_EQ(in->provenance_of(0).basis, IntensityBasis::kRecentActuals);
+  bool said = false;
+  for (const auto& n : in->notes) said = said || n.find("needs at least 1.0 days") != n.npos;
+  EXPECT_TRUE(said) << fmt::format("{}", fmt::join(in->notes, " | "));
+}
+
+TEST_F(ProviderTest, StaleHistoryIsNotForecastFrom) {
+  ASSERT_TRUE(store_->import({cycle("DE", kT0 - 10 * 24h, 20)}, "a"));
+  IntensityProvider provider(&*store_);
+  auto in = provider.planning(zone("DE"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h);
+  ASSERT_TRUE(in) << in.error().message();
+  EXPECT_EQ(in->provenance_of(0).basis, IntensityBasis::kEmbedded);
+  bool said = false;
+  for (const auto& n : in->notes) said = said || n.find("more than 7 days before") != n.npos;
+  EXPECT_TRUE(said) << fmt::format("{}", fmt::join(in->notes, " | "));
+}
+
+TEST_F(ProviderTest, RiskP90PlansOnTheUpperQuantileOfTheOwnForecast) {
+  ASSERT_TRUE(store_->import({cycle("ZZ-TEST", kT0, 40)}, "a"));
+  IntensityProvider point(&*store_);
+  IntensityProvider::Options o;
+  o.risk = ForecastQuantile::kP90;
+  IntensityProvider p90(&*store_, o);
+  auto a = point.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 24h);
+  auto b = p90.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 24h);
+  ASSERT_TRUE(a && b);
+  bool higher = false;
+  for (size_t i = 0; i < a->size(); ++i) {
+    EXPECT_GE(b->ug_per_kwh[i], a->ug_per_kwh[i]) << i;
+    higher = higher || b->ug_per_kwh[i] > a->ug_per_kwh[i];
+  }
+  EXPECT_TRUE(higher);
+  EXPECT_NE(b->provenance_of(0).source.find("-p90"), std::string::npos);
+}
+
+TEST_F(ProviderTest, ForecastsCarbonclockStoredAreLabelledItsOwn) {
+  IntensitySeries f = hourly("DE", kT0, {111, 222}, kT0 - 1h);
+  f.source = "carbonclock-forecast-regression";
+  ASSERT_TRUE(store_->import({f}, "own"));
+  IntensityProvider provider(&*store_);
+  auto in = provider.planning(zone("DE"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h);
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->provenance_of(0).basis, IntensityBasis::kOwnForecast);
+  EXPECT_EQ(in->provenance_of(0).issued_at, kT0 - 1h);
+}
+
+TEST_F(ProviderTest, ForecastHistoryWithOnlyAverageDataWhenMarginalIsAsked) {
+  ASSERT_TRUE(store_->import({cycle("ZZ-TEST", kT0, 3)}, "a"));
+  IntensityProvider provider(&*store_);
+  auto h = provider.forecast_history(zone("ZZ-TEST"), Signal::kMarginal, std::nullopt,
+                                     kT0 - 24h * 30, kT0);
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(h.error().message().find("only average data is stored"), std::string::npos)
+      << h.error().message();
+  auto ok = provider.forecast_history(zone("ZZ-TEST"), Signal::kAverage, std::nullopt,
+                                      kT0 - 24h * 30, kT0);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->points.size(), 72u);
 }
 
 }  // namespace
