@@ -202,7 +202,7 @@ void run_sweep_command(SweepArgs a, CommandContext& ctx) {
   AppContext progress_app{ctx.env.clock, nullptr, ctx.env.env, progress};
   Status status = writer.begin();
   if (status) {
-    status = run_sweep_streaming(*inputs, choice->slot, SweepOrder::kJobMajor, progress_app,
+    status = run_sweep_streaming(*inputs, choice->slot, SweepOrder::kZoneMajor, progress_app,
                                  writer);
   }
   if (status) status = writer.finish();

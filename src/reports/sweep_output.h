@@ -29,9 +29,9 @@ void append_sweep_json(const SweepCell& cell, const SweepLabels& labels,
 
 /// Streams a sweep's output as run_sweep_blocks produces it, with bounded memory whatever the
 /// output's size: CSV and JSON rows are rendered on the worker threads and written in order
-/// through `write` (job by job, each job's zones in order: run the sweep with
-/// SweepOrder::kJobMajor); Markdown keeps only the per-(job, zone, window) means and is
-/// written by finish().
+/// through `write` in the order the sweep hands blocks over (the CLI runs zone by zone,
+/// SweepOrder::kZoneMajor, which holds one zone's index at a time); Markdown keeps only the
+/// per-(job, zone, window) means and is written by finish().
 class SweepStreamWriter final : public SweepSink {
  public:
   using Write = std::function<Status(std::string_view)>;
