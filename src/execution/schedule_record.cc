@@ -1,4 +1,5 @@
 #include "execution/schedule_record.h"
+#include "common/units.h"
 
 #include <fmt/format.h>
 #include <signal.h>
@@ -11,7 +12,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr double kJoulesPerKwh = 3.6e6;
 
 /// Mean intensity over [a, b); nullopt when the series does not cover all of it (the first
 /// uncovered instant goes to `gap`).

@@ -1,4 +1,5 @@
 #include "shifting/slots.h"
+#include "common/units.h"
 
 #include <algorithm>
 #include <cmath>
@@ -217,7 +218,7 @@ Result<JobProfile> measured_profile(std::string name, const EnergyTimeline& time
   p.name = std::move(name);
   p.slot = slot;
   p.energy_kwh.resize(k);
-  for (size_t i = 0; i < k; ++i) p.energy_kwh[i] = energy_j[i] / 3.6e6;
+  for (size_t i = 0; i < k; ++i) p.energy_kwh[i] = energy_j[i] / kJoulesPerKwh;
   return p;
 }
 
