@@ -106,8 +106,8 @@ Result<SweepInputs> prepare_sweep(const SweepRequest& a, AppContext& ctx) {
   for (const ShiftWindow& w : in.windows) in.labels.windows.push_back(w.label);
   for (const SweepJob& j : in.jobs) in.labels.jobs.push_back(j.name);
   for (const ZoneSelection& z : zones) {
-    auto slotted = provider.slotted(z, a.signal.value_or(Signal::kAverage), a.factor, a.slot,
-                                    from, to, Fallback::kNone);
+    auto slotted = provider.slotted(z, a.signal.value_or(Signal::kAverage), a.factor, a.slot, from,
+                                    to, Fallback::kNone);
     if (!slotted) return slotted.error();
     SweepZone zone{std::move(*slotted), {}};
     SysTime lo = std::max(from, zone.intensity.first_slot_utc);

@@ -42,7 +42,7 @@ Result<SweepInputs> prepare_sweep(const SweepRequest& request, AppContext& ctx);
 
 /// Runs the grid on both cores, handing the results to `sink` in blocks in `order` (memory stays
 /// bounded whatever the output's size). Progress goes to ctx.observer.
-Status run_sweep_streaming(const SweepInputs& inputs, Nanos slot, SweepOrder order,
-                           AppContext& ctx, SweepSink& sink);
+Status run_sweep_streaming(const SweepInputs& inputs, Nanos slot, SweepOrder order, AppContext& ctx,
+                           SweepSink& sink);
 
 }  // namespace carbonclock

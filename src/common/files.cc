@@ -29,7 +29,8 @@ Status write_file_atomic(const std::filesystem::path& path, const std::string& c
   auto tmp = path;
   tmp += fmt::format(".tmp.{}", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(ErrorCode::kIo, "{}: cannot create: {}", tmp.string(), errno_text(errno));
+  if (fd < 0)
+    return make_error(ErrorCode::kIo, "{}: cannot create: {}", tmp.string(), errno_text(errno));
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -50,7 +51,8 @@ Status write_file_atomic(const std::filesystem::path& path, const std::string& c
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return make_error(ErrorCode::kIo, "{}: cannot rename into place: {}", path.string(), errno_text(err));
+    return make_error(ErrorCode::kIo, "{}: cannot rename into place: {}", path.string(),
+                      errno_text(err));
   }
   return {};
 }
