@@ -67,6 +67,11 @@ SlottedIntensity to_slots(const IntensityTimeline& tl, Nanos slot, SysTime first
     out.covered[i] = 1;
     out.ug_per_kwh[i] = std::llround(weighted[i] * kMicrogramsPerGram);
   }
+  // One source throughout (sweeps over stored data): no per-slot index needed.
+  if (out.provenances.size() <= 1) {
+    out.provenance.clear();
+    out.provenance.shrink_to_fit();
+  }
   out.index_coverage();
   return out;
 }
