@@ -228,6 +228,7 @@ int run_cli(int argc, const char* const* argv, CliEnvironment& env) {
   register_history_command(app, ctx);
   register_shift_commands(app, ctx);
   register_plan_command(app, ctx);
+  register_forecast_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

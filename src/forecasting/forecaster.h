@@ -24,6 +24,7 @@
 #include "forecasting/error_metrics.h"
 #include "forecasting/history.h"
 #include "forecasting/models.h"
+#include "forecasting/quantile.h"
 
 namespace carbonclock {
 
@@ -40,12 +41,6 @@ Result<ModelKind> parse_model(std::string_view text);
 /// profile, with a note, until then): profile and persistence one day, smoothing and regression
 /// two weeks (one to build features or seasons, one to fit).
 Nanos min_history(ModelKind model);
-
-/// Which value of a forecast slot a planner plans on.
-enum class ForecastQuantile : uint8_t { kPoint, kP10, kP50, kP90 };
-const char* to_string(ForecastQuantile q);  ///< "point" | "p10" | "p50" | "p90"
-/// "point" (also "mean", "none"), "p10", "p50", "p90".
-Result<ForecastQuantile> parse_forecast_quantile(std::string_view text);
 
 /// The longest horizon any model forecasts on its own, in slots; beyond it slots take the profile.
 inline constexpr size_t kMaxModelSteps = 672;

@@ -8,6 +8,7 @@
 
 #include "common/files.h"
 #include "common/strings.h"
+#include "forecasting/forecaster.h"
 #include "intensity/intensity_file.h"
 #include "regions/embedded_profile.h"
 
@@ -84,7 +85,7 @@ SysTime ceil_to(SysTime t, Nanos step) {
 }  // namespace
 
 /// The fitted own forecaster of one stored series, fed as new actuals are stored.
-struct IntensityProvider::OwnForecastCache {
+struct OwnForecastCache {
   SeriesQuery query;
   Forecaster forecaster;
 };
@@ -255,20 +256,24 @@ Result<IntensitySeries> IntensityProvider::forecast_history(const ZoneSelection&
                     zone.zone, to_string(signal), format_utc(from), format_utc(to));
 }
 
-Result<std::optional<Forecast>> IntensityProvider::own_forecast(const SeriesQuery& q, SysTime as_of,
-                                                                SysTime to,
-                                                                std::vector<std::string>& notes) {
+/// Carbonclock's own forecast for [as_of, to) from the stored actuals of `q`, keeping the fitted
+/// forecaster in `own` between calls; nullopt (with a note saying why) when it cannot be made.
+Result<std::optional<Forecast>> own_forecast(GridStore& store,
+                                             std::unique_ptr<OwnForecastCache>& own,
+                                             ForecastQuantile risk, const SeriesQuery& q,
+                                             SysTime as_of, SysTime to,
+                                             std::vector<std::string>& notes) {
   const std::string label =
       fmt::format("{} {}/{}", q.zone, to_string(*q.signal), to_string(*q.factor));
-  const bool same = own_ && own_->query.zone == q.zone && own_->query.signal == q.signal &&
-                    own_->query.factor == q.factor && as_of >= own_->forecaster.data_end_utc();
+  const bool same = own && own->query.zone == q.zone && own->query.signal == q.signal &&
+                    own->query.factor == q.factor && as_of >= own->forecaster.data_end_utc();
   if (same) {  // feed what was stored since
-    auto fresh = store_->read(q, own_->forecaster.data_end_utc(), as_of);
+    auto fresh = store.read(q, own->forecaster.data_end_utc(), as_of);
     if (!fresh) return fresh.error();
-    if (Status s = feed_series(own_->forecaster, *fresh, as_of); !s) return s.error();
+    if (Status s = feed_series(own->forecaster, *fresh, as_of); !s) return s.error();
   } else {
-    own_.reset();
-    auto history = store_->read(q, as_of - kOwnForecastHistory, as_of);
+    own.reset();
+    auto history = store.read(q, as_of - IntensityProvider::kOwnForecastHistory, as_of);
     if (!history) return history.error();
     if (history->points.empty()) return std::optional<Forecast>();
     auto slot = native_slot(*history);
@@ -280,23 +285,24 @@ Result<std::optional<Forecast>> IntensityProvider::own_forecast(const SeriesQuer
     SeriesInfo info{history->zone, history->signal, history->factor, history->source};
     auto f = Forecaster::create(info, floor_to(history->points.front().start, *slot), *slot);
     if (!f) return f.error();
-    own_ = std::make_unique<OwnForecastCache>(OwnForecastCache{q, std::move(*f)});
-    if (Status s = feed_series(own_->forecaster, *history, as_of); !s) return s.error();
+    own = std::make_unique<OwnForecastCache>(OwnForecastCache{q, std::move(*f)});
+    if (Status s = feed_series(own->forecaster, *history, as_of); !s) return s.error();
   }
-  const Forecaster& f = own_->forecaster;
+  const Forecaster& f = own->forecaster;
   if (f.observed_slots() == 0) return std::optional<Forecast>();
-  if (as_of - f.data_end_utc() > kOwnForecastMaxAge) {
+  if (as_of - f.data_end_utc() > IntensityProvider::kOwnForecastMaxAge) {
     notes.push_back(fmt::format(
         "no carbonclock forecast for {}: its stored actuals end at {}, more than {} days before "
         "{}",
         label, format_utc(f.data_end_utc()),
-        std::chrono::duration_cast<std::chrono::days>(kOwnForecastMaxAge).count(),
+        std::chrono::duration_cast<std::chrono::days>(IntensityProvider::kOwnForecastMaxAge)
+            .count(),
         format_utc(as_of)));
     return std::optional<Forecast>();
   }
   const Nanos longest = std::chrono::days(31);
   Nanos horizon = std::clamp<Nanos>(to - as_of, Nanos(1), longest);
-  ForecastRequest request{ModelKind::kAuto, options_.risk != ForecastQuantile::kPoint};
+  ForecastRequest request{ModelKind::kAuto, risk != ForecastQuantile::kPoint};
   auto forecast = f.forecast(as_of, horizon, request);
   if (!forecast) {
     notes.push_back(
@@ -411,7 +417,7 @@ Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
       if (shift == day && options_.own_forecast && first_empty()) {
         // Carbonclock's own forecast from the best stored series, before recent actuals.
         for (const SeriesQuery& q : *actual) {
-          auto own = own_forecast(q, as_of, last, notes);
+          auto own = own_forecast(*store_, own_, options_.risk, q, as_of, last, notes);
           if (!own) return own.error();
           if (!*own) continue;
           const Forecast& fc = **own;

@@ -26,13 +26,16 @@
 
 #include "common/error.h"
 #include "common/time.h"
-#include "forecasting/forecaster.h"
+#include "forecasting/quantile.h"
 #include "grid/store.h"
 #include "intensity/intensity_timeline.h"
 #include "regions/catalogue.h"
 #include "shifting/slots.h"
 
 namespace carbonclock {
+
+/// The fitted own forecaster the planning chain keeps between calls (intensity_provider.cc).
+struct OwnForecastCache;
 
 /// What fills the time stored actuals do not cover.
 enum class Fallback {
@@ -120,17 +123,12 @@ class IntensityProvider {
   void reload() { listed_.reset(); }
 
  private:
-  struct OwnForecastCache;
   Result<const std::vector<StoredSeriesInfo>*> listing();
-  /// Carbonclock's own forecast for [as_of, to) from the stored actuals of `query`; nullopt
-  /// (with a note saying why) when it cannot be made.
-  Result<std::optional<Forecast>> own_forecast(const SeriesQuery& query, SysTime as_of, SysTime to,
-                                               std::vector<std::string>& notes);
 
   GridStore* store_;
   Options options_;
   std::optional<std::vector<StoredSeriesInfo>> listed_;
-  std::unique_ptr<OwnForecastCache> own_;
+  std::unique_ptr<OwnForecastCache> own_;  ///< carbonclock's own forecaster, kept between calls
 };
 
 }  // namespace carbonclock
