@@ -108,7 +108,8 @@ TEST_F(ForecastAppTest, ForecastsFromStoredHistoryWithIntervalsAndShowsLaterActu
   AppContext c = ctx();
   auto f = forecast_zone(r, c);
   ASSERT_TRUE(f) << f.error().message();
-  ASSERT_EQ(f->forecast.slots.size(), 24u);
+  // From the hour holding --as-of to the one holding --as-of + 24 h.
+  ASSERT_EQ(f->forecast.slots.size(), 25u);
   EXPECT_EQ(f->forecast.slots.front().start_utc, kT0 + 24h * 20);
   EXPECT_EQ(f->history.end_utc, kT0 + 24h * 20);  // nothing after --as-of was read
   EXPECT_EQ(f->history.slots, 24u * 20);
@@ -122,8 +123,8 @@ TEST_F(ForecastAppTest, ForecastsFromStoredHistoryWithIntervalsAndShowsLaterActu
     ASSERT_FALSE(std::isnan(s.p10_g_per_kwh)) << k;
     EXPECT_LE(s.p10_g_per_kwh, s.p50_g_per_kwh) << k;
     EXPECT_LE(s.p50_g_per_kwh, s.p90_g_per_kwh) << k;
-    // The stored actual of the forecast slot is shown beside it.
-    EXPECT_NEAR(f->actual_g_per_kwh[k], truth[24 * 20 + k], 1e-9) << k;
+    // The stored actual of the forecast slot is shown beside it (the store keeps µg/kWh).
+    EXPECT_NEAR(f->actual_g_per_kwh[k], truth[24 * 20 + k], 1e-6) << k;
     abs_error += std::abs(s.g_per_kwh - truth[24 * 20 + k]);
   }
   // The daily shape is learnt: far better than the series' spread (±120 around 300).
@@ -131,10 +132,10 @@ TEST_F(ForecastAppTest, ForecastsFromStoredHistoryWithIntervalsAndShowsLaterActu
 
   std::string csv = render_forecast(*f, Format::kCsv);
   EXPECT_EQ(csv.rfind(forecast_csv_header(), 0), 0u);
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 25);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 26);
   auto json = nlohmann::json::parse(render_forecast(*f, Format::kJson));
   EXPECT_EQ(json["zone"], "DE");
-  EXPECT_EQ(json["slots"].size(), 24u);
+  EXPECT_EQ(json["slots"].size(), 25u);
   EXPECT_EQ(json["history"]["data_end_utc"], format_utc(kT0 + 24h * 20));
   EXPECT_THAT(json["source"].get<std::string>(), HasSubstr("carbonclock-forecast"));
   EXPECT_THAT(render_forecast(*f, Format::kText), HasSubstr("p90"));

@@ -1,0 +1,145 @@
+// `forecast` and `backtest` through the command line, in process: formats, -o, errors.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "cli/exit_codes.h"
+#include "grid/store.h"
+
+namespace carbonclock::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+const SysTime kT0 = parse_utc("2026-01-05T00:00:00Z").value();
+
+class ForecastCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("cc_fcli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    vars_ = {{"CARBONCLOCK_DB", (dir_ / "db.sqlite").string()}, {"HOME", dir_.string()}};
+    // 21 days of hourly data with a daily shape.
+    IntensitySeries s{"DE", Signal::kAverage, Factor::kLifecycle, "test", std::nullopt, {}};
+    for (int h = 0; h < 24 * 21; ++h) {
+      double v = 300 + 100 * std::sin(2 * M_PI * (h % 24) / 24.0) + (h * 37 % 11);
+      s.points.push_back({kT0 + 1h * h, 1h, v, false});
+    }
+    auto store = GridStore::open(dir_ / "db.sqlite");
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->import({s}, "test"));
+    std::ofstream(dir_ / "jobs.csv") << "name,duration_h,energy_kwh\njob,2,4\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  int run(std::vector<std::string> args) {
+    console_ = StringConsole();
+    args.insert(args.begin(), "carbonclock");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    auto vars = vars_;
+    CliEnvironment env{console_,
+                       clock_,
+                       [vars](const char* n) -> std::optional<std::string> {
+                         auto it = vars.find(n);
+                         return it == vars.end() ? std::nullopt : std::optional(it->second);
+                       },
+                       {}};
+    return run_cli(static_cast<int>(argv.size()), argv.data(), env);
+  }
+  const std::string& out() const { return console_.out_text(); }
+  const std::string& err() const { return console_.err_text(); }
+  void expect_own_error_lines() const {
+    std::string_view rest = err();
+    ASSERT_FALSE(rest.empty());
+    while (!rest.empty()) {
+      size_t nl = rest.find('\n');
+      EXPECT_TRUE(rest.substr(0, nl).starts_with("carbonclock: ")) << err();
+      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    }
+  }
+
+  fs::path dir_;
+  std::map<std::string, std::string> vars_;
+  StringConsole console_;
+  ManualClock clock_{kT0 + 24h * 21};
+};
+
+TEST_F(ForecastCliTest, ForecastInEveryFormat) {
+  ASSERT_EQ(run({"forecast", "--zone", "DE", "--horizon", "6h"}), 0) << err();
+  EXPECT_THAT(out(), StartsWith("carbonclock forecast for DE average/lifecycle"));
+  EXPECT_THAT(out(), HasSubstr("p90"));
+  ASSERT_EQ(run({"forecast", "--zone", "DE", "--horizon", "6h", "--format", "csv"}), 0) << err();
+  EXPECT_THAT(out(), StartsWith("zone,start_utc,step,g_per_kwh,p10_g_per_kwh"));
+  EXPECT_EQ(std::count(out().begin(), out().end(), '\n'), 7);
+  ASSERT_EQ(run({"forecast", "--zone", "DE", "--horizon", "6h", "--format", "json", "--as-of",
+                 format_utc(kT0 + 24h * 15)}),
+            0)
+      << err();
+  auto doc = nlohmann::json::parse(out());
+  EXPECT_EQ(doc["issued_at_utc"], format_utc(kT0 + 24h * 15));
+  EXPECT_EQ(doc["slots"].size(), 6u);
+  EXPECT_FALSE(doc["slots"][0]["actual_g_per_kwh"].is_null());  // a forecast about the past
+}
+
+TEST_F(ForecastCliTest, ForecastErrorsAreOwnLines) {
+  EXPECT_EQ(run({"forecast", "--zone", "DE", "--model", "sarima"}), kExitUsage);
+  expect_own_error_lines();
+  EXPECT_NE(run({"forecast", "--zone", "DE", "--signal", "marginal"}), 0);
+  expect_own_error_lines();
+  EXPECT_THAT(err(), HasSubstr("marginal"));
+}
+
+TEST_F(ForecastCliTest, BacktestCsvMarkdownJsonAndOutputFile) {
+  const std::vector<std::string> grid = {
+      "backtest", "--zones", "DE",  "--jobs", (dir_ / "jobs.csv").string(), "--windows",
+      "6h,12h",   "--every", "31h", "--from", format_utc(kT0 + 24h * 2)};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = grid;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  ASSERT_EQ(run(with({"--forecast", "auto"})), 0) << err();
+  EXPECT_THAT(out(), StartsWith("job,zone,start_utc,window,algorithm,forecast,baseline_g,"
+                                "realised_g,oracle_g,captured_pct,pauses\n"));
+  EXPECT_THAT(out(), HasSubstr(",pause-resume,auto,"));
+  const std::string csv = out();
+  ASSERT_EQ(run(with({"--forecast", "auto", "-o", (dir_ / "bt.csv").string()})), 0) << err();
+  std::ifstream in(dir_ / "bt.csv");
+  std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(file, csv);
+  ASSERT_EQ(run(with({"--forecast", "oracle", "--format", "md"})), 0) << err();
+  EXPECT_THAT(out(), HasSubstr("## Flexible Start"));
+  EXPECT_THAT(out(), HasSubstr("(100.0)"));
+  ASSERT_EQ(
+      run(with({"--forecast", "profile", "--format", "json", "--algorithms", "pause-resume"})), 0)
+      << err();
+  auto doc = nlohmann::json::parse(out());
+  ASSERT_EQ(doc["algorithms"].size(), 1u);
+  EXPECT_EQ(doc["algorithms"][0]["algorithm"], "pause-resume");
+}
+
+TEST_F(ForecastCliTest, BacktestErrorsAreOwnLines) {
+  EXPECT_EQ(run({"backtest", "--zones", "DE", "--forecast", "crystal-ball"}), kExitUsage);
+  expect_own_error_lines();
+  EXPECT_THAT(err(), HasSubstr("noise:P%"));
+  EXPECT_EQ(run({"backtest", "--zones", "DE", "--forecast", "oracle", "--risk", "p90"}),
+            kExitUsage);
+  expect_own_error_lines();
+}
+
+}  // namespace
+}  // namespace carbonclock::cli
