@@ -471,8 +471,11 @@ Result<BacktestRun> run_backtest_request(
     const SlottedIntensity& t = z.intensity;
     auto zone = select_zone(std::nullopt, t.zone);
     if (!zone) return zone.error();
-    auto series =
-        provider.forecast_history(*zone, t.signal, t.factor, t.first_slot_utc, t.end_utc());
+    // Everything stored before the decision times counts, also before --from (the sweep's
+    // series starts there): a year, as the planning chain's own forecasts read.
+    auto series = provider.forecast_history(
+        *zone, t.signal, t.factor, t.first_slot_utc - IntensityProvider::kOwnForecastHistory,
+        t.end_utc());
     if (!series) return series.error();
     auto history = history_from_series(*series);
     if (!history) return history.error().with_context(fmt::format("zone {}", t.zone));

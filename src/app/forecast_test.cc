@@ -326,6 +326,20 @@ TEST_F(ForecastAppTest, BacktestStartsWithoutADayOfHistoryHaveNoForecastAndSaySo
   EXPECT_THAT(backtest_markdown(run), HasSubstr("without a forecast"));
 }
 
+TEST_F(ForecastAppTest, BacktestForecastsFromTheHistoryBeforeFrom) {
+  import({hourly("DE", kT0, synthetic(24 * 10))});
+  BacktestRequest r = grid_request(jobs_csv(), "profile");
+  r.grid.windows = "6h";
+  r.grid.every = "6h";
+  r.grid.from = format_utc(kT0 + 24h * 3);
+  BacktestRun run;
+  auto rows = backtest(r, &run);
+  ASSERT_TRUE(rows) << rows.error().message();
+  EXPECT_FALSE(rows->empty());
+  EXPECT_EQ(run.zone_stats[0].starts_unplanned, 0u) << run.zone_stats[0].first_unplanned_reason;
+  EXPECT_THAT(run.history_series[0], HasSubstr("240 slots"));
+}
+
 TEST_F(ForecastAppTest, BacktestNoiseIsSeededAndBadForecastsAreErrors) {
   import({hourly("DE", kT0, synthetic(24 * 14))});
   BacktestRequest r = grid_request(jobs_csv(), "noise:10%");
