@@ -439,6 +439,50 @@ TEST_F(LiveSourceTest, ServerErrorAndNotFound) {
   expect_no_secret(wt.error().message());
 }
 
+TEST_F(LiveSourceTest, MalformedResponsesAreErrorsNotCrashes) {
+  // The bodies that crashed importers (issue 15, item 3) reach parse_series through fetch as
+  // well: `grid fetch`, `plan` and `run --forecast-source` must get an error back.
+  const std::string deep =
+      R"({"data":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  struct Case {
+    std::string path;
+    LiveSourceKind kind;
+    std::string zone;
+    std::string body;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"/v3/carbon-intensity/past-range", LiveSourceKind::kElectricityMaps, "DE",
+       R"({"zone":"DE","data":[{"datetime":"2024-03-01T00:00Z","carbonIntensity":1e999}]})",
+       "number overflow"},
+      {"/regional/intensity/2024-03-01T00:00Z/2024-03-01T02:00Z/regionid/13",
+       LiveSourceKind::kUkCarbonIntensity, "GB-13",
+       R"({"data":[{"from":7,"to":[],"regions":[{"regionid":13,"intensity":{"forecast":1}}]}]})",
+       "missing string 'from'"},
+      {"/intensity/2024-03-01T00:00Z/2024-03-01T02:00Z", LiveSourceKind::kUkCarbonIntensity, "GB",
+       deep, "JSON nested deeper than 256 levels"},
+  };
+  for (const Case& c : cases) {
+    provider_.on(c.path, [body = c.body](const httplib::Request&, httplib::Response& res) {
+      res.set_content(body, "application/json");
+    });
+  }
+  provider_.on("/login", [deep](const httplib::Request&, httplib::Response& res) {
+    res.set_content(deep, "application/json");
+  });
+  provider_.start();
+  for (const Case& c : cases) {
+    auto r = fetch(history(c.kind, c.zone, "2024-03-01T00:00Z", "2024-03-01T02:00Z"));
+    ASSERT_FALSE(r.ok()) << c.path;
+    EXPECT_NE(r.error().message().find(c.expected), std::string::npos) << r.error().message();
+    expect_no_secret(r.error().message());
+  }
+  auto wt = fetch(
+      history(LiveSourceKind::kWattTime, "CAISO_NORTH", "2024-03-01T00:00Z", "2024-03-01T01:00Z"));
+  ASSERT_FALSE(wt.ok());
+  EXPECT_NE(wt.error().message().find("no token"), std::string::npos) << wt.error().message();
+}
+
 TEST_F(LiveSourceTest, SlowServerTimesOut) {
   provider_.on("/v3/carbon-intensity/past-range",
                [](const httplib::Request&, httplib::Response& res) {
