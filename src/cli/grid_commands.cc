@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "common/json_text.h"
 #include "grid/importers.h"
 #include "grid/query.h"
 #include "grid/store.h"
@@ -169,7 +170,7 @@ void print_series(const IntensitySeries& s, const std::string& format) {
                         {"g_per_kwh", p.g_per_kwh},
                         {"estimated", p.estimated}});
     }
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", dump_json(std::move(j), 2));
     return;
   }
   std::string out = "start_utc,duration_s,g_per_kwh,signal,factor,estimated\n";

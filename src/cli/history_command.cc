@@ -7,6 +7,7 @@
 #include "accounting/accounting.h"
 #include "accounting/history.h"
 #include "cli/commands.h"
+#include "common/json_text.h"
 #include "reports/carbon_report.h"
 
 namespace carbonclock::cli {
@@ -73,7 +74,7 @@ int run_history(const HistoryOptions& o) {
     nlohmann::json doc = {{"runs", list},
                           {"by_month", totals(totals_by_month(runs))},
                           {"by_tag", totals(totals_by_tag(runs))}};
-    fmt::print("{}\n", doc.dump(2));
+    fmt::print("{}\n", dump_json(std::move(doc), 2));
     return 0;
   }
   if (runs.empty()) {

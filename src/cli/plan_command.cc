@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_scheduling.h"
+#include "common/json_text.h"
 #include "metering/run_record.h"
 #include "regions/catalogue.h"
 
@@ -216,7 +217,7 @@ int run_plan(const PlanOptions& o) {
                     {"saving_pct", saving_pct(z)}});
     }
     j["zones"] = zs;
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", dump_json(std::move(j), 2));
     return 0;
   }
   fmt::print("{} {} for a {} job ({:.4f} kWh) in {}: requested {}, deadline {}\n",

@@ -7,6 +7,7 @@
 #include "accounting/accounting.h"
 #include "cli/commands.h"
 #include "common/files.h"
+#include "common/json_text.h"
 #include "execution/schedule_record.h"
 #include "grid/live_source.h"
 #include "metering/run_record.h"
@@ -54,7 +55,7 @@ int run_report(ReportOptions o) {
   auto run = load_run(o.run_dir);
   if (!run) return print_error(run.error().message()), 1;
   if (o.format == "run-json") {
-    std::string doc = run_to_json(*run).dump(2) + "\n";
+    std::string doc = dump_json(run_to_json(*run), 2) + "\n";
     if (o.out.empty()) return fmt::print("{}", doc), 0;
     if (auto s = write_file_atomic(o.out, doc); !s) return print_error(s.error().message()), 1;
     return 0;
@@ -88,7 +89,7 @@ int run_report(ReportOptions o) {
     if (run->schedule && run->schedule->contains("savings")) {
       json_doc["schedule_savings"] = (*run->schedule)["savings"];
     }
-    doc = json_doc.dump(2) + "\n";
+    doc = dump_json(std::move(json_doc), 2) + "\n";
   } else if (o.format == "md") {
     doc = report_markdown(*run, *account);
   } else if (o.format == "html") {

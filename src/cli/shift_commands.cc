@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "common/files.h"
+#include "common/json_text.h"
 #include "grid/store.h"
 #include "metering/run_record.h"
 #include "regions/catalogue.h"
@@ -276,7 +277,7 @@ int report_outcomes(const std::string& title, const JobProfile& job, SysTime sta
                                 : ojson(reduction_pct(home.baseline_g,
                                                       best_shifted[i].second->shifted_g))}});
     }
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", dump_json(std::move(j), 2));
   } else {
     fmt::print("{}\n", title);
     fmt::print("job: {} profile, {} slots of {} ({:.3f} h), {:.6g} kWh\n",
@@ -711,7 +712,7 @@ int run_sweep_command(const SweepArgs& a) {
     j["skipped_gap"] = summary.skipped_gap;
     auto& rows = j["rows"] = ojson::array();
     for (const auto& cell : cells) append_sweep_json(*cell, labels, rows);
-    out = j.dump(2) + "\n";
+    out = dump_json(std::move(j), 2) + "\n";
   }
   if (!a.output.empty()) {
     if (Status s = write_file_atomic(a.output, out); !s) {

@@ -47,6 +47,19 @@ class GridCliTest : public ::testing::Test {
   fs::path binary_, db_;
 };
 
+TEST_F(GridCliTest, ZoneThatIsNotUtf8IsShownAsJsonInsteadOfAborting) {
+  // A zone read from a file is bytes; `grid show --format json` aborted (nlohmann's dump threw).
+  auto csv = write("evil.csv",
+                   "Time,zone,ci\n2020-01-01 00:00,evil\xe9zone,100\n"
+                   "2020-01-01 01:00,evil\xe9zone,110\n");
+  CliRun imp = run("grid import --format csv " + csv.string());
+  ASSERT_EQ(imp.rc, 0) << imp.err;
+  CliRun show = run("grid show --zone 'evil\xe9zone' --format json");
+  ASSERT_EQ(show.rc, 0) << show.err;
+  EXPECT_THAT(show.out, HasSubstr(R"("zone": "evil\\xe9zone")"));
+  EXPECT_THAT(show.out, HasSubstr(R"("g_per_kwh": 110.0)"));
+}
+
 TEST_F(GridCliTest, ImportThenShowPrintsExactlyWhatWasStored) {
   auto em = testing::grid_testdata("em_hourly.csv").string();
   CliRun imp = run("grid import " + em);
