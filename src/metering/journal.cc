@@ -102,9 +102,12 @@ bool is_type(const json& j, const char* type) {
 
 Result<RunRecord> recover_from_journal(const std::filesystem::path& run_dir) {
   auto path = run_dir / kJournalFile;
-  const std::string name = path.string();
   std::ifstream in(path);
-  if (!in) return make_error("{}: cannot open: {}", name, errno_text(errno));
+  if (!in) return make_error("{}: cannot open: {}", path.string(), errno_text(errno));
+  return recover_from_journal(in, path.string());
+}
+
+Result<RunRecord> recover_from_journal(std::istream& in, const std::string& name) {
   std::string line;
   if (!std::getline(in, line)) return make_error("{}: empty journal", name);
   auto header = parse_carbonclock_json(line, name + ":1");

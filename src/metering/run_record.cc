@@ -202,15 +202,24 @@ Result<RunRecord> run_from_json(const json& doc, const std::string& origin) {
     bucket.start_utc = r.time(b, path, "bucket_start_utc");
     Nanos length = read_bucket(r, b, path);
     if (!r.ok()) return r.error();
+    // bucket_start_utc is written to the second (format_utc), so a bucket of 1.5 s starting
+    // at x.5 s reads as x: the true start is the one multiple of the bucket within that second.
+    const SysTime written = bucket.start_utc;
     if (i == 0) {
       run.timeline.bucket = length;
-      if (floor_to(bucket.start_utc, length) != bucket.start_utc) {
+      SysTime aligned = floor_to(written, length);
+      if (aligned < written) aligned += length;
+      if (aligned - written >= std::chrono::seconds(1)) {
         r.fail(path + ".bucket_start_utc", "not aligned to the bucket length");
       }
+      bucket.start_utc = aligned;
     } else if (length != run.timeline.bucket) {
       r.fail(path + ".bucket_s", "differs from the first bucket's");
-    } else if (bucket.start_utc != run.timeline.buckets.back().start_utc + length) {
-      r.fail(path + ".bucket_start_utc", "does not follow the previous bucket");
+    } else {
+      bucket.start_utc = run.timeline.buckets.back().start_utc + length;
+      if (std::chrono::floor<Seconds>(bucket.start_utc) != std::chrono::floor<Seconds>(written)) {
+        r.fail(path + ".bucket_start_utc", "does not follow the previous bucket");
+      }
     }
     const double bucket_s = to_seconds(length);
     // Sums of doubles may exceed the bucket by rounding.

@@ -212,6 +212,24 @@ TEST_F(RunRecordTest, UntamperedRunJsonStillLoads) {
   EXPECT_EQ(run_to_json(*r), run_to_json(run_));
 }
 
+TEST_F(RunRecordTest, FractionalBucketsReadBackAlthoughStartsAreWrittenToTheSecond) {
+  // `run --bucket 1.5s` is allowed; bucket_start_utc is written without its half second.
+  run_.timeline = {};
+  run_.timeline.devices = {{"gpu0", DeviceKind::kGpu, "A100", Method::kCounter, "", ""}};
+  TimelineBuilder b(run_.start_utc, 1500ms, run_.timeline.devices);
+  b.add(0s, std::vector<double>{0});
+  b.add(5s, std::vector<double>{50});
+  run_.timeline = b.timeline();
+  run_.end_utc = run_.start_utc + 5s;
+  ASSERT_EQ(run_.timeline.buckets.size(), 4u);
+  ASSERT_TRUE(save_run(run_, dir_).ok());
+  auto back = load_run(dir_);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  ASSERT_EQ(back->timeline.buckets.size(), 4u);
+  EXPECT_EQ(back->timeline.buckets[1].start_utc, run_.timeline.buckets[1].start_utc);
+  EXPECT_EQ(run_to_json(*back), run_to_json(run_));
+}
+
 // --- Tampered journal (issue 15, item 12) -------------------------------------------------
 
 class TamperedJournal : public RunRecordTest, public ::testing::WithParamInterface<TamperCase> {};
