@@ -192,7 +192,11 @@ std::string strip_control_sequences(std::string_view text) {
 }
 
 std::string printable_server_text(std::string_view text) {
-  return escape_bytes(strip_control_sequences(text));
+  // Escaping first: stripping a sequence from between a stray lead byte and a stray
+  // continuation byte would otherwise join them into a new character (found by fuzzing:
+  // "\xc2" ESC "\\" "\x85" became U+0085, a C1 control). Removing whole characters from valid
+  // UTF-8 cannot create a new one.
+  return strip_control_sequences(escape_bytes(text));
 }
 
 }  // namespace carbonclock

@@ -30,9 +30,10 @@ class Redactor {
   std::vector<std::string> forms_;  ///< lower-cased ASCII
 };
 
-/// Server text made safe to print on a terminal: strip_control_sequences, then bytes that are
-/// not UTF-8 shown as \xHH (common/json_text.h's escape_bytes). Apply it once, to the final
-/// message: escaping is not idempotent (a literal "\x" is escaped too).
+/// Server text made safe to print on a terminal: bytes that are not UTF-8 shown as \xHH
+/// (common/json_text.h's escape_bytes), then strip_control_sequences. The result is valid
+/// UTF-8 without control characters. Apply it once, to the final message: escaping is not
+/// idempotent (a literal "\x" is escaped too).
 std::string printable_server_text(std::string_view text);
 /// ANSI escape sequences (CSI "ESC [ ... final", OSC "ESC ] ... BEL or ESC \", other two-byte
 /// ESC sequences, and C1 CSI/OSC) removed; other control characters (C0, DEL, C1) replaced by

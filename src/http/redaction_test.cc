@@ -72,6 +72,11 @@ TEST(PrintableServerText, StripsEscapeSequencesAndControls) {
   EXPECT_EQ(printable_server_text("bad \xff byte, caf\xc3\xa9"), "bad \\xff byte, caf\xc3\xa9");
   EXPECT_EQ(printable_server_text("trailing \x1b"), "trailing ");
   EXPECT_EQ(printable_server_text("\x1b[unterminated"), "nterminated");
+  // Found by fuzzing: a stray lead byte and a stray continuation byte around an escape
+  // sequence used to join into U+0085 (a C1 control) once the sequence was removed.
+  EXPECT_EQ(printable_server_text("a\xc2\x1b\\\x85"
+                                  "b"),
+            "a\\xc2\\x85b");
 }
 
 }  // namespace
