@@ -120,7 +120,7 @@ for h in "${harnesses[@]}"; do
   rc=0
   "$out/fuzz/${h}_fuzz" "$out/corpus/$h" "$out/seeds/$h" \
     -max_total_time="$seconds" -print_final_stats=1 -dict="$(dict_of "$h")" \
-    -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
     -artifact_prefix="$out/artifacts/$h-" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
