@@ -144,7 +144,7 @@ Status check_time_range(SysTime t, std::string_view what) {
 Result<Nanos> checked_from_seconds(double s) {
   if (!std::isfinite(s)) return make_error("{} is not a finite number of seconds", s);
   if (std::abs(s) > to_seconds(kMaxDuration)) {
-    return make_error("{} s is longer than the supported maximum of 50 years", s);
+    return make_error("{} s is longer than the supported maximum of 20 years", s);
   }
   return from_seconds(s);
 }
@@ -188,7 +188,7 @@ Result<Nanos> parse_duration(std::string_view text) {
     total_s += v * mult;
     any = true;
     if (total_s > to_seconds(kMaxDuration)) {
-      return make_error("duration '{}' is longer than the supported maximum of 50 years", text);
+      return make_error("duration '{}' is longer than the supported maximum of 20 years", text);
     }
   }
   return from_seconds(total_s);

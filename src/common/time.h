@@ -17,14 +17,18 @@ using Seconds = std::chrono::seconds;
 
 /// The instants carbonclock accepts anywhere (files, API responses, options):
 /// kMinTime <= t < kMaxTime, i.e. 1900-01-01T00:00Z up to the end of 2199. SysTime counts
-/// nanoseconds in 64 bits, which only reaches 1677-09-21 .. 2262-04-11; the margin of 62 years
-/// on each side means that any accepted time plus or minus any accepted duration (kMaxDuration)
-/// is representable, so arithmetic on checked values never wraps.
+/// nanoseconds in 64 bits, which only reaches 1677-09-21 .. 2262-04-11; with durations of at
+/// most 20 years (kMaxDuration), any accepted time plus or minus up to three accepted
+/// durations (a start, a window and a job's length) is representable, so arithmetic on
+/// checked values never wraps.
 inline constexpr SysTime kMinTime{std::chrono::sys_days{std::chrono::year{1900} / 1 / 1}};
 inline constexpr SysTime kMaxTime{std::chrono::sys_days{std::chrono::year{2200} / 1 / 1}};
-/// The longest duration carbonclock accepts (50 years of 365.24 days): parse_duration,
+/// The longest duration carbonclock accepts (20 years of 365.25 days): parse_duration,
 /// checked_from_seconds and the importers refuse longer ones.
-inline constexpr Nanos kMaxDuration{std::chrono::days{18262}};
+inline constexpr Nanos kMaxDuration{std::chrono::days{7305}};
+static_assert(kMaxTime.time_since_epoch() <= Nanos::max() - 3 * kMaxDuration &&
+                  kMinTime.time_since_epoch() >= Nanos::min() + 3 * kMaxDuration,
+              "checked times and durations must not overflow 64-bit nanoseconds");
 
 /// kMinTime <= t < kMaxTime.
 inline bool in_time_range(SysTime t) { return t >= kMinTime && t < kMaxTime; }

@@ -79,9 +79,9 @@ TEST(ParseDuration, RefusesDurationsLongerThanTheSupportedMaximum) {
   for (const char* text : {"1e300s", "1e12", "100000d", "60000d"}) {
     auto r = parse_duration(text);
     ASSERT_FALSE(r.ok()) << text;
-    EXPECT_NE(r.error().message().find("50 years"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find("20 years"), std::string::npos) << r.error().message();
   }
-  EXPECT_EQ(parse_duration("18262d").value(), kMaxDuration);
+  EXPECT_EQ(parse_duration("7305d").value(), kMaxDuration);
 }
 
 TEST(ParseDuration, UnitsAndCombinations) {

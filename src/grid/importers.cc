@@ -418,7 +418,7 @@ Status validate_series(const IntensitySeries& series, std::string_view origin) {
           origin, series.zone, format_utc(p[i].start));
     }
     if (p[i].duration > kMaxDuration) {
-      return make_error("{}: zone {}: point at {} lasts {}, longer than the supported 50 years",
+      return make_error("{}: zone {}: point at {} lasts {}, longer than the supported 20 years",
                         origin, series.zone, format_utc(p[i].start),
                         format_duration(p[i].duration));
     }
@@ -663,7 +663,7 @@ Result<std::vector<IntensitySeries>> parse_generic_csv(std::string_view content,
       std::string_view d_text = fields[static_cast<size_t>(duration_col)];
       const auto d_unit = std::chrono::duration<double, std::nano>(o.duration_unit);
       if (!parse_double(d_text, d) || d <= 0 || !(d * d_unit <= kMaxDuration)) {
-        return make_error("{}: bad duration '{}' (need a number > 0, at most 50 years)",
+        return make_error("{}: bad duration '{}' (need a number > 0, at most 20 years)",
                           where_line(origin, n), csv::trim(d_text));
       }
       duration = std::chrono::round<Nanos>(d * d_unit);
