@@ -140,7 +140,10 @@ std::string strip_control_sequences(std::string_view text) {
               static_cast<unsigned char>(text[i + 1]) <= 0x9F;
     unsigned char intro = 0;  // '[' for CSI, ']' for OSC
     size_t body = 0;
-    if (c == 0x1B && i + 1 < text.size()) {
+    if (c == 0x1B && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x20 &&
+        static_cast<unsigned char>(text[i + 1]) < 0x7F) {
+      // Only an ASCII byte can follow ESC in a sequence; anything else (a UTF-8 lead byte) is
+      // kept, so that dropping it cannot leave its continuation bytes behind (found by fuzzing).
       intro = static_cast<unsigned char>(text[i + 1]);
       body = i + 2;
     } else if (c1) {
@@ -179,7 +182,7 @@ std::string strip_control_sequences(std::string_view text) {
       continue;
     }
     if (c == 0x1B) {
-      ++i;  // a two-byte escape sequence (or a lone ESC at the end)
+      if (intro != 0) ++i;  // a two-byte escape sequence; a lone ESC goes alone
       continue;
     }
     if (c < 0x20 || c == 0x7F) {

@@ -77,6 +77,12 @@ TEST(PrintableServerText, StripsEscapeSequencesAndControls) {
   EXPECT_EQ(printable_server_text("a\xc2\x1b\\\x85"
                                   "b"),
             "a\\xc2\\x85b");
+  // Found by fuzzing: ESC before a multi-byte character took the lead byte with it and left
+  // a lone continuation byte (invalid UTF-8). ESC goes alone; the character stays.
+  EXPECT_EQ(printable_server_text("p\x1b\xc3\xa9q"), "p\xc3\xa9q");
+  EXPECT_EQ(printable_server_text("p\x1b\xc2\x9d"
+                                  "0;t\x07q"),
+            "pq");
 }
 
 }  // namespace
