@@ -6,6 +6,7 @@
 
 #include "app/report.h"
 #include "cli/commands.h"
+#include "common/json_text.h"
 #include "reports/carbon_report.h"
 
 namespace carbonclock::cli {
@@ -29,7 +30,7 @@ void run_report(ReportOptions o, CommandContext& ctx) {
   if (*format == Format::kRunJson) {
     auto run = load_run(o.run_dir);
     if (!run) return ctx.fail(run.error());
-    return ctx.emit(run_to_json(*run).dump(2) + "\n", o.out);
+    return ctx.emit(dump_json(run_to_json(*run), 2) + "\n", o.out);
   }
   o.request.choices.signal = o.signal.empty() ? std::nullopt : std::optional(o.signal);
   o.request.charts = *format == Format::kHtml;
@@ -85,7 +86,8 @@ void register_report_command(CLI::App& app, CommandContext& ctx) {
   EmbodiedOptions& e = o->request.choices.embodied;
   cmd->add_option("--embodied-kg", e.embodied_kg,
                   "Total embodied kgCO2eq of the reserved hardware (replaces the catalogue)");
-  cmd->add_option("--lifetime-years", e.lifetime_years, "Hardware lifetime EL in years (default 4)");
+  cmd->add_option("--lifetime-years", e.lifetime_years,
+                  "Hardware lifetime EL in years (default 4)");
   cmd->add_option("--machine-share", e.machine_share,
                   "Share of the machine the run reserved, RR/ToR in (0, 1]")
       ->capture_default_str();

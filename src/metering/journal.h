@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <istream>
 #include <memory>
 #include <span>
 
@@ -45,5 +46,8 @@ class JournalWriter {
 /// TimelineBuilder the live run used. A torn last line is ignored. The result has
 /// `recovered` set and a warning saying so.
 Result<RunRecord> recover_from_journal(const std::filesystem::path& run_dir);
+/// The same for journal text read from `in`; `name` names it in messages ("NAME:LINE: ...").
+/// Every value is checked (see run_from_json); damage is an Error, never a crash.
+Result<RunRecord> recover_from_journal(std::istream& in, const std::string& name);
 
 }  // namespace carbonclock
