@@ -38,6 +38,7 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::create(const std::filesyst
       {"warnings", run.warnings},
   };
   put_accounting_fields(run, header);
+  if (run.cluster) header["cluster"] = *run.cluster;
   std::string line = header.dump() + "\n";
   std::unique_ptr<JournalWriter> w(new JournalWriter(f, path));
   std::fputs(line.c_str(), f);
@@ -108,6 +109,9 @@ Result<RunRecord> recover_from_journal(const std::filesystem::path& run_dir) {
     run.warnings = header.value("warnings", std::vector<std::string>{});
     run.overhead.interval_s = header.value("interval_s", 0.0);
     get_accounting_fields(header, run);
+    if (header.contains("cluster") && header.at("cluster").is_object()) {
+      run.cluster = header.at("cluster");
+    }
     std::vector<DeviceInfo> devices;
     for (const auto& d : header.at("devices")) {
       auto dev = device_from_json(d);

@@ -119,6 +119,7 @@ json run_to_json(const RunRecord& run) {
   };
   put_accounting_fields(run, doc);
   if (run.schedule) doc["schedule"] = *run.schedule;
+  if (run.cluster) doc["cluster"] = *run.cluster;
   return doc;
 }
 
@@ -151,6 +152,7 @@ Result<RunRecord> run_from_json(const json& doc, const std::string& origin) {
     if (doc.contains("schedule") && doc.at("schedule").is_object()) {
       run.schedule = doc.at("schedule");
     }
+    if (doc.contains("cluster") && doc.at("cluster").is_object()) run.cluster = doc.at("cluster");
     const auto& o = doc.at("overhead");
     run.overhead = {o.value("cpu_s", 0.0), o.value("peak_rss_mb", 0.0),
                     o.value("samples", int64_t{0}), o.value("interval_s", 0.0)};
