@@ -15,6 +15,7 @@
 #include "cli/cli_test_harness.h"
 #include "common/files.h"
 #include "common/time.h"
+#include "reports/schema_check.h"
 
 namespace carbonclock {
 namespace {
@@ -89,6 +90,14 @@ class MergeCommandTest : public ::testing::Test {
 
   static json load(const fs::path& p) { return json::parse(read_file(p).value()); }
 
+  // The committed schema of the merged report (schemas/cluster-report.schema.json).
+  static void expect_schema(const json& doc) {
+    json schema = load(fs::path(CARBONCLOCK_SOURCE_DIR) / "schemas" / "cluster-report.schema.json");
+    EXPECT_EQ(schema["properties"]["cluster_report_schema_version"]["const"],
+              doc["cluster_report_schema_version"]);
+    check_schema(schema, doc, "$");
+  }
+
   json report(const fs::path& d, const std::string& command = "report") {
     CliHarness h = plain();
     EXPECT_EQ(h.run({command, d.string(), "--format", "json"}), 0) << h.err();
@@ -122,6 +131,7 @@ TEST_F(MergeCommandTest, TwoNodesInTwoZonesMergeToTheExactSumPricedPerZone) {
   ASSERT_GT(eb, 0);
 
   json merged = report(job);
+  expect_schema(merged);
   EXPECT_EQ(merged["job_id"], "77");
   EXPECT_EQ(merged["launcher"], "slurm");
   ASSERT_EQ(merged["nodes"].size(), 2u);
@@ -212,6 +222,7 @@ TEST_F(MergeCommandTest, ANodeWhoseMeterWasKilledIsRecoveredFromItsJournal) {
   pid_t job = load(task_b)["job_pid"].get<pid_t>();
   ::kill(-job, SIGKILL);  // the job runs in its own process group
   json merged = report(dir_ / "runs" / "77");
+  expect_schema(merged);
   ASSERT_EQ(merged["nodes"].size(), 2u);
   EXPECT_EQ(merged["nodes"][0]["state"], "complete");
   EXPECT_EQ(merged["nodes"][1]["state"], "recovered");

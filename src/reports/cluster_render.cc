@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/units.h"
 #include "metering/run_record.h"
 #include "reports/carbon_report.h"
 #include "reports/summary.h"
@@ -105,7 +106,7 @@ ojson cluster_report_json(const ClusterReport& r) {
   j["end_utc"] = format_utc_millis(r.end_utc);
   j["duration_s"] = to_seconds(r.end_utc - r.start_utc);
   j["energy_j_total"] = r.energy_j;
-  j["energy_kwh_total"] = r.energy_j / 3.6e6;
+  j["energy_kwh_total"] = r.energy_j / kJoulesPerKwh;
   j["headline_signal"] =
       r.signals.empty() ? ojson(nullptr) : ojson(to_string(r.headline_signal().signal));
   j["operational_g"] = r.operational_g();

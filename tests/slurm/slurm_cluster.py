@@ -215,3 +215,59 @@ class SlurmCluster:
 
     def remove(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _stop_pids(directory):
+    """Stops the daemons a `start` from the command line left running, by their PIDs."""
+    import json
+    import signal
+
+    with open(os.path.join(directory, "pids.json")) as f:
+        pids = json.load(f)
+    for name in ("slurmd", "slurmctld", "munged"):
+        pid = pids.get(name)
+        if pid is None:
+            continue
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        for _ in range(200):  # 10 s, then SIGKILL
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def main(argv):
+    """`slurm_cluster.py start`: starts the cluster, leaves it running and prints its directory
+    and SLURM_CONF; `slurm_cluster.py stop DIR`: stops it by the PIDs saved in DIR/pids.json."""
+    import json
+    import sys
+
+    if len(argv) == 2 and argv[1] == "start":
+        cluster = SlurmCluster()
+        try:
+            cluster.start()
+        except ClusterError as e:
+            print(e, file=sys.stderr)
+            return 1
+        with open(cluster.path("pids.json"), "w") as f:
+            json.dump({name: p.pid for name, p in cluster.procs.items()}, f)
+        print(f"export SLURM_CONF={cluster.conf}  # stop: {argv[0]} stop {cluster.dir}")
+        return 0
+    if len(argv) == 3 and argv[1] == "stop":
+        _stop_pids(argv[2])
+        return 0
+    print(f"usage: {argv[0]} start | stop DIR", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv))
