@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy python3
   chromium
+  munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins  # tests/slurm: real daemons
 )
 
 missing=()

@@ -9,6 +9,7 @@
 
 #include "accounting/accounting.h"
 #include "app/context.h"
+#include "app/distributed.h"
 #include "app/schedule.h"
 #include "metering/meter.h"
 #include "metering/run_record.h"
@@ -62,6 +63,14 @@ struct MeasureResult {
   std::optional<CarbonAccount> account;   ///< unset when accounting failed (warned)
   std::string schedule_summary;           ///< scheduled runs: what happened
   std::vector<std::string> warnings;      ///< run-level problems (also in run.json)
+  /// A task of a distributed job (Slurm, torchrun; app/distributed.h): `run_dir` is
+  /// OUT/<job id>/<node>. A member (role kMember) writes only tasks/<rank>.json: `run` then
+  /// holds no devices, and `account` is unset.
+  struct Cluster {
+    TaskRecord task;
+    std::filesystem::path job_dir;
+  };
+  std::optional<Cluster> cluster;
 };
 
 /// Validates everything (options, zone, run directory) before starting the job, then runs it

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "app/cluster.h"
 #include "app/report.h"
 #include "cli/commands.h"
 #include "common/json_text.h"
@@ -24,6 +25,11 @@ struct ReportOptions {
 };
 
 void run_report(ReportOptions o, CommandContext& ctx) {
+  if (is_job_dir(o.run_dir)) {
+    // OUT/<job id> of a distributed job: merge its nodes.
+    JobReportArgs job{o.run_dir, o.out, o.signal, o.request.db, o.request.choices};
+    return report_job(job, o.format, ctx);
+  }
   auto format = parse_format(o.format, kFormats);
   if (!format) return ctx.fail(format.error());
   o.request.run_dir = o.run_dir;
@@ -71,7 +77,9 @@ void register_report_command(CLI::App& app, CommandContext& ctx) {
       "report",
       "Report a measured run's energy and carbon (SCI); rebuilds the run from its journal if "
       "carbonclock was killed");
-  cmd->add_option("RUN_DIR", o->run_dir, "A run directory written by `carbonclock run`")
+  cmd->add_option("RUN_DIR", o->run_dir,
+                  "A run directory written by `carbonclock run`, or a distributed job's "
+                  "OUT/<job id> (its nodes are merged, as by `carbonclock merge`)")
       ->required();
   add_format_option(cmd, o->format, kFormats,
                     "json: schemas/report.schema.json; csv: CodeCarbon's emissions.csv; "

@@ -79,11 +79,17 @@ void run_job(MeasureRequest request, bool quiet, CommandContext& ctx) {
   }
   ctx.exit_code = result->exit_code;
   if (!result->job_ran || quiet) return;
+  // A member of a distributed job meters nothing; it said so when it started.
+  if (result->cluster && result->cluster->task.role == TaskRole::kMember) return;
   if (!result->schedule_summary.empty()) console.note(result->schedule_summary);
   RunRecord shown = result->run;
   shown.warnings = result->warnings;
   ctx.env.console.err(run_summary_text(shown, result->run_dir.string()));
   if (result->account) ctx.env.console.err(emissions_summary_text(*result->account));
+  if (result->cluster) {
+    console.note(fmt::format("this node only; the whole job: carbonclock report {}",
+                             result->cluster->job_dir.string()));
+  }
 }
 
 }  // namespace

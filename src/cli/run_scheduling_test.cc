@@ -275,6 +275,10 @@ TEST_F(ScheduledRunTest, PlanPrintsJsonAndAnSbatchBeginInLocalTime) {
   EXPECT_GT(j["immediate_g"].get<double>(), 360);
   EXPECT_TRUE(j["forecast"].is_null());
   EXPECT_EQ(j["intensity"]["basis"][0]["basis"], "file");
+  // What a Slurm plugin needs: the begin as Unix seconds and the allocation in whole minutes.
+  EXPECT_EQ(j["slurm"]["begin_unix_s"].get<double>(), a + 2);
+  EXPECT_EQ(j["slurm"]["time_limit_min"], 1);
+  EXPECT_EQ(j["slurm"]["sbatch"][1], "--time=00:01:00");
 
   auto sbatch_args = base;
   sbatch_args.insert(sbatch_args.end(), {"--format", "sbatch"});
@@ -285,6 +289,7 @@ TEST_F(ScheduledRunTest, PlanPrintsJsonAndAnSbatchBeginInLocalTime) {
   ASSERT_TRUE(local) << begin;
   // EST5 is UTC-5: the local wall time is five hours behind the UTC instant.
   EXPECT_NEAR(unix_s(*local), a + 2 - 5 * 3600, 1.0) << begin;
+  EXPECT_NE(begin.find(" --time=00:01:00\n"), std::string::npos) << begin;
   EXPECT_NE(err().find("local time zone of the submitting host"), std::string::npos) << err();
 }
 

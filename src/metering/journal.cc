@@ -41,6 +41,7 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::create(const std::filesyst
       {"warnings", run.warnings},
   };
   put_accounting_fields(run, header);
+  if (run.cluster) header["cluster"] = *run.cluster;
   std::string line = dump_json(std::move(header)) + "\n";
   std::unique_ptr<JournalWriter> w(new JournalWriter(f, path));
   std::fputs(line.c_str(), f);
@@ -135,6 +136,7 @@ Result<RunRecord> recover_from_journal(std::istream& in, const std::string& name
   run.warnings = r.strings(h, "", "warnings");
   run.overhead.interval_s = r.optional_number(h, "", "interval_s", 0, 86400).value_or(0);
   get_accounting_fields(r, h, run);
+  if (h.contains("cluster") && h.at("cluster").is_object()) run.cluster = h.at("cluster");
   std::vector<DeviceInfo> devices;
   const json& device_list = r.array(h, "", "devices");
   for (size_t i = 0; i < device_list.size() && r.ok(); ++i) {

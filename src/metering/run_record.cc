@@ -148,6 +148,7 @@ json run_to_json(const RunRecord& run) {
   };
   put_accounting_fields(run, doc);
   if (run.schedule) doc["schedule"] = *run.schedule;
+  if (run.cluster) doc["cluster"] = *run.cluster;
   return doc;
 }
 
@@ -178,6 +179,7 @@ Result<RunRecord> run_from_json(const json& doc, const std::string& origin) {
   run.recovered = r.boolean(doc, "", "recovered", false);
   get_accounting_fields(r, doc, run);
   if (doc.contains("schedule") && doc.at("schedule").is_object()) run.schedule = doc.at("schedule");
+  if (doc.contains("cluster") && doc.at("cluster").is_object()) run.cluster = doc.at("cluster");
   const json& o = r.object(doc, "", "overhead");
   run.overhead.cpu_s = r.optional_number(o, "overhead", "cpu_s", 0, kMaxFinite).value_or(0);
   run.overhead.peak_rss_mb =

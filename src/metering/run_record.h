@@ -51,6 +51,9 @@ struct RunRecord {
   /// realised schedule and the savings, as written by execution/schedule_record.h (schema:
   /// schemas/run.schema.json, `schedule`). Absent for unscheduled runs.
   std::optional<nlohmann::json> schedule;
+  /// A task of a distributed job (app/distributed.h): {"job_id", "node", "launcher", "rank",
+  /// "local_rank", "world_size", "tasks_on_node", "node_count", "role"}. Absent otherwise.
+  std::optional<nlohmann::json> cluster;
 
   double duration_s() const { return to_seconds(end_utc - start_utc); }
   /// Fraction of the energy measured by counters or power integration rather than estimated.
