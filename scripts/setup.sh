@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy python3
   chromium
+  prometheus-cpp-dev prometheus
 )
 
 missing=()
