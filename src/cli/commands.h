@@ -73,5 +73,6 @@ void register_regions_command(CLI::App& app, CommandContext& ctx);
 void register_history_command(CLI::App& app, CommandContext& ctx);
 void register_shift_commands(CLI::App& app, CommandContext& ctx);  // shift | whatif | sweep
 void register_plan_command(CLI::App& app, CommandContext& ctx);
+void register_exporter_command(CLI::App& app, CommandContext& ctx);
 
 }  // namespace carbonclock::cli
