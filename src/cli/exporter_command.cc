@@ -55,19 +55,20 @@ void run_exporter(ExporterOptions o, CommandContext& ctx) {
     }
     for (const std::string& note : (*exporter)->notes()) ctx.observer.note(note);
     if (!loopback(r.listen)) {
-      ctx.observer.note(fmt::format(
-          "listening on {}: whoever reaches it can read this node's job ids and energy",
-          (*exporter)->address()));
+      ctx.observer.note(
+          fmt::format("listening on {}: whoever reaches it can read this node's job ids and energy",
+                      (*exporter)->address()));
     }
-    ctx.observer.note(fmt::format(
-        "exporter serving http://{}/metrics: {} devices, zone {}, sampling every {}",
-        (*exporter)->address(), (*exporter)->devices().size(), (*exporter)->zone_text(),
-        r.interval));
+    ctx.observer.note(
+        fmt::format("exporter serving http://{}/metrics: {} devices, zone {}, sampling every {}",
+                    (*exporter)->address(), (*exporter)->devices().size(), (*exporter)->zone_text(),
+                    r.interval));
     stopped_by = (*exporter)->serve(&stop_signals);
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  ctx.observer.note(stopped_by > 0 ? fmt::format("exporter stopped by {}", ::sigabbrev_np(stopped_by))
-                                   : "exporter stopped");
+  ctx.observer.note(stopped_by > 0
+                        ? fmt::format("exporter stopped by {}", ::sigabbrev_np(stopped_by))
+                        : "exporter stopped");
 }
 
 }  // namespace

@@ -20,8 +20,8 @@ std::function<std::optional<JobKey>(pid_t)> jobs(std::map<pid_t, JobKey> m) {
 
 TEST(GpuShares, WeightedBySmUtilisationWhereTheDriverReportsIt) {
   // Job A's two processes use 50 % and 25 % of the SMs, job B's one 25 %.
-  auto shares = gpu_shares({{10, 50.0}, {11, 25.0}, {20, 25.0}},
-                           jobs({{10, kA}, {11, kA}, {20, kB}}));
+  auto shares =
+      gpu_shares({{10, 50.0}, {11, 25.0}, {20, 25.0}}, jobs({{10, kA}, {11, kA}, {20, kB}}));
   ASSERT_EQ(shares.size(), 2u);
   EXPECT_EQ(shares[0].first, kA);
   EXPECT_DOUBLE_EQ(shares[0].second, 0.75);
@@ -32,9 +32,8 @@ TEST(GpuShares, WeightedBySmUtilisationWhereTheDriverReportsIt) {
 TEST(GpuShares, EqualPerProcessWithoutUtilisationAndJoblessProcessesKeepTheirShare) {
   // No process reports utilisation: a third each; the process without a job keeps its third
   // unattributed.
-  auto shares =
-      gpu_shares({{10, std::nullopt}, {11, std::nullopt}, {30, std::nullopt}},
-                 jobs({{10, kA}, {11, kA}}));
+  auto shares = gpu_shares({{10, std::nullopt}, {11, std::nullopt}, {30, std::nullopt}},
+                           jobs({{10, kA}, {11, kA}}));
   ASSERT_EQ(shares.size(), 1u);
   EXPECT_DOUBLE_EQ(shares[0].second, 2.0 / 3.0);
   // All reporting 0 % is the same as none reporting.

@@ -64,8 +64,7 @@ Result<Checked> check(const ExporterRequest& r) {
 
 // The same sensors as `run`, for the whole node: NVML (retrying a lost GPU), RAPL, and the
 // node estimate for what RAPL lacks.
-std::vector<std::unique_ptr<Sensor>> open_node_sensors(const ExporterRequest& r,
-                                                       const Checked& c,
+std::vector<std::unique_ptr<Sensor>> open_node_sensors(const ExporterRequest& r, const Checked& c,
                                                        std::vector<std::string>& notes) {
   std::vector<std::unique_ptr<Sensor>> sensors;
   if (!r.no_gpu) {
@@ -90,10 +89,10 @@ std::vector<std::unique_ptr<Sensor>> open_node_sensors(const ExporterRequest& r,
     const char* what = model.estimate_cpu && model.estimate_dram ? "CPU and DRAM"
                        : model.estimate_cpu                      ? "CPU"
                                                                  : "DRAM";
-    notes.push_back(fmt::format("{} energy is estimated from the node's {} ({})", what,
-                                model.estimate_cpu ? "busy CPU time and memory in use"
-                                                   : "memory in use",
-                                rapl.message.empty() ? "no RAPL domain for it" : rapl.message));
+    notes.push_back(
+        fmt::format("{} energy is estimated from the node's {} ({})", what,
+                    model.estimate_cpu ? "busy CPU time and memory in use" : "memory in use",
+                    rapl.message.empty() ? "no RAPL domain for it" : rapl.message));
     sensors.push_back(make_node_estimate_sensor(model));
   }
   return sensors;
@@ -178,8 +177,8 @@ struct Exporter::Impl {
       // 30 s (a refresh may wait seconds for a store an import has locked).
       const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
       const int64_t last = last_sample_ns;
-      const int64_t slack = std::max<int64_t>(3 * interval.count(),
-                                              std::chrono::nanoseconds(std::chrono::seconds(30)).count());
+      const int64_t slack = std::max<int64_t>(
+          3 * interval.count(), std::chrono::nanoseconds(std::chrono::seconds(30)).count());
       if (last != 0 && now - last > slack) {
         return {503, "text/plain; charset=utf-8",
                 fmt::format("sampler stalled: last sample {:.1f} s ago\n",
@@ -222,7 +221,8 @@ Result<std::unique_ptr<Exporter>> Exporter::start(const ExporterRequest& r, AppC
   HttpServerOptions http;
   http.listen = r.listen;
   http.max_connections = r.max_connections;
-  auto server = HttpServer::listen(http, [self](const HttpServerRequest& q) { return self->handle(q); });
+  auto server =
+      HttpServer::listen(http, [self](const HttpServerRequest& q) { return self->handle(q); });
   if (!server) return server.error();
   impl->server = std::move(*server);
   impl->zone_text = fmt::format("{} ({})", checked->inputs.zone, checked->inputs.zone_origin);
@@ -244,9 +244,8 @@ Result<std::unique_ptr<Exporter>> Exporter::start(const ExporterRequest& r, AppC
   meter.pue = checked->inputs.pue;
   meter.job_grace = checked->job_grace;
   meter.max_jobs = r.max_jobs;
-  impl->meter = std::make_unique<NodeMeter>(std::move(sensors),
-                                            std::make_unique<JobTracker>(jobs), *impl->feed,
-                                            ctx.clock, ctx.observer, meter);
+  impl->meter = std::make_unique<NodeMeter>(std::move(sensors), std::make_unique<JobTracker>(jobs),
+                                            *impl->feed, ctx.clock, ctx.observer, meter);
   impl->meter->step(true);  // baselines
   impl->last_sample_ns = std::chrono::steady_clock::now().time_since_epoch().count();
   impl->sampler = std::thread([self] { self->sample_loop(); });

@@ -32,8 +32,8 @@ struct ExporterRequest {
   bool no_gpu = false;
   double cpu_w_per_core = EstimateModel{}.cpu_w_per_core;
   double dram_w_per_gb = EstimateModel{}.dram_w_per_gb;
-  std::string db;               ///< --db; empty: $CARBONCLOCK_DB or the default store
-  std::string forecast_source;  ///< fetch this provider's forecast hourly (needs ctx.http)
+  std::string db;                ///< --db; empty: $CARBONCLOCK_DB or the default store
+  std::string forecast_source;   ///< fetch this provider's forecast hourly (needs ctx.http)
   std::string job_grace = "5m";  ///< an ended job's series stay this long
   size_t max_jobs = 1000;
   size_t max_connections = 256;

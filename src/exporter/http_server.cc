@@ -221,7 +221,7 @@ struct HttpServer::Impl {
   bool process(Conn& c) {
     while (c.pending() == 0) {
       const size_t end = c.in.find("\r\n\r\n");
-      if (end == std::string::npos) {
+      if (end == std::string::npos || end + 4 > options.max_request_bytes) {
         if (c.in.size() > options.max_request_bytes) {
           ++refused;
           queue(c, {431, "text/plain; charset=utf-8", "request header too large\n"}, false, false);
@@ -263,9 +263,10 @@ struct HttpServer::Impl {
         }
         at = eol + 2;
       }
-      c.in.erase(0, end + 4);
+      const bool bad = request.method.empty() || !version.starts_with("HTTP/1.") || has_body;
+      c.in.erase(0, end + 4);  // `head`, `line` and `version` end here
       ++requests;
-      if (request.method.empty() || !version.starts_with("HTTP/1.") || has_body) {
+      if (bad) {
         ++refused;
         queue(c, {400, "text/plain; charset=utf-8", "bad request\n"}, false, false);
       } else if (request.method != "GET" && request.method != "HEAD") {

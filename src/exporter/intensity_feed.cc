@@ -74,9 +74,9 @@ Result<IntensityTimeline> IntensityFeed::read_window(SysTime now) {
   {
     std::lock_guard lock(mu_);
     if (!signal_) {
-      signal_ = options_.signal.value_or(
-          provider_->has_stored(options_.zone, Signal::kMarginal) ? Signal::kMarginal
-                                                                  : Signal::kAverage);
+      signal_ = options_.signal.value_or(provider_->has_stored(options_.zone, Signal::kMarginal)
+                                             ? Signal::kMarginal
+                                             : Signal::kAverage);
     }
     signal = *signal_;
   }

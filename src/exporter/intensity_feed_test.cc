@@ -137,7 +137,7 @@ TEST_F(FeedTest, RefreshesAtTheBoundaryOfTheValueInForceAndNotBefore) {
   f.refresh_if_due(kT0 + 54min);  // nothing due yet (refresh_every is 5 min)
   EXPECT_EQ(f.stats().refreshes, 1u);
   EXPECT_EQ(f.current(kT0 + 61min).provenance, "embedded");  // read before the import
-  f.refresh_if_due(kT0 + 1h);  // the stored value ended
+  f.refresh_if_due(kT0 + 1h);                                // the stored value ended
   EXPECT_EQ(f.stats().refreshes, 2u);
   EXPECT_EQ(f.current(kT0 + 61min).g_per_kwh, 300);
 }
@@ -148,8 +148,8 @@ TEST_F(FeedTest, AStoreLockedByAnImportNeverStopsPricingAndIsReadOnceFree) {
   // (after SQLite's busy timeout) and the embedded profile prices meanwhile.
   sqlite3* locker = nullptr;
   ASSERT_EQ(sqlite3_open(db_.c_str(), &locker), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(locker, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;",
-                         nullptr, nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(locker, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;", nullptr,
+                         nullptr, nullptr),
             SQLITE_OK);
   IntensityFeed f = feed();
   f.refresh(kT0);

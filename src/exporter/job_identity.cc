@@ -23,8 +23,8 @@ bool all_of(std::string_view s, bool (*ok)(char)) {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_uid_char(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || c == '-' || c == '_'; }
 bool is_label_char(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
-         c == '_' || c == '-';
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
+         c == '-';
 }
 
 // A pod UID as Kubernetes writes it: 36 characters of hex and dashes (underscores in systemd

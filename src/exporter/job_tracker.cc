@@ -84,8 +84,8 @@ JobTracker::Proc JobTracker::identify(pid_t pid, MonoTime now) {
 
 Result<JobScan> JobTracker::scan(MonoTime now) {
   if (!read(options_.proc_root / "stat", 1 << 20)) {
-    return make_error(ErrorCode::kIo, "{}: cannot read: {}",
-                      (options_.proc_root / "stat").string(), errno_text(errno));
+    return make_error(ErrorCode::kIo, "{}: cannot read: {}", (options_.proc_root / "stat").string(),
+                      errno_text(errno));
   }
   const auto ticks = node_busy_ticks(buffer_);
   if (!ticks) {

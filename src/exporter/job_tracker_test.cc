@@ -89,8 +89,8 @@ TEST_F(JobTrackerTest, CgroupJobsCountTheirCgroupsCpuExitedProcessesIncluded) {
   auto first = jobs.scan(t0_);
   ASSERT_TRUE(first);
   EXPECT_EQ(job_s(*first, {Scheduler::kSlurm, "9"}), 0.0);
-  fake_->set_cpu(300, 1, 1);                  // not what counts
-  fake_->set_cgroup_usage(dir, 6'250'000);    // +1.25 s, children that exited included
+  fake_->set_cpu(300, 1, 1);                // not what counts
+  fake_->set_cgroup_usage(dir, 6'250'000);  // +1.25 s, children that exited included
   auto second = jobs.scan(t0_ + 1s);
   ASSERT_TRUE(second);
   EXPECT_DOUBLE_EQ(job_s(*second, {Scheduler::kSlurm, "9"}), 1.25);
@@ -136,8 +136,7 @@ TEST_F(JobTrackerTest, MissingProcStatIsAnErrorNamingTheFile) {
   auto scan = jobs.scan(t0_);
   ASSERT_FALSE(scan);
   EXPECT_EQ(scan.error().code(), ErrorCode::kIo);
-  EXPECT_NE(scan.error().message().find("proc/stat"), std::string::npos)
-      << scan.error().message();
+  EXPECT_NE(scan.error().message().find("proc/stat"), std::string::npos) << scan.error().message();
 }
 
 }  // namespace

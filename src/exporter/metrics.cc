@@ -75,8 +75,8 @@ class Families {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < h.counts().size(); ++i) {
       cumulative += h.counts()[i];
-      const double bound = i < h.bounds().size() ? h.bounds()[i]
-                                                 : std::numeric_limits<double>::infinity();
+      const double bound =
+          i < h.bounds().size() ? h.bounds()[i] : std::numeric_limits<double>::infinity();
       m.histogram.bucket.push_back({cumulative, bound});
     }
     families_[metric].metric.push_back(std::move(m));
@@ -175,12 +175,13 @@ std::string render_metrics(const NodeSnapshot& node, const ExporterStats& self) 
   }
   const CurrentIntensity& in = node.intensity;
   f.add(kIntensity,
-        {{"zone", in.zone}, {"signal", in.signal}, {"factor", in.factor},
+        {{"zone", in.zone},
+         {"signal", in.signal},
+         {"factor", in.factor},
          {"provenance", in.provenance}},
         in.g_per_kwh);
   for (const auto& [key, grams] : node.emissions_g) {
-    f.add(kEmissions, {{"zone", node.zone}, {"signal", key.signal}, {"factor", key.factor}},
-          grams);
+    f.add(kEmissions, {{"zone", node.zone}, {"signal", key.signal}, {"factor", key.factor}}, grams);
   }
   for (const auto& [key, joules] : node.priced_energy_j) {
     f.add(kPricedEnergy,
@@ -223,8 +224,7 @@ std::string render_metrics(const NodeSnapshot& node, const ExporterStats& self) 
   f.add(kProcessThreads, {}, p.threads);
   f.add(kScrapeDuration, self.scrape_duration);
   f.add(kSampleDuration, self.sample_duration);
-  f.add(kSamples, {{"kind", "scrape"}},
-        static_cast<double>(node.steps - node.attributing_steps));
+  f.add(kSamples, {{"kind", "scrape"}}, static_cast<double>(node.steps - node.attributing_steps));
   f.add(kSamples, {{"kind", "sample"}}, static_cast<double>(node.attributing_steps));
   std::map<std::string, uint64_t> errors = node.errors;
   errors["store"] += self.feed.store_errors;

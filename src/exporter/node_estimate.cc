@@ -13,30 +13,28 @@ class NodeEstimateSensor final : public Sensor {
   explicit NodeEstimateSensor(const EstimateModel& model)
       : model_(model), ticks_per_s_(clock_ticks_per_s()) {
     if (model_.estimate_cpu) {
-      devices_.push_back({"cpu-estimate", DeviceKind::kCpu, "CPU (estimated)", Method::kEstimate,
-                          "",
-                          fmt::format("the node's busy CPU seconds x {} W per core",
-                                      model_.cpu_w_per_core)});
+      devices_.push_back(
+          {"cpu-estimate", DeviceKind::kCpu, "CPU (estimated)", Method::kEstimate, "",
+           fmt::format("the node's busy CPU seconds x {} W per core", model_.cpu_w_per_core)});
     }
     if (model_.estimate_dram) {
-      devices_.push_back({"dram-estimate", DeviceKind::kDram, "DRAM (estimated)",
-                          Method::kEstimate, "",
-                          fmt::format("the node's memory in use x {} W per GB",
-                                      model_.dram_w_per_gb)});
+      devices_.push_back(
+          {"dram-estimate", DeviceKind::kDram, "DRAM (estimated)", Method::kEstimate, "",
+           fmt::format("the node's memory in use x {} W per GB", model_.dram_w_per_gb)});
     }
   }
 
   std::string name() const override { return "estimate"; }
   const std::vector<DeviceInfo>& devices() const override { return devices_; }
 
-  void read(MonoTime now, std::span<double> energy_j,
-            std::vector<std::string>& warnings) override {
+  void read(MonoTime now, std::span<double> energy_j, std::vector<std::string>& warnings) override {
     size_t i = 0;
     if (model_.estimate_cpu) {
       if (read_small_file(model_.proc_root / "stat", buffer_, 1 << 20)) {
         if (auto ticks = node_busy_ticks(buffer_)) {
           const double busy_s = static_cast<double>(*ticks) / ticks_per_s_;
-          if (last_busy_s_ >= 0) cpu_j_ += std::max(0.0, busy_s - last_busy_s_) * model_.cpu_w_per_core;
+          if (last_busy_s_ >= 0)
+            cpu_j_ += std::max(0.0, busy_s - last_busy_s_) * model_.cpu_w_per_core;
           last_busy_s_ = busy_s;
         }
       } else {

@@ -89,8 +89,7 @@ void NodeMeter::step(bool attributing) {
       const EmissionKey key{to_string(part.provenance.signal), to_string(part.provenance.factor)};
       const double grams = part.it_g * options_.pue;
       emissions_g_[key] += grams;
-      priced_j_[{key.signal, key.factor, provenance_label(part.provenance.basis)}] +=
-          part.energy_j;
+      priced_j_[{key.signal, key.factor, provenance_label(part.provenance.basis)}] += part.energy_j;
       const size_t k = key_index(key);
       for (size_t i = 0; i < devices_.size(); ++i) {
         if (deltas_[i] <= 0) continue;

@@ -104,7 +104,7 @@ class NodeMeter {
     double energy_j = 0;
     double power_w = 0;
     double energy_at_attribution_j = 0;
-    double pending_j = 0;                             // not yet attributed
+    double pending_j = 0;                              // not yet attributed
     std::vector<std::pair<size_t, double>> pending_g;  // (emission key index, grams)
   };
   struct Job {

@@ -8,12 +8,12 @@
 namespace carbonclock {
 
 struct ProcessStats {
-  double cpu_s = 0;           ///< user + system CPU seconds
-  double resident_b = 0;      ///< resident set size, bytes
-  double virtual_b = 0;       ///< virtual memory size, bytes
-  double open_fds = 0;        ///< entries in /proc/self/fd
-  double max_fds = 0;         ///< the soft RLIMIT_NOFILE
-  double start_time_s = 0;    ///< seconds since the Unix epoch
+  double cpu_s = 0;         ///< user + system CPU seconds
+  double resident_b = 0;    ///< resident set size, bytes
+  double virtual_b = 0;     ///< virtual memory size, bytes
+  double open_fds = 0;      ///< entries in /proc/self/fd
+  double max_fds = 0;       ///< the soft RLIMIT_NOFILE
+  double start_time_s = 0;  ///< seconds since the Unix epoch
   double threads = 0;
 };
 

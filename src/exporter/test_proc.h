@@ -63,9 +63,9 @@ class FakeProc {
                unsigned long long start_ticks = 0) {
     // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
     // stime cutime cstime priority nice threads itreal starttime vsize rss
-    std::ofstream(proc() / std::to_string(pid) / "stat", std::ios::trunc) << fmt::format(
-        "{} (fake job) S 1 {} {} 0 -1 0 0 0 0 0 {} {} 0 0 20 0 1 0 {} 1000000 100\n", pid, pid,
-        pid, utime, stime, start_ticks);
+    std::ofstream(proc() / std::to_string(pid) / "stat", std::ios::trunc)
+        << fmt::format("{} (fake job) S 1 {} {} 0 -1 0 0 0 0 0 {} {} 0 0 20 0 1 0 {} 1000000 100\n",
+                       pid, pid, pid, utime, stime, start_ticks);
   }
   void set_cgroup(int pid, const std::string& cgroup_text) {
     std::ofstream(proc() / std::to_string(pid) / "cgroup", std::ios::trunc) << cgroup_text;

@@ -321,8 +321,8 @@ class NvmlSensor final : public Sensor, public GpuProcessSource {
   void read(MonoTime now, std::span<double> energy_j, std::vector<std::string>& warnings) override {
     for (size_t i = 0; i < gpus_.size(); ++i) {
       Gpu& gpu = gpus_[i];
-      const bool retry = gpu.failed && retry_lost_after_ > Nanos(0) &&
-                         now - gpu.failed_at >= retry_lost_after_;
+      const bool retry =
+          gpu.failed && retry_lost_after_ > Nanos(0) && now - gpu.failed_at >= retry_lost_after_;
       if (!gpu.failed || retry) {
         const nvmlReturn_t code = gpu.counter ? read_counter(gpu) : read_power(gpu, now);
         if (code == NVML_SUCCESS && gpu.failed) {
@@ -459,7 +459,7 @@ class NvmlSensor final : public Sensor, public GpuProcessSource {
       count = static_cast<unsigned>(utilisation_.size());
       code = api_.process_utilization(gpu.handle, utilisation_.data(), &count, gpu.util_seen_us);
     }
-    if (code != NVML_SUCCESS) return;  // NOT_FOUND: no sample since the last call
+    if (code != NVML_SUCCESS) return;              // NOT_FOUND: no sample since the last call
     std::map<pid_t, std::pair<double, int>> sums;  // pid -> (sum of smUtil, samples)
     for (unsigned k = 0; k < count && k < utilisation_.size(); ++k) {
       const nvmlProcessUtilizationSample_t& s = utilisation_[k];

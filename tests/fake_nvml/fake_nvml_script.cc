@@ -322,7 +322,8 @@ std::optional<Script> parse_script(std::string_view text, const std::string& bas
       for (size_t i = 1; i < args.size(); ++i) {
         auto util = args[i].starts_with("sm=") ? parse_number(args[i].substr(3)) : std::nullopt;
         if (!util || *util < 0 || *util > 100) {
-          return fail("process_comm option '" + std::string(args[i]) + "': use sm=PERCENT (0..100)");
+          return fail("process_comm option '" + std::string(args[i]) +
+                      "': use sm=PERCENT (0..100)");
         }
         rule.sm_util_pct = *util;
       }

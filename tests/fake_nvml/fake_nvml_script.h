@@ -76,8 +76,8 @@ struct GpuScript {
   std::optional<double> vanish_after_s;  ///< then every call on it returns GPU_IS_LOST
   /// [start, end) seconds in which every call on it returns GPU_IS_LOST (vanish_during lines).
   std::vector<std::pair<double, double>> lost_s;
-  unsigned mig_devices = 0;              ///< > 0: MIG mode on with this many MIG devices
-  std::vector<ProcessRule> processes;    ///< process_comm lines, in order
+  unsigned mig_devices = 0;            ///< > 0: MIG mode on with this many MIG devices
+  std::vector<ProcessRule> processes;  ///< process_comm lines, in order
 
   /// Whether the GPU is lost at `t_s` seconds since nvmlInit.
   bool lost_at(double t_s) const;
