@@ -133,7 +133,8 @@ TEST_F(ProviderTest, InForceIsActualsThenTheLatestForecastKnownThenTheProfile) {
 TEST_F(ProviderTest, RecentActualsStandInForTheComingDay) {
   ASSERT_TRUE(store_->import({hourly("ZZ-TEST", kT0 - 24h, {400, 40}, std::nullopt)}, "a"));
   IntensityProvider provider(&*store_);
-  auto in = provider.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h);
+  auto in =
+      provider.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h);
   ASSERT_TRUE(in) << in.error().message();
   EXPECT_EQ(in->g_per_kwh(0), 400);
   EXPECT_EQ(in->g_per_kwh(1), 40);
