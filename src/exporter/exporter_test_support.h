@@ -19,13 +19,16 @@
 
 namespace carbonclock {
 
-/// A running `carbonclock exporter ARGS... --listen 127.0.0.1:0`, stopped with SIGTERM.
+/// A running `carbonclock exporter ARGS... --listen LISTEN` (a free port by default), stopped
+/// with SIGTERM.
 class ExporterProcess {
  public:
-  ExporterProcess(const CliHarness& cli, std::vector<std::string> args) : cli_(cli) {
+  ExporterProcess(const CliHarness& cli, std::vector<std::string> args,
+                  const std::string& listen = "127.0.0.1:0")
+      : cli_(cli) {
     args.insert(args.begin(), "exporter");
     args.push_back("--listen");
-    args.push_back("127.0.0.1:0");
+    args.push_back(listen);
     pid_ = cli_.start(args);
     // The address is in the line "exporter serving http://HOST:PORT/metrics".
     for (int i = 0; i < 600 && address_.empty(); ++i) {
