@@ -288,12 +288,22 @@ TEST_F(ExporterPrometheusTest, PromqlGivesDeviceAndJobJoulesAndGramsTheMeterAcco
   std::this_thread::sleep_until(t0 + std::chrono::duration<double>(kPowerSeconds + 3));
   std::string text;
   bool settled = false;
+  // Settled: the meter has attributed all of both GPUs' energy to the jobs, and Prometheus's
+  // last scrape holds those same values.
   for (int i = 0; i < 100 && !settled; ++i) {
     text = exporter.get("/metrics").second;
-    const auto gpu1 =
-        sample_value(text, "carbonclock_device_energy_joules_total", {"device=\"gpu1\""});
-    const auto stored = query("carbonclock_device_energy_joules_total{device=\"gpu1\"}");
-    settled = gpu1 && stored.size() == 1 && stored[0].value == *gpu1;
+    settled = true;
+    for (const auto& [job, device] : {std::pair{"101", "gpu0"}, std::pair{"102", "gpu1"}}) {
+      const auto device_j = sample_value(text, "carbonclock_device_energy_joules_total",
+                                         {fmt::format("device=\"{}\"", device)});
+      const auto job_j =
+          sample_value(text, "carbonclock_job_energy_joules_total",
+                       {fmt::format("job=\"{}\"", job), fmt::format("device=\"{}\"", device)});
+      const auto stored = query(fmt::format(
+          "carbonclock_job_energy_joules_total{{job=\"{}\",device=\"{}\"}}", job, device));
+      settled = settled && device_j && job_j && std::abs(*job_j - *device_j) <= 1e-9 * *device_j &&
+                stored.size() == 1 && stored[0].value == *job_j;
+    }
     if (!settled) std::this_thread::sleep_for(200ms);
   }
   ASSERT_TRUE(settled) << text;

@@ -135,8 +135,8 @@ struct HttpServer::Impl {
       }
     }
     if (victim < 0) return false;
+    ++evicted;  // counted before the client can see the close
     close_conn(victim);
-    ++evicted;
     return true;
   }
 
@@ -318,8 +318,8 @@ struct HttpServer::Impl {
       if (now - c.last_active >= options.idle_timeout) idle.push_back(fd);
     }
     for (int fd : idle) {
+      ++timed_out;  // before the close, which a client may see (and then read the stats) at once
       close_conn(fd);
-      ++timed_out;
     }
   }
 };
