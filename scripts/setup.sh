@@ -11,6 +11,7 @@ PACKAGES=(
   clang-format clang-tidy python3
   chromium
   munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins  # tests/slurm: real daemons
+  prometheus-cpp-dev prometheus
 )
 
 missing=()

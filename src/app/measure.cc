@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -212,6 +213,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   if (!journal) return journal.error();
   meter.set_journal(journal->get());
 
+  // The job and its children carry the run id, so `carbonclock exporter` can attribute them.
+  ::setenv("CARBONCLOCK_RUN_ID", run.id.c_str(), 1);
   Supervisor supervisor;
   if (*scheduled) (*scheduled)->configure(supervisor);
   SpawnError spawn_error;

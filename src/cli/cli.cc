@@ -219,7 +219,8 @@ int run_cli(int argc, const char* const* argv, CliEnvironment& env) {
   app.require_subcommand(1);
   app.footer(
       "Exit status: 0 on success; `run` passes the job's status on and uses 125 for its own "
-      "failures (126: command not executable, 127: not found); the other commands exit 2 "
+      "failures (126: command not executable, 127: not found); `exporter` exits 125 when it "
+      "cannot start; the other commands exit 2 "
       "(invalid input), 3 (not found), 4 (I/O error), 5 (unavailable) or 70 (internal error).");
   CommandContext ctx(env);
   register_run_command(app, ctx);
@@ -230,6 +231,7 @@ int run_cli(int argc, const char* const* argv, CliEnvironment& env) {
   register_shift_commands(app, ctx);
   register_plan_command(app, ctx);
   register_merge_command(app, ctx);
+  register_exporter_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -242,12 +244,14 @@ int run_cli(int argc, const char* const* argv, CliEnvironment& env) {
     }
     // Which command failed to parse decides the exit code: `run` must not look like its job.
     bool wrapper = false;
-    for (const CLI::App* sub : app.get_subcommands()) wrapper = wrapper || sub->get_name() == "run";
-    ctx.fail(
-        Error(fmt::format(
-            "{} (see `carbonclock{} --help`)", e.what(),
-            app.get_subcommands().empty() ? "" : " " + app.get_subcommands().front()->get_name())),
-        wrapper ? CommandKind::kJobWrapper : CommandKind::kTool);
+    for (const CLI::App* sub : app.get_subcommands()) {
+      wrapper = wrapper || sub->get_name() == "run" || sub->get_name() == "exporter";
+    }
+    ctx.fail(Error(fmt::format("{} (see `carbonclock{} --help`)", e.what(),
+                               app.get_subcommands().empty()
+                                   ? ""
+                                   : " " + app.get_subcommands().front()->get_name())),
+             wrapper ? CommandKind::kJobWrapper : CommandKind::kTool);
     return ctx.exit_code;
   }
   return ctx.exit_code;

@@ -84,5 +84,6 @@ struct JobReportArgs {
   AccountingChoices choices;
 };
 void report_job(const JobReportArgs& args, const std::string& format, CommandContext& ctx);
+void register_exporter_command(CLI::App& app, CommandContext& ctx);
 
 }  // namespace carbonclock::cli
