@@ -72,8 +72,7 @@ Result<Checked> check_request(const MeasureRequest& r) {
   if (!bucket) return bucket.error().with_context("--bucket");
   if (*bucket < std::chrono::seconds(1) || std::chrono::hours(24) % *bucket != Nanos(0)) {
     return make_error(
-        "--bucket {} must be at least 1s and divide a day evenly (e.g. 1m, 5m, 15m, 1h)",
-        r.bucket);
+        "--bucket {} must be at least 1s and divide a day evenly (e.g. 1m, 5m, 15m, 1h)", r.bucket);
   }
   c.bucket = *bucket;
   auto gpus = parse_gpu_selection(r.gpus);
@@ -92,8 +91,8 @@ Result<Checked> check_request(const MeasureRequest& r) {
 
 // The emissions of a finished run and its history record. Nothing here changes the run's exit
 // status: a failure is a warning, the run directory stays.
-void account_and_record(MeasureResult& out, const AccountingInputs& inputs,
-                        const MeasureRequest& r, AppContext& ctx) {
+void account_and_record(MeasureResult& out, const AccountingInputs& inputs, const MeasureRequest& r,
+                        AppContext& ctx) {
   auto opened = open_store(r.db, StoreMode::kCreate, ctx.env);
   if (!opened) {
     ctx.observer.warning(opened.error().message() +
@@ -113,6 +112,19 @@ void account_and_record(MeasureResult& out, const AccountingInputs& inputs,
     ctx.observer.warning("run not recorded in the history: " + s.error().message());
   }
 }
+
+/// Passes the supervisor's stop and continue notices on to the run's observer.
+class StopNotices final : public SupervisorEvents {
+ public:
+  explicit StopNotices(RunObserver& observer) : observer_(observer) {}
+  void job_stopped(int sig) override { observer_.job_stopped(sig); }
+  void job_continued() override { observer_.job_continued(); }
+  void stopping_self(int sig) override { observer_.suspending(sig); }
+  void continued_self() override { observer_.continued(); }
+
+ private:
+  RunObserver& observer_;
+};
 
 }  // namespace
 
@@ -185,14 +197,16 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   }
   std::filesystem::create_directories(out.run_dir, ec);
   if (ec) {
-    return make_error(ErrorCode::kIo, "{}: cannot create run directory: {}",
-                      out.run_dir.string(), ec.message());
+    return make_error(ErrorCode::kIo, "{}: cannot create run directory: {}", out.run_dir.string(),
+                      ec.message());
   }
   auto journal = JournalWriter::create(out.run_dir, run);
   if (!journal) return journal.error();
   meter.set_journal(journal->get());
 
   Supervisor supervisor;
+  StopNotices stop_notices(observer);
+  supervisor.set_events(&stop_notices);
   if (*scheduled) (*scheduled)->configure(supervisor);
   SpawnError spawn_error;
   if (!supervisor.spawn(r.command, &spawn_error)) {

@@ -122,9 +122,8 @@ IntensitySeries planning_series(const SlottedIntensity& in) {
   s.zone = in.zone;
   s.source = "plan";
   for (size_t i = 0; i < in.size(); ++i) {
-    s.points.push_back(
-        {in.slot_start(i), in.slot, in.g_per_kwh(i),
-         in.provenance_of(i).basis != IntensityBasis::kActual});
+    s.points.push_back({in.slot_start(i), in.slot, in.g_per_kwh(i),
+                        in.provenance_of(i).basis != IntensityBasis::kActual});
   }
   return s;
 }
