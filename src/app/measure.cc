@@ -192,7 +192,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   out.run_dir =
       r.out.empty() ? std::filesystem::path(r.runs_dir) / run.id : std::filesystem::path(r.out);
   std::error_code ec;
-  if (std::filesystem::exists(out.run_dir, ec) && !std::filesystem::is_empty(out.run_dir, ec)) {
+  const bool dir_existed = std::filesystem::exists(out.run_dir, ec);
+  if (dir_existed && !std::filesystem::is_empty(out.run_dir, ec)) {
     return make_error("{}: run directory exists and is not empty", out.run_dir.string());
   }
   std::filesystem::create_directories(out.run_dir, ec);
@@ -201,7 +202,15 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
                       ec.message());
   }
   auto journal = JournalWriter::create(out.run_dir, run);
-  if (!journal) return journal.error();
+  if (!journal) {
+    // Nothing half-written is left behind (a full disk): no job ran, no run directory.
+    if (dir_existed) {
+      std::filesystem::remove(out.run_dir / kJournalFile, ec);
+    } else {
+      std::filesystem::remove_all(out.run_dir, ec);
+    }
+    return journal.error();
+  }
   meter.set_journal(journal->get());
 
   Supervisor supervisor;
@@ -234,7 +243,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   for (const auto& w : meter.warnings()) run.warnings.push_back(w);
   run.overhead = self_overhead(meter.samples(), to_seconds(checked->interval));
   (*journal)->end(meter.elapsed(), exit.exit_code, run.overhead);
-  if (auto s = (*journal)->flush(); !s) run.warnings.push_back(s.error().message());
+  (void)(*journal)->flush();  // a failure is in problem(): what the journal lost, if anything
+  if (std::string p = (*journal)->problem(); !p.empty()) run.warnings.push_back(p);
   if (*scheduled) {
     (*scheduled)->record(run);
     out.schedule_summary = (*scheduled)->outcome_summary();
