@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/units.h"
+
 namespace carbonclock {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr double kJoulesPerKwh = 3.6e6;
 
 /// Mean intensity over [a, b); nullopt when the series does not cover all of it (the first
 /// uncovered instant goes to `gap`).

@@ -13,16 +13,11 @@
 
 #include "shifting/flat_sweep.h"
 #include "shifting/plan.h"
+#include "common/strings.h"
 
 namespace carbonclock {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 std::vector<std::string> split_csv_line(std::string_view line) {
   std::vector<std::string> out;
