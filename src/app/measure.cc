@@ -1,8 +1,8 @@
 #include "app/measure.h"
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -115,6 +115,19 @@ void account_and_record(MeasureResult& out, const AccountingInputs& inputs, cons
   }
 }
 
+/// Passes the supervisor's stop and continue notices on to the run's observer.
+class StopNotices final : public SupervisorEvents {
+ public:
+  explicit StopNotices(RunObserver& observer) : observer_(observer) {}
+  void job_stopped(int sig) override { observer_.job_stopped(sig); }
+  void job_continued() override { observer_.job_continued(); }
+  void stopping_self(int sig) override { observer_.suspending(sig); }
+  void continued_self() override { observer_.continued(); }
+
+ private:
+  RunObserver& observer_;
+};
+
 }  // namespace
 
 Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
@@ -199,8 +212,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
       r.out.empty() ? std::filesystem::path(r.runs_dir) / run.id : std::filesystem::path(r.out);
   if (task) out.run_dir = task->node_dir();
   std::error_code ec;
-  if (!task && std::filesystem::exists(out.run_dir, ec) &&
-      !std::filesystem::is_empty(out.run_dir, ec)) {
+  const bool dir_existed = std::filesystem::exists(out.run_dir, ec);
+  if (!task && dir_existed && !std::filesystem::is_empty(out.run_dir, ec)) {
     return make_error("{}: run directory exists and is not empty", out.run_dir.string());
   }
   std::filesystem::create_directories(out.run_dir, ec);
@@ -210,12 +223,23 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   }
   Result<std::unique_ptr<JournalWriter>> journal = std::unique_ptr<JournalWriter>();
   if (meters) journal = JournalWriter::create(out.run_dir, run);
-  if (!journal) return journal.error();
+  if (!journal) {
+    // Nothing half-written is left behind (a full disk): no job ran; a run directory this run
+    // created goes, a node's shared directory or one that existed keeps everything else.
+    if (dir_existed || task) {
+      std::filesystem::remove(out.run_dir / kJournalFile, ec);
+    } else {
+      std::filesystem::remove_all(out.run_dir, ec);
+    }
+    return journal.error();
+  }
   meter.set_journal(journal->get());
 
   // The job and its children carry the run id, so `carbonclock exporter` can attribute them.
   ::setenv("CARBONCLOCK_RUN_ID", run.id.c_str(), 1);
   Supervisor supervisor;
+  StopNotices stop_notices(observer);
+  supervisor.set_events(&stop_notices);
   if (*scheduled) (*scheduled)->configure(supervisor);
   SpawnError spawn_error;
   if (!supervisor.spawn(r.command, &spawn_error)) {
@@ -270,7 +294,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   for (const auto& w : meter.warnings()) run.warnings.push_back(w);
   run.overhead = self_overhead(meter.samples(), to_seconds(checked->interval));
   (*journal)->end(meter.elapsed(), exit.exit_code, run.overhead);
-  if (auto s = (*journal)->flush(); !s) run.warnings.push_back(s.error().message());
+  (void)(*journal)->flush();  // a failure is in problem(): what the journal lost, if anything
+  if (std::string p = (*journal)->problem(); !p.empty()) run.warnings.push_back(p);
   if (*scheduled) {
     (*scheduled)->record(run);
     out.schedule_summary = (*scheduled)->outcome_summary();

@@ -47,6 +47,16 @@ class RunObserver : public ScheduleObserver {
   virtual void sample(const MeterStatus& status) { (void)status; }
   /// The job ended; the meter stopped.
   virtual void job_ended() {}
+  /// The job was stopped by signal `sig` from someone else (not carbonclock's plan, not the
+  /// terminal); it stays stopped until someone continues it or a termination signal comes.
+  virtual void job_stopped(int sig) { (void)sig; }
+  /// The job stopped by someone else runs again.
+  virtual void job_continued() {}
+  /// The job stopped at the terminal (Ctrl-Z, signal `sig`): carbonclock stops with it now;
+  /// leave the terminal as the shell expects it.
+  virtual void suspending(int sig) { (void)sig; }
+  /// carbonclock and the job were continued (fg/bg).
+  virtual void continued() {}
 };
 
 struct MeasureResult {

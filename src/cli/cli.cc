@@ -1,8 +1,10 @@
 #include "cli/cli.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -21,11 +23,26 @@ void StdConsole::out(std::string_view text) {
 }
 
 void StdConsole::err(std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), stderr);
+  // write(2) directly, not stdio: an unbuffered stream may split a status-line redraw into
+  // several writes, and the job's output could then land between them.
   std::fflush(stderr);
+  while (!text.empty()) {
+    ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<size_t>(n));
+  }
 }
 
 bool StdConsole::err_is_terminal() const { return ::isatty(STDERR_FILENO) != 0; }
+
+std::optional<TerminalSize> StdConsole::err_terminal_size() const {
+  winsize ws{};
+  if (::isatty(STDERR_FILENO) == 0 || ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0) {
+    return std::nullopt;
+  }
+  return TerminalSize{ws.ws_row, ws.ws_col};
+}
 
 CliEnvironment process_environment(Console& console, Clock& clock) {
   CliEnvironment env{console, clock, process_env, {}};

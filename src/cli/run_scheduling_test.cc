@@ -248,6 +248,17 @@ TEST_F(ScheduledRunTest, BadInputIsAClearErrorAndStartsNothing) {
   EXPECT_FALSE(fs::exists(dir_ / "ticks"));
 }
 
+TEST_F(ScheduledRunTest, AWindowTooLargeToReplanInTimeIsRefusedBeforeAnythingStarts) {
+  // 365 days of 1 s slots: re-planning that window at every boundary took ~5 s per 1 s slot and
+  // kept SIGTERM pending for minutes. It is refused at once, naming a slot length that works.
+  write_intensity({500, 500, 500});
+  EXPECT_EQ(run(run_args({"--pause-resume", "365d", "--expected-duration", "1h"}, ticker(1))), 125);
+  EXPECT_NE(err().find("re-plans every slot left at each slot boundary"), std::string::npos)
+      << err();
+  EXPECT_NE(err().find("Use --slot "), std::string::npos) << err();
+  EXPECT_FALSE(fs::exists(dir_ / "ticks"));
+}
+
 TEST_F(ScheduledRunTest, PlanPrintsJsonAndAnSbatchBeginInLocalTime) {
   write_intensity({500, 500, 100, 100, 500, 500, 500, 500, 500, 500});
   std::vector<std::string> base{"plan",

@@ -1,5 +1,10 @@
 #include "metering/journal.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -9,19 +14,20 @@
 
 namespace carbonclock {
 
-JournalWriter::JournalWriter(std::FILE* file, std::filesystem::path path)
-    : file_(file), path_(std::move(path)) {}
+JournalWriter::JournalWriter(int fd, std::filesystem::path path)
+    : fd_(fd), path_(std::move(path)) {}
 
 JournalWriter::~JournalWriter() {
-  if (file_ != nullptr) std::fclose(file_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Result<std::unique_ptr<JournalWriter>> JournalWriter::create(const std::filesystem::path& run_dir,
                                                              const RunRecord& run) {
   auto path = run_dir / kJournalFile;
-  // "e": O_CLOEXEC, so the job never inherits the journal's descriptor.
-  std::FILE* f = std::fopen(path.c_str(), "we");
-  if (f == nullptr) return make_error("{}: cannot create: {}", path.string(), errno_text(errno));
+  // O_CLOEXEC: the job never inherits the journal's descriptor. O_APPEND: after a failed write
+  // is cut back (ftruncate), the next write lands at the new end.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error("{}: cannot create: {}", path.string(), errno_text(errno));
   nlohmann::json devices = nlohmann::json::array();
   for (const auto& d : run.timeline.devices) devices.push_back(device_to_json(d));
   nlohmann::json header = {
@@ -42,11 +48,30 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::create(const std::filesyst
   };
   put_accounting_fields(run, header);
   if (run.cluster) header["cluster"] = *run.cluster;
-  std::string line = dump_json(std::move(header)) + "\n";
-  std::unique_ptr<JournalWriter> w(new JournalWriter(f, path));
-  std::fputs(line.c_str(), f);
+  std::unique_ptr<JournalWriter> w(new JournalWriter(fd, path));
+  w->append(dump_json(std::move(header)) + "\n");
   if (auto s = w->flush(); !s) return s.error();
   return w;
+}
+
+void JournalWriter::append(std::string_view line) {
+  pending_ += line;
+  if (pending_.size() <= kMaxPendingBytes) return;
+  // The disk stays full: keep the header, warnings and the end line, drop the samples.
+  std::string kept;
+  size_t pos = 0;
+  while (pos < pending_.size()) {
+    size_t nl = pending_.find('\n', pos);
+    size_t end = nl == std::string::npos ? pending_.size() : nl + 1;
+    std::string_view l(pending_.data() + pos, end - pos);
+    if (l.starts_with(R"({"t":)")) {
+      ++dropped_samples_;
+    } else {
+      kept += l;
+    }
+    pos = end;
+  }
+  pending_ = std::move(kept);
 }
 
 void JournalWriter::sample(Nanos offset, std::span<const double> cumulative_j) {
@@ -57,13 +82,12 @@ void JournalWriter::sample(Nanos offset, std::span<const double> cumulative_j) {
     fmt::format_to(std::back_inserter(line_), "{:.6f}", cumulative_j[i]);
   }
   line_ += "]}\n";
-  std::fwrite(line_.data(), 1, line_.size(), file_);
+  append(line_);
 }
 
 void JournalWriter::warning(Nanos offset, const std::string& message) {
   nlohmann::json j = {{"type", "warning"}, {"t", to_seconds(offset)}, {"message", message}};
-  std::string s = dump_json(std::move(j)) + "\n";
-  std::fwrite(s.data(), 1, s.size(), file_);
+  append(dump_json(std::move(j)) + "\n");
 }
 
 void JournalWriter::end(Nanos offset, std::optional<int> exit_code, const RunOverhead& overhead) {
@@ -74,15 +98,46 @@ void JournalWriter::end(Nanos offset, std::optional<int> exit_code, const RunOve
                        {{"cpu_s", overhead.cpu_s},
                         {"peak_rss_mb", overhead.peak_rss_mb},
                         {"samples", overhead.samples}}}};
-  std::string s = dump_json(std::move(j)) + "\n";
-  std::fwrite(s.data(), 1, s.size(), file_);
+  append(dump_json(std::move(j)) + "\n");
 }
 
 Status JournalWriter::flush() {
-  if (std::fflush(file_) != 0) {
-    return make_error("{}: write failed: {}", path_.string(), errno_text(errno));
+  if (pending_.empty()) return {};
+  // Where the file ends on a whole line; a failed write is cut back to here.
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    return make_error(ErrorCode::kIo, "{}: write failed: {}", path_.string(), errno_text(errno));
   }
+  size_t done = 0;
+  while (done < pending_.size()) {
+    ssize_t n = ::write(fd_, pending_.data() + done, pending_.size() - done);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    int err = n < 0 ? errno : ENOSPC;
+    (void)!::ftruncate(fd_, st.st_size);
+    ++failed_flushes_;
+    last_error_ = errno_text(err);
+    return make_error(ErrorCode::kIo, "{}: write failed: {}", path_.string(), last_error_);
+  }
+  pending_.clear();
   return {};
+}
+
+std::string JournalWriter::problem() const {
+  if (failed_flushes_ == 0) return "";
+  std::string out =
+      fmt::format("{}: {} write(s) failed ({})", path_.string(), failed_flushes_, last_error_);
+  if (dropped_samples_ > 0) {
+    out += fmt::format(
+        "; {} samples were dropped while the disk stayed full (energy totals are "
+        "kept, the timeline is coarser there)",
+        dropped_samples_);
+  }
+  if (!pending_.empty()) out += "; the journal's last lines could not be written";
+  return out;
 }
 
 namespace {
