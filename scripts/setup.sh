@@ -7,9 +7,11 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
   libhowardhinnant-date-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libeigen3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libvterm-dev
   clang-format clang-tidy python3
   chromium
+  munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins  # tests/slurm: real daemons
+  prometheus-cpp-dev prometheus
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #include "app/measure.h"
 
 #include <fmt/format.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <random>
 
 #include "accounting/history.h"
+#include "app/cluster.h"
 #include "app/store_access.h"
 #include "execution/supervisor.h"
 #include "intensity/intensity_provider.h"
@@ -92,7 +94,7 @@ Result<Checked> check_request(const MeasureRequest& r) {
 // The emissions of a finished run and its history record. Nothing here changes the run's exit
 // status: a failure is a warning, the run directory stays.
 void account_and_record(MeasureResult& out, const AccountingInputs& inputs, const MeasureRequest& r,
-                        AppContext& ctx) {
+                        AppContext& ctx, bool record = true) {
   auto opened = open_store(r.db, StoreMode::kCreate, ctx.env);
   if (!opened) {
     ctx.observer.warning(opened.error().message() +
@@ -107,11 +109,24 @@ void account_and_record(MeasureResult& out, const AccountingInputs& inputs, cons
     return;
   }
   out.account = std::move(*account);
-  if (!store) return;
+  if (!store || !record) return;
   if (auto s = store->record_run(history_entry(out.run, *out.account, out.run_dir.string())); !s) {
     ctx.observer.warning("run not recorded in the history: " + s.error().message());
   }
 }
+
+/// Passes the supervisor's stop and continue notices on to the run's observer.
+class StopNotices final : public SupervisorEvents {
+ public:
+  explicit StopNotices(RunObserver& observer) : observer_(observer) {}
+  void job_stopped(int sig) override { observer_.job_stopped(sig); }
+  void job_continued() override { observer_.job_continued(); }
+  void stopping_self(int sig) override { observer_.suspending(sig); }
+  void continued_self() override { observer_.continued(); }
+
+ private:
+  RunObserver& observer_;
+};
 
 }  // namespace
 
@@ -126,6 +141,15 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
     if (Status s = provider.check_zone(checked->inputs.selection); !s) return s.error();
   }
   MeasureResult out;
+  // A task of a distributed job: OUT/<job id>/<node>/, one meter per node (app/distributed.h).
+  std::unique_ptr<NodeTask> task;
+  if (DistributedContext dist = detect_distributed(ctx.env); dist.distributed()) {
+    if (checked->gpus.mode == GpuSelection::Mode::kUsed) return gpus_used_refused();
+    auto joined = NodeTask::join(dist, r.out.empty() ? r.runs_dir : r.out);
+    if (!joined) return joined.error();
+    task = std::move(*joined);
+  }
+  const bool meters = !task || task->is_meter();
 
   // Before any thread exists, so every thread inherits the mask and only wait() sees them.
   Supervisor::block_signals();
@@ -145,11 +169,15 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   SensorSetup setup;
   setup.use_gpus = !r.no_gpu;
   setup.nvml.gpus = checked->gpus;
-  if (auto cvd = ctx.env("CUDA_VISIBLE_DEVICES")) setup.nvml.cuda_visible_devices = *cvd;
+  // A node's meter meters every GPU of the node, not one task's binding.
+  if (auto cvd = ctx.env("CUDA_VISIBLE_DEVICES"); cvd && !task) {
+    setup.nvml.cuda_visible_devices = *cvd;
+  }
   if (auto root = ctx.env("CARBONCLOCK_SYSFS_ROOT")) setup.sysfs_root = *root;
   setup.estimate.cpu_w_per_core = r.cpu_w_per_core;
   setup.estimate.dram_w_per_gb = r.dram_w_per_gb;
-  SensorSet sensors = open_sensors(setup);
+  SensorSet sensors = meters ? open_sensors(setup) : SensorSet{{}, {task->record().note}};
+  if (task) sensors.notes.insert(sensors.notes.begin(), task->summary());
   out.sensor_notes = sensors.notes;
   observer.sensors_opened(sensors.notes);
 
@@ -175,11 +203,17 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   run.pue = r.choices.pue;
   run.per = r.choices.per;
   run.work = r.choices.work;
+  if (task) {
+    run.cluster = task->cluster_json();
+    for (const auto& w : task->context().warnings) run.warnings.push_back(w);
+  }
 
   out.run_dir =
       r.out.empty() ? std::filesystem::path(r.runs_dir) / run.id : std::filesystem::path(r.out);
+  if (task) out.run_dir = task->node_dir();
   std::error_code ec;
-  if (std::filesystem::exists(out.run_dir, ec) && !std::filesystem::is_empty(out.run_dir, ec)) {
+  const bool dir_existed = std::filesystem::exists(out.run_dir, ec);
+  if (!task && dir_existed && !std::filesystem::is_empty(out.run_dir, ec)) {
     return make_error("{}: run directory exists and is not empty", out.run_dir.string());
   }
   std::filesystem::create_directories(out.run_dir, ec);
@@ -187,28 +221,63 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
     return make_error(ErrorCode::kIo, "{}: cannot create run directory: {}", out.run_dir.string(),
                       ec.message());
   }
-  auto journal = JournalWriter::create(out.run_dir, run);
-  if (!journal) return journal.error();
+  Result<std::unique_ptr<JournalWriter>> journal = std::unique_ptr<JournalWriter>();
+  if (meters) journal = JournalWriter::create(out.run_dir, run);
+  if (!journal) {
+    // Nothing half-written is left behind (a full disk): no job ran; a run directory this run
+    // created goes, a node's shared directory or one that existed keeps everything else.
+    if (dir_existed || task) {
+      std::filesystem::remove(out.run_dir / kJournalFile, ec);
+    } else {
+      std::filesystem::remove_all(out.run_dir, ec);
+    }
+    return journal.error();
+  }
   meter.set_journal(journal->get());
 
+  // The job and its children carry the run id, so `carbonclock exporter` can attribute them.
+  ::setenv("CARBONCLOCK_RUN_ID", run.id.c_str(), 1);
   Supervisor supervisor;
+  StopNotices stop_notices(observer);
+  supervisor.set_events(&stop_notices);
   if (*scheduled) (*scheduled)->configure(supervisor);
   SpawnError spawn_error;
   if (!supervisor.spawn(r.command, &spawn_error)) {
     journal.value().reset();
-    std::filesystem::remove_all(out.run_dir, ec);
+    if (!task) std::filesystem::remove_all(out.run_dir, ec);
     out.spawn_error = spawn_error.message;
     out.exit_code = spawn_error.exit_code;
     return out;
   }
   out.job_ran = true;
   meter.attach_job(supervisor.pid());
+  if (task) {
+    if (auto s = task->started(r.command, supervisor.pid(), run.start_utc, checked->interval); !s) {
+      run.warnings.push_back(s.error().message());
+    }
+  }
   observer.job_started(supervisor.pid());
   meter.set_on_sample([&observer](const MeterStatus& s) { observer.sample(s); });
   meter.start_thread();
-  JobExit exit =
-      *scheduled ? (*scheduled)->execute(supervisor, [&meter](pid_t pid) { meter.attach_job(pid); })
-                 : supervisor.wait();
+  JobExit exit = *scheduled ? (*scheduled)
+                                  ->execute(supervisor,
+                                            [&meter, &task](pid_t pid) {
+                                              meter.attach_job(pid);
+                                              if (task) task->follow(pid);
+                                            })
+                            : supervisor.wait();
+  if (task) {
+    SysTime job_end = ctx.clock.system_now();
+    if (task->is_meter()) {
+      auto note = [&observer](const std::string& text) { observer.note(text); };
+      for (auto& w : task->wait_for_members(kTaskPoll, kTaskJoinGrace, note)) {
+        run.warnings.push_back(std::move(w));
+      }
+    }
+    if (auto s = task->finished(job_end, exit.exit_code, exit.cpu_s, r.cpu_w_per_core); !s) {
+      run.warnings.push_back(s.error().message());
+    }
+  }
   meter.finish(exit.cpu_s);
   observer.job_ended();
 
@@ -216,10 +285,17 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   run.end_utc = run.start_utc + meter.elapsed();
   run.exit_code = exit.exit_code;
   out.exit_code = exit.exit_code;
+  if (task) out.cluster = MeasureResult::Cluster{task->record(), task->job_dir()};
+  if (!meters) {
+    out.warnings.assign(run.warnings.begin() + static_cast<ptrdiff_t>(sensors.notes.size()),
+                        run.warnings.end());
+    return out;  // a member: its tasks/<rank>.json is all it writes
+  }
   for (const auto& w : meter.warnings()) run.warnings.push_back(w);
   run.overhead = self_overhead(meter.samples(), to_seconds(checked->interval));
   (*journal)->end(meter.elapsed(), exit.exit_code, run.overhead);
-  if (auto s = (*journal)->flush(); !s) run.warnings.push_back(s.error().message());
+  (void)(*journal)->flush();  // a failure is in problem(): what the journal lost, if anything
+  if (std::string p = (*journal)->problem(); !p.empty()) run.warnings.push_back(p);
   if (*scheduled) {
     (*scheduled)->record(run);
     out.schedule_summary = (*scheduled)->outcome_summary();
@@ -231,7 +307,9 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   // The sensor notes were shown when the run started; new warnings only.
   out.warnings.assign(run.warnings.begin() + static_cast<ptrdiff_t>(sensors.notes.size()),
                       run.warnings.end());
-  account_and_record(out, inputs, r, ctx);
+  account_and_record(out, inputs, r, ctx, /*record=*/!task);
+  // The job is recorded once, merged from every node that has finished so far.
+  if (task) record_cluster_job(task->job_dir(), r.choices.defaults, r.db, ctx);
   return out;
 }
 
