@@ -9,7 +9,7 @@ PACKAGES=(
   libhowardhinnant-date-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy python3
-  chromium
+  chromium iso-codes python3-jsonschema python3-yaml libpng-dev
 )
 
 missing=()

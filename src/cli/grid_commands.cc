@@ -16,6 +16,7 @@ struct ImportArgs {
   std::vector<std::string> files;
   std::string format = "auto", zone, signal, factor, source, tz, time_column, value_column, unit,
               duration_column, duration_unit, zone_column, step, index_origin, db;
+  bool replace = false;
 };
 
 Result<ImportOptions> import_options(const ImportArgs& a) {
@@ -65,18 +66,20 @@ void run_import(const ImportArgs& a, CommandContext& ctx) {
   auto options = import_options(a);
   if (!options) return ctx.fail(options.error());
   AppContext app = ctx.app();
-  auto imported = import_files(a.files, *options, a.db, app);
+  auto imported = import_files(a.files, *options, a.db, app,
+                               a.replace ? ImportMode::kReplace : ImportMode::kRefuseConflicts);
   if (!imported) return ctx.fail(imported.error());
   ctx.emit(render_import(*imported));
 }
 
-void run_list(const std::string& db, const std::string& format_text, CommandContext& ctx) {
+void run_list(const std::string& db, const std::string& format_text, const std::string& output,
+              CommandContext& ctx) {
   auto format = parse_format(format_text, kSeriesFormats);
   if (!format) return ctx.fail(format.error());
   AppContext app = ctx.app();
   auto list = list_series(db, app);
   if (!list) return ctx.fail(list.error());
-  ctx.emit(render_series_list(*list, *format));
+  ctx.emit(render_series_list(*list, *format), output);
 }
 
 struct ShowArgs {
@@ -84,7 +87,7 @@ struct ShowArgs {
 };
 
 void run_show(const ShowArgs& a, CommandContext& ctx) {
-  if (a.zone.empty()) return run_list(a.db, "csv", ctx);
+  if (a.zone.empty()) return run_list(a.db, a.format, a.output, ctx);
   auto format = parse_format(a.format, kSeriesFormats);
   if (!format) return ctx.fail(format.error());
   ShowRequest r;
@@ -173,11 +176,17 @@ void register_grid_commands(CLI::App& app, CommandContext& ctx) {
       "import",
       "Import intensity series from files (Electricity Maps CSV/JSON, WattTime JSON, UK Carbon "
       "Intensity JSON, generic CSV) into the store; all files in one transaction");
-  imp->add_option("files", ia->files, "Files to import")->required();
+  imp->add_option("FILE", ia->files, "Files to import")->required();
   imp->add_option("--format", ia->format,
-                  "auto | electricitymaps-csv | electricitymaps-json | watttime-json | ukci-json "
-                  "| csv")
-      ->capture_default_str();
+                  "Input format: auto | electricitymaps-csv | electricitymaps-json | "
+                  "watttime-json | ukci-json | csv")
+      ->capture_default_str()
+      ->check(one_of({"auto", "electricitymaps-csv", "electricitymaps-json", "watttime-json",
+                      "ukci-json", "csv"},
+                     "FORMAT"));
+  imp->add_flag("--replace", ia->replace,
+                "Replace stored points the imported ones overlap (same zone, signal, factor), in "
+                "the same all-or-nothing transaction; without it a differing value is refused");
   imp->add_option("--zone", ia->zone, "Zone id (generic CSV; renames a single-zone file)");
   imp->add_option("--signal", ia->signal, "marginal | average (generic CSV default: average)");
   imp->add_option("--factor", ia->factor,
@@ -203,7 +212,7 @@ void register_grid_commands(CLI::App& app, CommandContext& ctx) {
       "Print a stored series (CSV start_utc,duration_s,g_per_kwh,signal,factor,estimated "
       "or JSON); the zone may be given by any of its names; without --zone, list the series");
   show->add_option("--zone", sa->zone, "Zone (catalogue id, alias such as DE-LU, WattTime region)");
-  add_signal_options(show, sa->signal, sa->factor, "default average");
+  add_signal_options(show, sa->signal, sa->factor, "average");
   show->add_option("--from", sa->from, "Start (UTC unless an offset is given); default unbounded");
   show->add_option("--to", sa->to, "End (exclusive); default unbounded");
   add_format_option(show, sa->format, kSeriesFormats,
@@ -215,14 +224,14 @@ void register_grid_commands(CLI::App& app, CommandContext& ctx) {
   show->callback([sa, &ctx] { run_show(*sa, ctx); });
 
   struct ListArgs {
-    std::string db, format = "csv";
+    std::string db, format = "csv", output;
   };
   auto la = std::make_shared<ListArgs>();
   auto* list = grid->add_subcommand("list", "List the stored series (zone, signal, factor, ...)");
   add_db_option(list, la->db);
-  add_format_option(list, la->format, kSeriesFormats,
-                    "json: schemas/grid-list.schema.json");
-  list->callback([la, &ctx] { run_list(la->db, la->format, ctx); });
+  add_format_option(list, la->format, kSeriesFormats, "json: schemas/grid-list.schema.json");
+  add_output_option(list, la->output, "Write to FILE (atomically) instead of stdout");
+  list->callback([la, &ctx] { run_list(la->db, la->format, la->output, ctx); });
 
   register_fetch(*grid, ctx);
 }

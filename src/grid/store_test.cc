@@ -120,6 +120,57 @@ TEST_F(StoreTest, OverlapWithADifferentGranularityIsAConflict) {
   EXPECT_THAT(r.error().message(), HasSubstr("overlaps stored point at 2020-01-01T00:00:00Z"));
 }
 
+TEST_F(StoreTest, ReplaceSwapsOverlappedPointsInOneTransaction) {
+  // Hourly 100..123 over a day and into the next (two blocks).
+  auto day = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T12:00Z", 24,
+                         hours(1), 100);
+  ASSERT_TRUE(store_->import({day}, "a.csv").ok());
+  // A revision: 15-minute points 22:30..01:30 across midnight, value 7.
+  auto revised = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T22:30Z", 12,
+                             minutes(15), 7);
+  for (auto& p : revised.points) p.g_per_kwh = 7;
+  ASSERT_FALSE(store_->import({ImportBatch{"r.csv", {revised}}}).ok());  // refused by default
+  auto r = store_->import({ImportBatch{"r.csv", {revised}}}, ImportMode::kReplace);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ((*r)[0].points_added, 12);
+  EXPECT_EQ((*r)[0].points_replaced, 4);  // 22:00, 23:00, 00:00, 01:00 overlapped
+  EXPECT_EQ(count_points(), 24 - 4 + 12);
+  auto back = store_->read({"DE", {}, {}}, utc("2020-01-01T21:00Z"), utc("2020-01-02T03:00Z"));
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  ASSERT_EQ(back->points.size(), 1u + 12u + 1u);  // 21:00, the revision, 02:00
+  EXPECT_DOUBLE_EQ(back->points[0].g_per_kwh, 109);
+  EXPECT_EQ(back->points[1].start, utc("2020-01-01T22:30Z"));
+  EXPECT_DOUBLE_EQ(back->points[1].g_per_kwh, 7);
+  EXPECT_EQ(back->points[13].start, utc("2020-01-02T02:00Z"));
+  EXPECT_DOUBLE_EQ(back->points[13].g_per_kwh, 114);
+  // The stretch 22:00–22:30 the revision does not cover is now a gap, not the old value.
+  auto gap = store_->read({"DE", {}, {}}, utc("2020-01-01T22:00Z"), utc("2020-01-01T22:30Z"));
+  ASSERT_TRUE(gap.ok());
+  EXPECT_TRUE(gap->points.empty());
+  // Identical points are still "already stored", and other series are untouched.
+  auto again = store_->import({ImportBatch{"r.csv", {revised}}}, ImportMode::kReplace);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].points_already_stored, 12);
+  EXPECT_EQ((*again)[0].points_replaced, 0);
+}
+
+TEST_F(StoreTest, AFailedReplaceLeavesTheStoreAsItWas) {
+  auto day = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 4,
+                         hours(1), 100);
+  ASSERT_TRUE(store_->import({day}, "a.csv").ok());
+  auto revised = day;
+  for (auto& p : revised.points) p.g_per_kwh = 1;
+  auto bad = day;
+  bad.points[1].start = bad.points[0].start;  // out of order: fails validation
+  auto r = store_->import({ImportBatch{"ok.csv", {revised}}, ImportBatch{"bad.csv", {bad}}},
+                          ImportMode::kReplace);
+  ASSERT_FALSE(r.ok());
+  auto back = store_->read({"DE", {}, {}}, utc("2020-01-01T00:00Z"), utc("2020-01-01T04:00Z"));
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->points.size(), 4u);
+  EXPECT_DOUBLE_EQ(back->points[0].g_per_kwh, 100);  // the replacement was rolled back
+}
+
 TEST_F(StoreTest, InvalidSeriesIsRejected) {
   auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 2, hours(1),
                        100);

@@ -119,6 +119,13 @@ json run_to_json(const RunRecord& run) {
   };
   put_accounting_fields(run, doc);
   if (run.schedule) doc["schedule"] = *run.schedule;
+  if (const auto& h = run.host_info) {
+    doc["host_info"] = {{"cpu_model", h->cpu_model},
+                        {"logical_cpus", h->logical_cpus},
+                        {"ram_total_gb", h->ram_total_gb},
+                        {"os", h->os},
+                        {"python_version", h->python_version}};
+  }
   return doc;
 }
 
@@ -150,6 +157,12 @@ Result<RunRecord> run_from_json(const json& doc, const std::string& origin) {
     get_accounting_fields(doc, run);
     if (doc.contains("schedule") && doc.at("schedule").is_object()) {
       run.schedule = doc.at("schedule");
+    }
+    if (doc.contains("host_info") && doc.at("host_info").is_object()) {
+      const auto& h = doc.at("host_info");
+      run.host_info = HostInfo{h.value("cpu_model", ""), h.value("logical_cpus", 0),
+                               h.value("ram_total_gb", 0.0), h.value("os", ""),
+                               h.value("python_version", "")};
     }
     const auto& o = doc.at("overhead");
     run.overhead = {o.value("cpu_s", 0.0), o.value("peak_rss_mb", 0.0),

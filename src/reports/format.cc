@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace carbonclock {
 
 const char* to_string(Format format) {
@@ -42,6 +44,37 @@ Result<Format> parse_format(std::string_view text, std::span<const Format> allow
     }
   }
   return make_error("--format '{}': choose {}", text, format_choices(allowed));
+}
+
+std::string fixed(double value, int decimals) {
+  std::string out = fmt::format("{:.{}f}", value, decimals);
+  if (out.starts_with('-') && out.find_first_not_of("-0.") == std::string::npos) out.erase(0, 1);
+  return out;
+}
+
+std::string signed_fixed(double value, int decimals) {
+  std::string out = fixed(value, decimals);
+  return out.starts_with('-') ? out : "+" + out;
+}
+
+ScaledUnit energy_unit_for(double max_abs_j) {
+  const double wh = std::fabs(max_abs_j) / 3600.0;
+  if (wh < 1) return {"J", 1, 1};
+  if (wh < 1e3) return {"Wh", 3600, 2};
+  if (wh < 1e6) return {"kWh", 3.6e6, 3};
+  return {"MWh", 3.6e9, 3};
+}
+
+ScaledUnit grams_unit_for(double max_abs_g) {
+  const double a = std::fabs(max_abs_g);
+  if (a < 1 && a > 0) return {"mg", 1e-3, 1};
+  if (a < 1e3) return {"g", 1, 2};
+  if (a < 1e6) return {"kg", 1e3, 3};
+  return {"t", 1e6, 3};
+}
+
+std::string in_unit(double value, const ScaledUnit& unit) {
+  return fixed(value / unit.base_per_unit, unit.decimals) + " " + unit.name;
 }
 
 std::string json_text(const nlohmann::json& doc) {

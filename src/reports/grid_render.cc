@@ -24,9 +24,12 @@ std::string render_import(const std::vector<ImportedSeries>& imported) {
   std::string out;
   for (const ImportedSeries& i : imported) {
     const IntensitySeries& s = i.series;
-    out += fmt::format("{}: {}: {} points ({} new, {} already stored), {} to {}, source {}",
+    out += fmt::format("{}: {}: {} points ({} new, {} already stored{}), {} to {}, source {}",
                        i.origin, describe_series(s.zone, s.signal, s.factor, s.issued_at),
                        s.points.size(), i.result.points_added, i.result.points_already_stored,
+                       i.result.points_replaced > 0
+                           ? fmt::format(", {} stored points replaced", i.result.points_replaced)
+                           : "",
                        format_utc(s.points.front().start), format_utc(s.points.back().end()),
                        s.source);
     if (i.gaps.empty()) {

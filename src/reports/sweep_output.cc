@@ -16,8 +16,8 @@ void append(std::string& out, fmt::format_string<Args...> format, Args&&... args
   fmt::format_to(std::back_inserter(out), format, std::forward<Args>(args)...);
 }
 
-std::string pct(double v) { return std::isnan(v) ? "–" : fmt::format("{:.1f}", v); }
-std::string rate(double v) { return std::isnan(v) ? "–" : fmt::format("{:.2f}", v); }
+std::string pct(double v) { return std::isnan(v) ? "–" : fixed(v, 1); }
+std::string rate(double v) { return std::isnan(v) ? "–" : fixed(v, 2); }
 
 }  // namespace
 
@@ -36,10 +36,12 @@ void append_sweep_csv(const SweepCell& cell, const SweepLabels& labels, std::str
       if (win.status[q] != StartStatus::kOk) continue;
       const std::string& label = labels.windows[w];
       double base = win.baseline_g[q];
-      fmt::format_to(std::back_inserter(out), "{},{},{},{},flexible-start,{:.6f},{:.6f},{:.4f},0\n",
-                     job, zone, start, label, base, win.fs_g[q], reduction_pct(base, win.fs_g[q]));
-      fmt::format_to(std::back_inserter(out), "{},{},{},{},pause-resume,{:.6f},{:.6f},{:.4f},{}\n",
-                     job, zone, start, label, base, win.pr_g[q], reduction_pct(base, win.pr_g[q]),
+      fmt::format_to(std::back_inserter(out), "{},{},{},{},flexible-start,{:.6f},{:.6f},{},0\n",
+                     job, zone, start, label, base, win.fs_g[q],
+                     fixed(reduction_pct(base, win.fs_g[q]), 4));
+      fmt::format_to(std::back_inserter(out), "{},{},{},{},pause-resume,{:.6f},{:.6f},{},{}\n",
+                     job, zone, start, label, base, win.pr_g[q],
+                     fixed(reduction_pct(base, win.pr_g[q]), 4),
                      win.pr_pauses[q]);
     }
   }
@@ -77,6 +79,26 @@ void append_sweep_json(const SweepCell& cell, const SweepLabels& labels,
                       {"pauses", win.pr_pauses[q]}});
     }
   }
+}
+
+std::string sweep_json(std::span<const SweepZone> zones, Nanos slot, const SweepSummary& summary,
+                       std::span<const std::optional<SweepCell>> cells, const SweepLabels& labels) {
+  nlohmann::ordered_json j;
+  auto& series = j["series"] = nlohmann::ordered_json::array();
+  for (const SweepZone& z : zones) {
+    series.push_back({{"zone", z.intensity.zone},
+                      {"signal", to_string(z.intensity.signal)},
+                      {"factor", to_string(z.intensity.factor)},
+                      {"source", z.intensity.source}});
+  }
+  j["slot_s"] = to_seconds(slot);
+  j["skipped_outside_data"] = summary.skipped_outside;
+  j["skipped_gap"] = summary.skipped_gap;
+  auto& rows = j["rows"] = nlohmann::ordered_json::array();
+  for (const auto& cell : cells) {
+    if (cell) append_sweep_json(*cell, labels, rows);
+  }
+  return json_text(j);
 }
 
 std::string sweep_markdown(const SweepSummary& summary, const SweepLabels& labels, bool by_zone) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,11 @@ void append_sweep_csv(const SweepCell& cell, const SweepLabels& labels, std::str
 /// The cell's rows as JSON objects (same fields as the CSV, plus the chosen FS start).
 void append_sweep_json(const SweepCell& cell, const SweepLabels& labels,
                        nlohmann::ordered_json& rows);
+
+/// The JSON document (schemas/sweep.schema.json): the series each zone used, the slot, the
+/// skipped counts and every cell's rows (cells in job × zone order; unset cells are skipped).
+std::string sweep_json(std::span<const SweepZone> zones, Nanos slot, const SweepSummary& summary,
+                       std::span<const std::optional<SweepCell>> cells, const SweepLabels& labels);
 
 /// The paper's layout: one table per window, a row per job with the mean Flexible Start and
 /// Pause and Resume reductions and P&R pauses per hour; with `by_zone`, a table per window
