@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 
@@ -72,15 +73,16 @@ Result<Checked> check_request(const MeasureRequest& r) {
   if (!bucket) return bucket.error().with_context("--bucket");
   if (*bucket < std::chrono::seconds(1) || std::chrono::hours(24) % *bucket != Nanos(0)) {
     return make_error(
-        "--bucket {} must be at least 1s and divide a day evenly (e.g. 1m, 5m, 15m, 1h)",
-        r.bucket);
+        "--bucket {} must be at least 1s and divide a day evenly (e.g. 1m, 5m, 15m, 1h)", r.bucket);
   }
   c.bucket = *bucket;
   auto gpus = parse_gpu_selection(r.gpus);
   if (!gpus) return gpus.error();
   c.gpus = *gpus;
-  if (!(r.cpu_w_per_core >= 0) || !(r.dram_w_per_gb >= 0)) {
-    return make_error("--cpu-watts-per-core and --dram-watts-per-gb must not be negative");
+  if (!(r.cpu_w_per_core >= 0 && std::isfinite(r.cpu_w_per_core)) ||
+      !(r.dram_w_per_gb >= 0 && std::isfinite(r.dram_w_per_gb))) {
+    return make_error(
+        "--cpu-watts-per-core and --dram-watts-per-gb must be finite numbers, not negative");
   }
   auto inputs = resolve_inputs(r.choices, nullptr);
   if (!inputs) return inputs.error();
@@ -90,8 +92,8 @@ Result<Checked> check_request(const MeasureRequest& r) {
 
 // The emissions of a finished run and its history record. Nothing here changes the run's exit
 // status: a failure is a warning, the run directory stays.
-void account_and_record(MeasureResult& out, const AccountingInputs& inputs,
-                        const MeasureRequest& r, AppContext& ctx) {
+void account_and_record(MeasureResult& out, const AccountingInputs& inputs, const MeasureRequest& r,
+                        AppContext& ctx) {
   auto opened = open_store(r.db, StoreMode::kCreate, ctx.env);
   if (!opened) {
     ctx.observer.warning(opened.error().message() +
@@ -187,8 +189,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   }
   std::filesystem::create_directories(out.run_dir, ec);
   if (ec) {
-    return make_error(ErrorCode::kIo, "{}: cannot create run directory: {}",
-                      out.run_dir.string(), ec.message());
+    return make_error(ErrorCode::kIo, "{}: cannot create run directory: {}", out.run_dir.string(),
+                      ec.message());
   }
   auto journal = JournalWriter::create(out.run_dir, run);
   if (!journal) return journal.error();

@@ -21,11 +21,17 @@ struct EstimateModel {
   bool estimate_cpu = true;
   bool estimate_dram = true;
   std::filesystem::path proc_root = "/proc";
-  /// The process tree is rescanned at most this often (scanning /proc costs ~1 ms).
+  /// The job's processes are read at most this often. A reading costs a few microseconds
+  /// per process and thread of the job (bench/meter_bench), whatever else runs on the host.
   Nanos min_scan_interval = std::chrono::seconds(1);
+  /// Find the job's processes by reading every process on the host, as carbonclock did
+  /// before it followed children files: only for the benchmark's baseline.
+  bool scan_all_processes = false;
 };
 
 /// The estimate sensor. Devices "cpu-estimate" and/or "dram-estimate", method kEstimate.
+/// It follows the job's whole process tree (ProcessTreeTracker), including processes that
+/// leave it, and the orphans this process adopts: create it after adopt_orphans().
 std::unique_ptr<Sensor> make_estimate_sensor(const EstimateModel& model);
 
 }  // namespace carbonclock
