@@ -74,7 +74,8 @@ std::filesystem::path job_python(const std::vector<std::string>& command,
   while (true) {
     size_t colon = path_variable.find(':');
     std::string_view dir = path_variable.substr(0, colon);
-    std::filesystem::path p = std::filesystem::path(dir.empty() ? "." : std::string(dir)) / candidate;
+    std::filesystem::path p =
+        std::filesystem::path(dir.empty() ? "." : std::string(dir)) / candidate;
     if (::access(p.c_str(), X_OK) == 0) return p;
     if (colon == std::string_view::npos) return {};
     path_variable.remove_prefix(colon + 1);
@@ -147,7 +148,8 @@ HostInfo collect_host_info(const std::vector<std::string>& command, const EnvLoo
   h.logical_cpus = cpus > 0 ? static_cast<int>(cpus) : 0;
   long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
   if (pages > 0 && page > 0) {
-    h.ram_total_gb = static_cast<double>(pages) * static_cast<double>(page) / (1024.0 * 1024 * 1024);
+    h.ram_total_gb =
+        static_cast<double>(pages) * static_cast<double>(page) / (1024.0 * 1024 * 1024);
   }
   h.os = os_string();
   auto path = env("PATH");

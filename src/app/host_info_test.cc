@@ -66,12 +66,13 @@ TEST(HostInfoTest, CollectsCpusMemoryOsAndTheCpuModel) {
   fs::create_directories(dir.path() / "bin");
   write_script(dir.path() / "bin" / "python3", "echo 'Python 3.12.4'");
   const std::string path = (dir.path() / "bin").string();
-  auto h = collect_host_info({"./job.sh"},
-                             [&](const char* name) -> std::optional<std::string> {
-                               if (std::string(name) == "PATH") return path;
-                               return std::nullopt;
-                             },
-                             dir.path() / "cpuinfo");
+  auto h = collect_host_info(
+      {"./job.sh"},
+      [&](const char* name) -> std::optional<std::string> {
+        if (std::string(name) == "PATH") return path;
+        return std::nullopt;
+      },
+      dir.path() / "cpuinfo");
   EXPECT_EQ(h.cpu_model, "Test CPU 9000");
   EXPECT_EQ(h.logical_cpus, ::sysconf(_SC_NPROCESSORS_ONLN));
   EXPECT_GT(h.ram_total_gb, 0.0);

@@ -121,8 +121,7 @@ Result<ReportData> build_report(const ReportRequest& request, AppContext& ctx) {
   }
   // A run rebuilt from its journal never reached the history: record it now, once.
   if (out.run.recovered && opened->get() != nullptr) {
-    record_recovered(out.run, &out.account, out.account.zone, request.run_dir, *opened->get(),
-                     ctx);
+    record_recovered(out.run, &out.account, out.account.zone, request.run_dir, *opened->get(), ctx);
   }
   return out;
 }

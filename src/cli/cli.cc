@@ -60,8 +60,8 @@ void CommandContext::fail(const Error& error, CommandKind kind) {
   bool first = true;
   while (!rest.empty() || first) {
     size_t nl = rest.find('\n');
-    env.console.err(fmt::format("carbonclock: {}{}\n", first ? "error: " : "  ",
-                                rest.substr(0, nl)));
+    env.console.err(
+        fmt::format("carbonclock: {}{}\n", first ? "error: " : "  ", rest.substr(0, nl)));
     rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
     first = false;
   }
@@ -250,11 +250,11 @@ int run_cli(int argc, const char* const* argv, CliEnvironment& env) {
     // Which command failed to parse decides the exit code: `run` must not look like its job.
     bool wrapper = false;
     for (const CLI::App* sub : app.get_subcommands()) wrapper = wrapper || sub->get_name() == "run";
-    ctx.fail(Error(fmt::format("{} (see `carbonclock{} --help`)", e.what(),
-                               app.get_subcommands().empty()
-                                   ? ""
-                                   : " " + app.get_subcommands().front()->get_name())),
-             wrapper ? CommandKind::kJobWrapper : CommandKind::kTool);
+    ctx.fail(
+        Error(fmt::format(
+            "{} (see `carbonclock{} --help`)", e.what(),
+            app.get_subcommands().empty() ? "" : " " + app.get_subcommands().front()->get_name())),
+        wrapper ? CommandKind::kJobWrapper : CommandKind::kTool);
     return ctx.exit_code;
   }
   return ctx.exit_code;

@@ -99,10 +99,9 @@ void run_show(const ShowArgs& a, CommandContext& ctx) {
   auto factor = optional_factor(a.factor);
   if (!factor) return ctx.fail(factor.error());
   r.factor = *factor;
-  for (auto [text, field, option] : {std::tuple{&a.from, &r.from, "--from"},
-                                     std::tuple{&a.to, &r.to, "--to"},
-                                     std::tuple{&a.forecast_as_of, &r.forecast_as_of,
-                                                "--forecast-as-of"}}) {
+  for (auto [text, field, option] :
+       {std::tuple{&a.from, &r.from, "--from"}, std::tuple{&a.to, &r.to, "--to"},
+        std::tuple{&a.forecast_as_of, &r.forecast_as_of, "--forecast-as-of"}}) {
     if (text->empty()) continue;
     auto t = parse_utc(*text);
     if (!t) return ctx.fail(t.error().with_context(option));
@@ -131,8 +130,8 @@ void run_fetch(const FetchOptions& o, CommandContext& ctx) {
   if (!fetched) return ctx.fail(fetched.error());
   ctx.emit(render_fetch(*fetched));
   if (!fetched->report.from_cache && fetched->report.stored.empty()) {
-    ctx.observer.warning(fmt::format("{} returned no data for this range",
-                                     to_string(fetched->request.source)));
+    ctx.observer.warning(
+        fmt::format("{} returned no data for this range", to_string(fetched->request.source)));
   }
 }
 
@@ -168,7 +167,8 @@ void register_fetch(CLI::App& grid, CommandContext& ctx) {
 }  // namespace
 
 void register_grid_commands(CLI::App& app, CommandContext& ctx) {
-  auto* grid = app.add_subcommand("grid", "Import, fetch, list and show grid carbon-intensity data");
+  auto* grid =
+      app.add_subcommand("grid", "Import, fetch, list and show grid carbon-intensity data");
   grid->require_subcommand(1);
 
   auto ia = std::make_shared<ImportArgs>();
@@ -215,8 +215,7 @@ void register_grid_commands(CLI::App& app, CommandContext& ctx) {
   add_signal_options(show, sa->signal, sa->factor, "average");
   show->add_option("--from", sa->from, "Start (UTC unless an offset is given); default unbounded");
   show->add_option("--to", sa->to, "End (exclusive); default unbounded");
-  add_format_option(show, sa->format, kSeriesFormats,
-                    "json: schemas/grid-series.schema.json");
+  add_format_option(show, sa->format, kSeriesFormats, "json: schemas/grid-series.schema.json");
   add_output_option(show, sa->output, "Write to FILE (atomically) instead of stdout");
   show->add_option("--forecast-as-of", sa->forecast_as_of,
                    "Show the latest forecast issued at or before this time instead of actuals");

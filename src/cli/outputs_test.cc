@@ -13,8 +13,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <thread>
 
 #include "cli/cli_test_harness.h"
@@ -67,7 +67,8 @@ class OutputsTest : public ::testing::Test {
     fs::path csv = dir_ / (zone + "_" + signal + ".csv");
     std::ofstream f(csv);
     f << "Time,Carbon Intensity\n";
-    for (int i = 0; i < 6; ++i, t += std::chrono::hours(1)) f << format_utc(t) << "," << value << "\n";
+    for (int i = 0; i < 6; ++i, t += std::chrono::hours(1))
+      f << format_utc(t) << "," << value << "\n";
     f.close();
     ASSERT_EQ(run({"grid", "import", csv.string(), "--format", "csv", "--zone", zone, "--signal",
                    signal, "--step", "1h"}),
@@ -91,10 +92,10 @@ TEST_F(OutputsTest, TagNeverSwallowsTheDoubleDashOrTheCommand) {
   EXPECT_EQ(doc["command"], nlohmann::json({"python3", "-c", "print(1)"}));
   // The README's torchrun line (a stand-in torchrun on PATH), and repeated tags.
   script("torchrun", "echo \"torchrun $*\"");
-  ASSERT_EQ(run({"run", "--interval", "100ms", "--gpus", "used", "--tag", "bert", "--tag",
-                 "exp2", "--out", (dir_ / "r2").string(), "--", "torchrun", "--nproc-per-node",
-                 "4", "train.py"}),
-            0)
+  ASSERT_EQ(
+      run({"run", "--interval", "100ms", "--gpus", "used", "--tag", "bert", "--tag", "exp2",
+           "--out", (dir_ / "r2").string(), "--", "torchrun", "--nproc-per-node", "4", "train.py"}),
+      0)
       << err();
   EXPECT_EQ(out(), "torchrun --nproc-per-node 4 train.py\n");
   doc = nlohmann::json::parse(read_file(dir_ / "r2" / "run.json").value());
@@ -127,12 +128,12 @@ TEST_F(OutputsTest, HistoryKeepsAbsoluteRunDirsExitCodesAndHostFacts) {
 TEST_F(OutputsTest, ARunInAZoneWithoutIntensityForItsTimeIsStillRecorded) {
   // ISLAND has data for 2022 only and no embedded profile: the run cannot be priced.
   std::ofstream(dir_ / "island.csv") << "time,value\n2022-01-01T00:00Z,100\n";
-  ASSERT_EQ(run({"grid", "import", "--zone", "ISLAND", "--step", "1h",
-                 (dir_ / "island.csv").string()}),
-            0)
+  ASSERT_EQ(
+      run({"grid", "import", "--zone", "ISLAND", "--step", "1h", (dir_ / "island.csv").string()}),
+      0)
       << err();
-  ASSERT_EQ(run({"run", "--zone", "ISLAND", "--tag", "isl", "--out", (dir_ / "run").string(),
-                 "--", "true"}),
+  ASSERT_EQ(run({"run", "--zone", "ISLAND", "--tag", "isl", "--out", (dir_ / "run").string(), "--",
+                 "true"}),
             0)
       << err();
   EXPECT_NE(err().find("no emissions for this run"), std::string::npos) << err();
@@ -151,9 +152,9 @@ TEST_F(OutputsTest, ARunInAZoneWithoutIntensityForItsTimeIsStillRecorded) {
 
 TEST_F(OutputsTest, ASigkilledRunIsRecordedOnceWhenReportRebuildsIt) {
   auto ready = dir_ / "ready";
-  pid_t pid = cli_.start({"run", "--interval", "100ms", "--zone", "DE", "--out",
-                          (dir_ / "run").string(), "--", "sh", "-c",
-                          "echo $$ > " + ready.string() + "; exec sleep 30"});
+  pid_t pid =
+      cli_.start({"run", "--interval", "100ms", "--zone", "DE", "--out", (dir_ / "run").string(),
+                  "--", "sh", "-c", "echo $$ > " + ready.string() + "; exec sleep 30"});
   for (int i = 0; i < 500 && !fs::exists(ready); ++i) std::this_thread::sleep_for(10ms);
   std::this_thread::sleep_for(1500ms);
   ::kill(pid, SIGKILL);
@@ -188,12 +189,13 @@ TEST_F(OutputsTest, EveryJsonOutputFollowsItsCommittedSchema) {
   check("grid-list.schema.json", {"grid", "list", "--format", "json"});
   check("grid-series.schema.json", {"grid", "show", "--zone", "TESTZONE", "--format", "json"});
   check("regions.schema.json", {"regions", "--format", "json"});
-  const std::string start = format_utc(floor_to(
-      std::chrono::time_point_cast<Nanos>(std::chrono::system_clock::now()), std::chrono::hours(1)) -
-      std::chrono::hours(2));
-  check("shift.schema.json", {"shift", "--zone", "TESTZONE", "--start", start, "--duration", "1h",
-                              "--energy-kwh", "3.1", "--flex-start", "1h", "--zones", "DE,FR",
-                              "--format", "json"});
+  const std::string start =
+      format_utc(floor_to(std::chrono::time_point_cast<Nanos>(std::chrono::system_clock::now()),
+                          std::chrono::hours(1)) -
+                 std::chrono::hours(2));
+  check("shift.schema.json",
+        {"shift", "--zone", "TESTZONE", "--start", start, "--duration", "1h", "--energy-kwh", "3.1",
+         "--flex-start", "1h", "--zones", "DE,FR", "--format", "json"});
   check("shift.schema.json",
         {"whatif", run_dir, "--zones", "DE", "--pause-resume", "50%", "--format", "json"});
   check("plan.schema.json", {"plan", "--zone", "TESTZONE", "--duration", "1h", "--energy-kwh", "2",
@@ -219,8 +221,8 @@ TEST_F(OutputsTest, JsonNumbersAreTheShortestOfExactSums) {
   const std::regex exact_3_1("\"energy_kwh\": 3\\.1[,\n]");
   EXPECT_TRUE(std::regex_search(out(), exact_3_1)) << out().substr(0, 400);
   EXPECT_EQ(out().find("3.10000"), std::string::npos) << out();
-  ASSERT_EQ(run({"plan", "--zone", "DE", "--duration", "6h", "--energy-kwh", "3.1",
-                 "--flex-start", "6h", "--format", "json"}),
+  ASSERT_EQ(run({"plan", "--zone", "DE", "--duration", "6h", "--energy-kwh", "3.1", "--flex-start",
+                 "6h", "--format", "json"}),
             0)
       << err();
   EXPECT_TRUE(std::regex_search(out(), exact_3_1)) << out().substr(0, 600);
@@ -233,8 +235,8 @@ TEST_F(OutputsTest, GridImportReplaceSwapsRevisedValuesAtomically) {
   std::ofstream(dir_ / "v1.csv") << "time,value\n2023-01-01T00:00Z,100\n2023-01-01T01:00Z,110\n";
   std::ofstream(dir_ / "v2.csv") << "time,value\n2023-01-01T01:00Z,55\n2023-01-01T02:00Z,60\n";
   auto import = [&](const std::string& file, bool replace) {
-    std::vector<std::string> args{"grid", "import", "--zone", "ISL", "--step", "1h",
-                                  (dir_ / file).string()};
+    std::vector<std::string> args{
+        "grid", "import", "--zone", "ISL", "--step", "1h", (dir_ / file).string()};
     if (replace) args.push_back("--replace");
     return run(args);
   };
@@ -285,18 +287,18 @@ struct Command {
 };
 
 std::vector<Command> commands_with_format(const std::string& run_dir) {
-  return {{{"report", run_dir}},
-          {{"history"}},
-          {{"grid", "list"}},
-          {{"grid", "show", "--zone", "DE"}},
-          {{"grid", "import", "x.csv"}},
-          {{"regions"}},
-          {{"shift", "--zone", "DE", "--start", "2026-01-01", "--duration", "1h", "--energy-kwh",
-            "1", "--flex-start", "1h"}},
-          {{"whatif", run_dir}},
-          {{"sweep", "--zones", "all"}},
-          {{"plan", "--zone", "DE", "--duration", "1h", "--energy-kwh", "1", "--flex-start",
-            "1h"}}};
+  return {
+      {{"report", run_dir}},
+      {{"history"}},
+      {{"grid", "list"}},
+      {{"grid", "show", "--zone", "DE"}},
+      {{"grid", "import", "x.csv"}},
+      {{"regions"}},
+      {{"shift", "--zone", "DE", "--start", "2026-01-01", "--duration", "1h", "--energy-kwh", "1",
+        "--flex-start", "1h"}},
+      {{"whatif", run_dir}},
+      {{"sweep", "--zones", "all"}},
+      {{"plan", "--zone", "DE", "--duration", "1h", "--energy-kwh", "1", "--flex-start", "1h"}}};
 }
 
 TEST_F(OutputsTest, EveryFormatIsCheckedAgainstItsChoicesBeforeAnythingRuns) {

@@ -13,8 +13,9 @@
 namespace carbonclock::cli {
 namespace {
 
-constexpr Format kFormats[] = {Format::kText, Format::kJson,    Format::kCsv,      Format::kMarkdown,
-                               Format::kHtml, Format::kRunJson, Format::kModelCard};
+constexpr Format kFormats[] = {Format::kText,     Format::kJson, Format::kCsv,
+                               Format::kMarkdown, Format::kHtml, Format::kRunJson,
+                               Format::kModelCard};
 
 struct ReportOptions {
   ReportRequest request;
@@ -62,8 +63,7 @@ void run_report(ReportOptions o, CommandContext& ctx) {
       return ctx.emit(report_model_card(run, account, o.training_type), o.out);
     case Format::kHtml:
       return ctx.emit(
-          report_html(run, account, {data->by_zone, data->by_hour, o.run_dir, data->power}),
-          o.out);
+          report_html(run, account, {data->by_zone, data->by_hour, o.run_dir, data->power}), o.out);
     default:
       return ctx.emit(report_text(run, account, o.run_dir), o.out);
   }
@@ -98,7 +98,8 @@ void register_report_command(CLI::App& app, CommandContext& ctx) {
   EmbodiedOptions& e = o->request.choices.embodied;
   cmd->add_option("--embodied-kg", e.embodied_kg,
                   "Total embodied kgCO2eq of the reserved hardware (replaces the catalogue)");
-  cmd->add_option("--lifetime-years", e.lifetime_years, "Hardware lifetime EL in years (default 4)");
+  cmd->add_option("--lifetime-years", e.lifetime_years,
+                  "Hardware lifetime EL in years (default 4)");
   cmd->add_option("--machine-share", e.machine_share,
                   "Share of the machine the run reserved, RR/ToR in (0, 1]")
       ->capture_default_str();

@@ -95,8 +95,8 @@ void run_shift(const ShiftArgs& a, CommandContext& ctx) {
     request.job = std::move(w->job);
   } else {
     if (a.duration.empty() || !a.energy_kwh) {
-      return ctx.fail(
-          make_error("give --duration D and --energy-kwh E (a flat profile), or --profile RUN_DIR"));
+      return ctx.fail(make_error(
+          "give --duration D and --energy-kwh E (a flat profile), or --profile RUN_DIR"));
     }
     auto d = parse_duration(a.duration);
     if (!d) return ctx.fail(d.error().with_context("--duration"));
@@ -196,14 +196,13 @@ void run_sweep_command(SweepArgs a, CommandContext& ctx) {
   }
   SweepStreamWriter writer(*format, inputs->labels, std::move(series), inputs->jobs.size(),
                            a.by_zone, write);
-  ProgressConsole progress(ctx.env.console,
-                           ctx.env.console.err_is_terminal() &&
-                               inputs->jobs.size() * inputs->zones.size() > 1);
+  ProgressConsole progress(ctx.env.console, ctx.env.console.err_is_terminal() &&
+                                                inputs->jobs.size() * inputs->zones.size() > 1);
   AppContext progress_app{ctx.env.clock, nullptr, ctx.env.env, progress};
   Status status = writer.begin();
   if (status) {
-    status = run_sweep_streaming(*inputs, choice->slot, SweepOrder::kZoneMajor, progress_app,
-                                 writer);
+    status =
+        run_sweep_streaming(*inputs, choice->slot, SweepOrder::kZoneMajor, progress_app, writer);
   }
   if (status) status = writer.finish();
   if (status && file) status = file->commit();
@@ -231,8 +230,9 @@ void register_shift_commands(CLI::App& app, CommandContext& ctx) {
       ->required();
   shift->add_option("--duration", sa->duration, "Flat profile: job duration, e.g. 6h");
   shift->add_option("--energy-kwh", sa->energy_kwh, "Flat profile: job energy in kWh");
-  shift->add_option("--profile", sa->profile,
-                    "Measured profile: a run directory written by `carbonclock run`")
+  shift
+      ->add_option("--profile", sa->profile,
+                   "Measured profile: a run directory written by `carbonclock run`")
       ->type_name(kRunDirName);
   shift->add_option("--flex-start", sa->flex_start, "Flexible Start window: 6h or 25%");
   shift->add_option("--pause-resume", sa->pause_resume, "Pause and Resume window: 6h or 25%");

@@ -160,9 +160,9 @@ Result<RunRecord> run_from_json(const json& doc, const std::string& origin) {
     }
     if (doc.contains("host_info") && doc.at("host_info").is_object()) {
       const auto& h = doc.at("host_info");
-      run.host_info = HostInfo{h.value("cpu_model", ""), h.value("logical_cpus", 0),
-                               h.value("ram_total_gb", 0.0), h.value("os", ""),
-                               h.value("python_version", "")};
+      run.host_info =
+          HostInfo{h.value("cpu_model", ""), h.value("logical_cpus", 0),
+                   h.value("ram_total_gb", 0.0), h.value("os", ""), h.value("python_version", "")};
     }
     const auto& o = doc.at("overhead");
     run.overhead = {o.value("cpu_s", 0.0), o.value("peak_rss_mb", 0.0),

@@ -5,6 +5,7 @@
 
 #include "accounting/equivalents.h"
 #include "common/files.h"
+#include "common/units.h"
 #include "regions/catalogue.h"
 #include "reports/carbon_report.h"
 
@@ -12,7 +13,6 @@ namespace carbonclock {
 namespace {
 
 using nlohmann::json;
-constexpr double kJoulesPerKwh = 3.6e6;
 
 json provenance_json(const Provenance& p) {
   return {{"basis", to_string(p.basis)},

@@ -1,8 +1,7 @@
 #include "reports/carbon_report.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/ranges.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <fstream>
@@ -14,8 +13,8 @@
 #include "grid/test_util.h"
 #include "reports/format.h"
 #include "reports/model_card.h"
-#include "reports/summary.h"
 #include "reports/schema_check.h"
+#include "reports/summary.h"
 #include "reports/svg_chart.h"
 
 namespace carbonclock {
@@ -186,8 +185,10 @@ TEST_F(CarbonReportTest, CsvOlderLayoutsAreCodeCarbonsSince2) {
 }
 
 // Host facts as run.json records them.
-HostInfo test_host() { return {"Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz", 2, 7.5,
-                               "Linux-6.1.0-18-amd64-x86_64-with-glibc2.36", "3.11.2"}; }
+HostInfo test_host() {
+  return {"Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz", 2, 7.5,
+          "Linux-6.1.0-18-amd64-x86_64-with-glibc2.36", "3.11.2"};
+}
 
 TEST_F(CarbonReportTest, CsvFieldsComeFromTheHostAndOnlyClaimACloudWhenOneWasGiven) {
   run_.host_info = test_host();
@@ -286,7 +287,7 @@ TEST_F(CarbonReportTest, CsvAppendsToEveryCodeCarbonLayoutUnderItsOwnHeader) {
   ASSERT_TRUE(append_codecarbon_csv(path, run_, account_).ok());
   auto text = read_file(path).value();
   auto row = split(text.substr(text.find('\n') + 1));
-  EXPECT_EQ(row.front(), "0");    // wue
+  EXPECT_EQ(row.front(), "0");                   // wue
   EXPECT_EQ(row.back(), "2026-03-01T00:30:00");  // timestamp
 }
 
@@ -335,14 +336,16 @@ TEST_F(CarbonReportTest, MarkdownStatementNamesWhatItRestsOn) {
   run.host_info = test_host();
   run.carbonclock_version = "0.1.0";
   run.timeline.devices = {{"cpu-estimate", DeviceKind::kCpu, "job CPU time model",
-                           Method::kEstimate, "", "job process-tree CPU seconds x 10 W per busy core"}};
+                           Method::kEstimate, "",
+                           "job process-tree CPU seconds x 10 W per busy core"}};
   auto md = report_markdown(run, account_);
   for (const char* s :
        {"on Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz CPU (2 logical CPUs)",
         "0.0% was measured by hardware energy counters",
         "100.0% was estimated (cpu-estimate (estimate: job process-tree CPU seconds x 10 W per "
         "busy core))",
-        "zone US-CAL-CISO", "cloud region us-west-1", "marginal carbon-intensity signal (direct "
+        "zone US-CAL-CISO", "cloud region us-west-1",
+        "marginal carbon-intensity signal (direct "
         "emission factors)",
         "test-marginal, 2026", "PUE of 1.20 (given with --pue)", "ISO/IEC 21031:2024",
         "doi:10.1145/3531146.3533234", "carbonclock 0.1.0", "With the average signal instead"}) {
@@ -438,8 +441,7 @@ TEST_F(CarbonReportTest, ModelCardIsTheHuggingFaceCo2Block) {
   ASSERT_EQ(card.rfind(head, 0), 0u) << card;
   EXPECT_NEAR(std::stod(card.substr(head.size())), 1440, 1e-9) << card;  // grams
   for (const char* s : {"  training_type: \"fine-tuning\"\n",
-                        "  geographical_location: \"US-CAL-CISO (",
-                        "cloud region us-west-1)\"\n",
+                        "  geographical_location: \"US-CAL-CISO (", "cloud region us-west-1)\"\n",
                         "  hardware_used: \"1 × NVIDIA H100 80GB HBM3 GPU and Intel(R) Xeon(R)",
                         "  source: \"carbonclock 0.1.0: 3 kWh measured (100.0% by hardware "
                         "counters, 0.0% estimated) x marginal grid intensity"}) {
@@ -456,12 +458,13 @@ TEST_F(CarbonReportTest, ModelCardParsesAsYaml) {
   auto path = dir_.path() / "card.yaml";
   std::ofstream(path) << card;
   // Debian's python3-yaml reads it back into the fields Hugging Face expects.
-  std::string cmd = "/usr/bin/python3 -c \"import sys, yaml; d = yaml.safe_load(open(sys.argv[1]))"
-                    "['co2_eq_emissions']; assert abs(d['emissions'] - 1440) < 1e-9, d; "
-                    "assert d['training_type'] == 'pre-training'; "
-                    "assert set(d) == {'emissions', 'source', 'training_type', "
-                    "'geographical_location', 'hardware_used'}, d\" '" +
-                    path.string() + "' 2>&1";
+  std::string cmd =
+      "/usr/bin/python3 -c \"import sys, yaml; d = yaml.safe_load(open(sys.argv[1]))"
+      "['co2_eq_emissions']; assert abs(d['emissions'] - 1440) < 1e-9, d; "
+      "assert d['training_type'] == 'pre-training'; "
+      "assert set(d) == {'emissions', 'source', 'training_type', "
+      "'geographical_location', 'hardware_used'}, d\" '" +
+      path.string() + "' 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << card;
 }
 
@@ -527,7 +530,8 @@ TEST_F(CarbonReportTest, HtmlDrawsAShortRunsPowerFromTheJournalSamples) {
   ASSERT_GE(ticks.size(), 3u);
   auto sorted = ticks;
   std::sort(sorted.begin(), sorted.end());
-  EXPECT_EQ(std::unique(sorted.begin(), sorted.end()), sorted.end()) << fmt::format("{}", fmt::join(ticks, " | "));
+  EXPECT_EQ(std::unique(sorted.begin(), sorted.end()), sorted.end())
+      << fmt::format("{}", fmt::join(ticks, " | "));
   EXPECT_EQ(ticks.front(), "0 s");
   EXPECT_NE(html.find("seconds since 21:16:53 UTC"), std::string::npos);
   // The step from 50 W to 150 W is drawn (a flat line from one bucket would not have it).
@@ -537,8 +541,11 @@ TEST_F(CarbonReportTest, HtmlDrawsAShortRunsPowerFromTheJournalSamples) {
 TEST(SvgChartTest, LegendsOfEightDevicesStayInsideTheChart) {
   LineChart c{"Power by device", "W", "", utc("2026-03-01T00:00Z"), {}};
   for (int d = 0; d < 8; ++d) {
-    c.series.push_back({fmt::format("gpu{} NVIDIA H100 80GB HBM3", d), "#4c78a8",
-                        {{0, 100}, {3600, 200}}, true, false});
+    c.series.push_back({fmt::format("gpu{} NVIDIA H100 80GB HBM3", d),
+                        "#4c78a8",
+                        {{0, 100}, {3600, 200}},
+                        true,
+                        false});
   }
   auto svg = svg_line_chart(c);
   const double width = 900;
@@ -578,11 +585,23 @@ class MixedProvenanceTest : public ::testing::Test {
   void SetUp() override {
     auto s = GridStore::open(dir_.path() / "grid.db");
     ASSERT_TRUE(s.ok()) << s.error().message();
-    auto imp = s->import({{"DE", Signal::kMarginal, Factor::kDirect, "test-marginal", std::nullopt,
+    auto imp = s->import({{"DE",
+                           Signal::kMarginal,
+                           Factor::kDirect,
+                           "test-marginal",
+                           std::nullopt,
                            {{utc("2026-03-01T00:00Z"), 30min, 600, false}}},
-                          {"DE", Signal::kAverage, Factor::kLifecycle, "test-lca", std::nullopt,
+                          {"DE",
+                           Signal::kAverage,
+                           Factor::kLifecycle,
+                           "test-lca",
+                           std::nullopt,
                            {{utc("2026-03-01T00:00Z"), 20min, 300, false}}},
-                          {"DE", Signal::kAverage, Factor::kDirect, "test-direct", std::nullopt,
+                          {"DE",
+                           Signal::kAverage,
+                           Factor::kDirect,
+                           "test-direct",
+                           std::nullopt,
                            {{utc("2026-03-01T00:20Z"), 40min, 250, false}}}},
                          "test");
     ASSERT_TRUE(imp.ok()) << imp.error().message();

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "accounting/equivalents.h"
+#include "common/units.h"
 #include "reports/carbon_report.h"
 #include "reports/schedule_view.h"
 #include "reports/statement.h"
@@ -12,8 +13,6 @@
 
 namespace carbonclock {
 namespace {
-
-constexpr double kJoulesPerKwh = 3.6e6;
 
 std::string zone_text(const CarbonAccount& a) {
   std::string s = "zone " + a.zone;
@@ -35,8 +34,8 @@ std::string signal_line(const SignalAccount& s) {
                          s.fallback_source);
   }
   if (s.unpriced_energy_j > 0) {
-    rests +=
-        fmt::format("{}{}% not priced", rests.empty() ? "" : ", ", fixed(100 * s.unpriced_share(), 1));
+    rests += fmt::format("{}{}% not priced", rests.empty() ? "" : ", ",
+                         fixed(100 * s.unpriced_share(), 1));
   }
   return fmt::format("{:<8} {:>10}  mean {:.0f} g/kWh, priced with {}/{} data{}; {}",
                      to_string(s.signal), format_grams(s.operational_g), s.mean_g_per_kwh(),
@@ -64,13 +63,14 @@ std::string schedule_markdown(const ScheduleView& v) {
       v.title(), v.requested_start_utc, v.deadline_utc, v.planned_at_utc,
       [&] {
         std::string r;
-        for (const auto& i : v.planned) r += (r.empty() ? "" : ", ") + i.start_utc + " – " + i.end_utc;
+        for (const auto& i : v.planned)
+          r += (r.empty() ? "" : ", ") + i.start_utc + " – " + i.end_utc;
         return r.empty() ? std::string("(no runs)") : r;
       }(),
-      v.expected_saving_pct ? fmt::format(", expecting to save {}%", fixed(*v.expected_saving_pct, 1))
-                            : "",
-      v.pauses, v.pauses == 1 ? "" : "s",
-      v.savings ? " It " + v.savings_text() + "." : "");
+      v.expected_saving_pct
+          ? fmt::format(", expecting to save {}%", fixed(*v.expected_saving_pct, 1))
+          : "",
+      v.pauses, v.pauses == 1 ? "" : "s", v.savings ? " It " + v.savings_text() + "." : "");
   out += "| time (UTC) | event | note |\n|---|---|---|\n";
   for (const auto& e : v.events) {
     std::string note = e.note;
@@ -209,8 +209,9 @@ std::string report_markdown(const RunRecord& run, const CarbonAccount& a) {
   out += fmt::format("| hardware | {} |\n", hardware_phrase(run));
   out += fmt::format("| duration | {:.2f} h |\n", hours);
   out += fmt::format("| energy (IT) | {:.3f} kWh |\n", kwh);
-  out += fmt::format("| measured by counters / estimated | {}% / {}% |\n",
-                     fixed(100 * split.measured_share(), 1), fixed(100 * split.estimated_share(), 1));
+  out +=
+      fmt::format("| measured by counters / estimated | {}% / {}% |\n",
+                  fixed(100 * split.measured_share(), 1), fixed(100 * split.estimated_share(), 1));
   out += fmt::format("| PUE | {:.2f} ({}) |\n", a.pue, pue_origin_text(a));
   out += fmt::format("| grid zone | {}{} |\n", a.zone, a.region ? " (" + *a.region + ")" : "");
   for (const auto& s : a.signals) {

@@ -17,56 +17,157 @@ namespace {
 // EmissionsData's fields at each release that changed them (mlco2/codecarbon,
 // codecarbon/output.py up to 2.3, codecarbon/output_methods/emissions_data.py after).
 constexpr const char* k200[] = {
-    "timestamp",        "project_name",  "run_id",         "duration",       "emissions",
-    "emissions_rate",   "cpu_power",     "gpu_power",      "ram_power",      "cpu_energy",
-    "gpu_energy",       "ram_energy",    "energy_consumed", "country_name",  "country_iso_code",
-    "region",           "cloud_provider", "cloud_region",  "os",             "python_version",
-    "cpu_count",        "cpu_model",     "gpu_count",      "gpu_model",      "longitude",
-    "latitude",         "ram_total_size", "tracking_mode", "on_cloud"};
-constexpr const char* k220[] = {
-    "timestamp",        "project_name",  "run_id",         "duration",       "emissions",
-    "emissions_rate",   "cpu_power",     "gpu_power",      "ram_power",      "cpu_energy",
-    "gpu_energy",       "ram_energy",    "energy_consumed", "country_name",  "country_iso_code",
-    "region",           "cloud_provider", "cloud_region",  "os",             "python_version",
-    "codecarbon_version", "cpu_count",   "cpu_model",      "gpu_count",      "gpu_model",
-    "longitude",        "latitude",      "ram_total_size", "tracking_mode",  "on_cloud"};
-constexpr const char* k223[] = {
-    "timestamp",        "project_name",  "run_id",         "duration",       "emissions",
-    "emissions_rate",   "cpu_power",     "gpu_power",      "ram_power",      "cpu_energy",
-    "gpu_energy",       "ram_energy",    "energy_consumed", "country_name",  "country_iso_code",
-    "region",           "cloud_provider", "cloud_region",  "os",             "python_version",
-    "codecarbon_version", "cpu_count",   "cpu_model",      "gpu_count",      "gpu_model",
-    "longitude",        "latitude",      "ram_total_size", "tracking_mode",  "on_cloud",
-    "pue"};
+    "timestamp",      "project_name",   "run_id",          "duration",     "emissions",
+    "emissions_rate", "cpu_power",      "gpu_power",       "ram_power",    "cpu_energy",
+    "gpu_energy",     "ram_energy",     "energy_consumed", "country_name", "country_iso_code",
+    "region",         "cloud_provider", "cloud_region",    "os",           "python_version",
+    "cpu_count",      "cpu_model",      "gpu_count",       "gpu_model",    "longitude",
+    "latitude",       "ram_total_size", "tracking_mode",   "on_cloud"};
+constexpr const char* k220[] = {"timestamp",
+                                "project_name",
+                                "run_id",
+                                "duration",
+                                "emissions",
+                                "emissions_rate",
+                                "cpu_power",
+                                "gpu_power",
+                                "ram_power",
+                                "cpu_energy",
+                                "gpu_energy",
+                                "ram_energy",
+                                "energy_consumed",
+                                "country_name",
+                                "country_iso_code",
+                                "region",
+                                "cloud_provider",
+                                "cloud_region",
+                                "os",
+                                "python_version",
+                                "codecarbon_version",
+                                "cpu_count",
+                                "cpu_model",
+                                "gpu_count",
+                                "gpu_model",
+                                "longitude",
+                                "latitude",
+                                "ram_total_size",
+                                "tracking_mode",
+                                "on_cloud"};
+constexpr const char* k223[] = {"timestamp",
+                                "project_name",
+                                "run_id",
+                                "duration",
+                                "emissions",
+                                "emissions_rate",
+                                "cpu_power",
+                                "gpu_power",
+                                "ram_power",
+                                "cpu_energy",
+                                "gpu_energy",
+                                "ram_energy",
+                                "energy_consumed",
+                                "country_name",
+                                "country_iso_code",
+                                "region",
+                                "cloud_provider",
+                                "cloud_region",
+                                "os",
+                                "python_version",
+                                "codecarbon_version",
+                                "cpu_count",
+                                "cpu_model",
+                                "gpu_count",
+                                "gpu_model",
+                                "longitude",
+                                "latitude",
+                                "ram_total_size",
+                                "tracking_mode",
+                                "on_cloud",
+                                "pue"};
 constexpr const char* k270[] = {
-    "timestamp",        "project_name",  "run_id",         "experiment_id",  "duration",
-    "emissions",        "emissions_rate", "cpu_power",     "gpu_power",      "ram_power",
-    "cpu_energy",       "gpu_energy",    "ram_energy",     "energy_consumed", "country_name",
-    "country_iso_code", "region",        "cloud_provider", "cloud_region",   "os",
-    "python_version",   "codecarbon_version", "cpu_count", "cpu_model",      "gpu_count",
-    "gpu_model",        "longitude",     "latitude",       "ram_total_size", "tracking_mode",
-    "on_cloud",         "pue"};
-constexpr const char* k308[] = {
-    "timestamp",        "project_name",  "run_id",         "experiment_id",  "duration",
-    "emissions",        "emissions_rate", "cpu_power",     "gpu_power",      "ram_power",
-    "cpu_energy",       "gpu_energy",    "ram_energy",     "energy_consumed", "water_consumed",
-    "country_name",     "country_iso_code", "region",      "cloud_provider", "cloud_region",
-    "os",               "python_version", "codecarbon_version", "cpu_count", "cpu_model",
-    "gpu_count",        "gpu_model",     "longitude",      "latitude",       "ram_total_size",
-    "tracking_mode",    "on_cloud",      "pue",            "wue"};
-constexpr const char* k321[] = {
-    "timestamp",        "project_name",  "run_id",         "experiment_id",  "duration",
-    "emissions",        "emissions_rate", "cpu_power",     "gpu_power",      "ram_power",
-    "cpu_energy",       "gpu_energy",    "ram_energy",     "energy_consumed", "water_consumed",
-    "country_name",     "country_iso_code", "region",      "cloud_provider", "cloud_region",
-    "os",               "python_version", "codecarbon_version", "cpu_count", "cpu_model",
-    "gpu_count",        "gpu_model",     "longitude",      "latitude",       "ram_total_size",
-    "tracking_mode",    "cpu_utilization_percent", "gpu_utilization_percent",
-    "ram_utilization_percent", "ram_used_gb", "on_cloud", "pue",           "wue"};
+    "timestamp",      "project_name",       "run_id",         "experiment_id",
+    "duration",       "emissions",          "emissions_rate", "cpu_power",
+    "gpu_power",      "ram_power",          "cpu_energy",     "gpu_energy",
+    "ram_energy",     "energy_consumed",    "country_name",   "country_iso_code",
+    "region",         "cloud_provider",     "cloud_region",   "os",
+    "python_version", "codecarbon_version", "cpu_count",      "cpu_model",
+    "gpu_count",      "gpu_model",          "longitude",      "latitude",
+    "ram_total_size", "tracking_mode",      "on_cloud",       "pue"};
+constexpr const char* k308[] = {"timestamp",
+                                "project_name",
+                                "run_id",
+                                "experiment_id",
+                                "duration",
+                                "emissions",
+                                "emissions_rate",
+                                "cpu_power",
+                                "gpu_power",
+                                "ram_power",
+                                "cpu_energy",
+                                "gpu_energy",
+                                "ram_energy",
+                                "energy_consumed",
+                                "water_consumed",
+                                "country_name",
+                                "country_iso_code",
+                                "region",
+                                "cloud_provider",
+                                "cloud_region",
+                                "os",
+                                "python_version",
+                                "codecarbon_version",
+                                "cpu_count",
+                                "cpu_model",
+                                "gpu_count",
+                                "gpu_model",
+                                "longitude",
+                                "latitude",
+                                "ram_total_size",
+                                "tracking_mode",
+                                "on_cloud",
+                                "pue",
+                                "wue"};
+constexpr const char* k321[] = {"timestamp",
+                                "project_name",
+                                "run_id",
+                                "experiment_id",
+                                "duration",
+                                "emissions",
+                                "emissions_rate",
+                                "cpu_power",
+                                "gpu_power",
+                                "ram_power",
+                                "cpu_energy",
+                                "gpu_energy",
+                                "ram_energy",
+                                "energy_consumed",
+                                "water_consumed",
+                                "country_name",
+                                "country_iso_code",
+                                "region",
+                                "cloud_provider",
+                                "cloud_region",
+                                "os",
+                                "python_version",
+                                "codecarbon_version",
+                                "cpu_count",
+                                "cpu_model",
+                                "gpu_count",
+                                "gpu_model",
+                                "longitude",
+                                "latitude",
+                                "ram_total_size",
+                                "tracking_mode",
+                                "cpu_utilization_percent",
+                                "gpu_utilization_percent",
+                                "ram_utilization_percent",
+                                "ram_used_gb",
+                                "on_cloud",
+                                "pue",
+                                "wue"};
 
-constexpr CodeCarbonLayout kLayouts[] = {
-    {"2.0.0", k200}, {"2.2.0", k220}, {"2.2.3", k223},
-    {"2.7.0", k270}, {"3.0.8", k308}, {"3.2.1", k321}};
+constexpr CodeCarbonLayout kLayouts[] = {{"2.0.0", k200}, {"2.2.0", k220}, {"2.2.3", k223},
+                                         {"2.7.0", k270}, {"3.0.8", k308}, {"3.2.1", k321}};
 
 // Shortest text that reads back as the same double (fmt's default), never "-0".
 std::string number(double v) { return fmt::format("{}", v == 0 ? 0.0 : v); }
@@ -85,7 +186,8 @@ std::string gpu_models(const RunRecord& run) {
     }
   }
   std::string out;
-  for (const auto& [name, n] : counts) out += fmt::format("{}{} x {}", out.empty() ? "" : ", ", n, name);
+  for (const auto& [name, n] : counts)
+    out += fmt::format("{}{} x {}", out.empty() ? "" : ", ", n, name);
   return out;
 }
 
@@ -107,7 +209,8 @@ Result<std::vector<Record>> parse_records(std::string_view text, const std::stri
     bool quoted = false, in_quotes = false;
     while (true) {
       if (i >= text.size()) {
-        if (in_quotes) return make_error("{}: record {}: unterminated quote", origin, out.size() + 1);
+        if (in_quotes)
+          return make_error("{}: record {}: unterminated quote", origin, out.size() + 1);
         r.fields.push_back(std::move(field));
         break;
       }
@@ -285,16 +388,16 @@ Status append_codecarbon_csv(const std::filesystem::path& path, const RunRecord&
   if (!layout) {
     std::string versions;
     for (const auto& l : kLayouts) {
-      versions += fmt::format("{}{} ({} columns)", versions.empty() ? "" : ", ", l.since,
-                              l.columns.size());
+      versions +=
+          fmt::format("{}{} ({} columns)", versions.empty() ? "" : ", ", l.since, l.columns.size());
     }
     return make_error(
         "{}: its header is not one of CodeCarbon's emissions.csv layouts ({}); refusing to "
         "append (write to a new file with -o)",
         path.string(), versions);
   }
-  const auto run_id_at = static_cast<size_t>(
-      std::find(header.begin(), header.end(), "run_id") - header.begin());
+  const auto run_id_at =
+      static_cast<size_t>(std::find(header.begin(), header.end(), "run_id") - header.begin());
   const std::string_view first_raw = records->front().raw;
   const std::string eol = first_raw.ends_with("\r\n") ? "\r\n" : "\n";
   std::string row = codecarbon_csv_row(run, account, header);

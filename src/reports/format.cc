@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "common/units.h"
+
 namespace carbonclock {
 
 const char* to_string(Format format) {
@@ -58,11 +60,11 @@ std::string signed_fixed(double value, int decimals) {
 }
 
 ScaledUnit energy_unit_for(double max_abs_j) {
-  const double wh = std::fabs(max_abs_j) / 3600.0;
+  const double wh = std::fabs(max_abs_j) / kJoulesPerWh;
   if (wh < 1) return {"J", 1, 1};
-  if (wh < 1e3) return {"Wh", 3600, 2};
-  if (wh < 1e6) return {"kWh", 3.6e6, 3};
-  return {"MWh", 3.6e9, 3};
+  if (wh < 1e3) return {"Wh", kJoulesPerWh, 2};
+  if (wh < 1e6) return {"kWh", kJoulesPerKwh, 3};
+  return {"MWh", 1e3 * kJoulesPerKwh, 3};
 }
 
 ScaledUnit grams_unit_for(double max_abs_g) {

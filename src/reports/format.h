@@ -59,7 +59,7 @@ std::string signed_fixed(double value, int decimals);
 /// A unit shared by every number of one table or column, chosen from its largest magnitude, so
 /// a table never mixes "3572.7 J" with "1.06 Wh".
 struct ScaledUnit {
-  const char* name;  ///< "J", "Wh", "kWh", "MWh"; "mg", "g", "kg", "t"
+  const char* name;          ///< "J", "Wh", "kWh", "MWh"; "mg", "g", "kg", "t"
   double base_per_unit = 1;  ///< joules or grams in one of it
   int decimals = 2;
 };

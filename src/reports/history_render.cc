@@ -51,11 +51,11 @@ std::string totals_table(const std::string& title, const TotalsBySignal& totals)
   std::string out = fmt::format("{}\n", title);
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& [signal, t] = rows[i];
-    out += fmt::format("  {:<20} {:<8} {:>4} run(s) {:>12} kWh {:>12} operational {:>12} "
-                       "embodied\n",
-                       keys[i], signal, t->runs, fixed(t->energy_kwh, 6),
-                       grams_cell(signal, t->operational_g, op),
-                       grams_cell(signal, t->embodied_g, em));
+    out += fmt::format(
+        "  {:<20} {:<8} {:>4} run(s) {:>12} kWh {:>12} operational {:>12} "
+        "embodied\n",
+        keys[i], signal, t->runs, fixed(t->energy_kwh, 6), grams_cell(signal, t->operational_g, op),
+        grams_cell(signal, t->embodied_g, em));
   }
   return out;
 }
@@ -99,9 +99,8 @@ std::string render_json(const HistoryResult& h) {
                     {"exit_code", e.exit_code ? ojson(*e.exit_code) : ojson(nullptr)},
                     {"recovered", e.recovered}});
   }
-  ojson doc = {{"runs", list},
-               {"by_month", totals_json(h.by_month)},
-               {"by_tag", totals_json(h.by_tag)}};
+  ojson doc = {
+      {"runs", list}, {"by_month", totals_json(h.by_month)}, {"by_tag", totals_json(h.by_tag)}};
   return json_text(doc);
 }
 
@@ -113,7 +112,8 @@ std::string render_csv(const HistoryResult& h) {
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(e.run_id),
                        format_utc(e.start_utc), e.duration_s, e.energy_kwh,
                        unpriced(e.signal) ? "" : fmt::format("{}", e.operational_g),
-                       unpriced(e.signal) ? "" : fmt::format("{}", e.embodied_g), e.signal, e.factor, csv_field(e.zone), e.pue, e.stored_share,
+                       unpriced(e.signal) ? "" : fmt::format("{}", e.embodied_g), e.signal,
+                       e.factor, csv_field(e.zone), e.pue, e.stored_share,
                        e.exit_code ? std::to_string(*e.exit_code) : "", e.recovered ? 1 : 0,
                        csv_field(tags_text(e)), csv_field(e.run_dir), csv_field(e.command));
   }
@@ -130,12 +130,12 @@ std::string render_text(const HistoryResult& h) {
                                 "start (UTC)", "run", "duration", "exit", "energy kWh",
                                 "operational", "embodied", "signal", "zone", "tags");
   for (const auto& e : h.runs) {
-    out += fmt::format("{:<20} {:<25} {:>9} {:>4} {:>12} {:>12} {:>12} {:<8} {:<12} {}{}\n",
-                       format_utc(e.start_utc), e.run_id,
-                       format_duration(from_seconds(e.duration_s)), exit_text(e),
-                       fixed(e.energy_kwh, 6), grams_cell(e.signal, e.operational_g, op),
-                       grams_cell(e.signal, e.embodied_g, em), e.signal, e.zone, tags_text(e),
-                       e.recovered ? " (recovered)" : "");
+    out +=
+        fmt::format("{:<20} {:<25} {:>9} {:>4} {:>12} {:>12} {:>12} {:<8} {:<12} {}{}\n",
+                    format_utc(e.start_utc), e.run_id, format_duration(from_seconds(e.duration_s)),
+                    exit_text(e), fixed(e.energy_kwh, 6), grams_cell(e.signal, e.operational_g, op),
+                    grams_cell(e.signal, e.embodied_g, em), e.signal, e.zone, tags_text(e),
+                    e.recovered ? " (recovered)" : "");
   }
   out += fmt::format("\n{}\n{}", totals_table("totals per month (UTC) and signal:", h.by_month),
                      totals_table("totals per tag and signal:", h.by_tag));

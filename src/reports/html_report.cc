@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "accounting/equivalents.h"
+#include "common/units.h"
 #include "reports/carbon_report.h"
 #include "reports/format.h"
 #include "reports/schedule_view.h"
@@ -35,8 +36,8 @@ std::string power_chart(const RunRecord& run, const HtmlExtras& x) {
               run.start_utc,
               {}};
   for (size_t d = 0; d < run.timeline.devices.size(); ++d) {
-    ChartSeries s{device_label(run.timeline.devices[d]), kColors[d % std::size(kColors)], {},
-                  true, false};
+    ChartSeries s{
+        device_label(run.timeline.devices[d]), kColors[d % std::size(kColors)], {}, true, false};
     if (samples) {
       for (const auto& p : x.power) {
         if (d < p.watts.size()) s.xy.emplace_back(p.from_s, p.watts[d]);
@@ -170,22 +171,24 @@ std::string schedule_section(const RunRecord& run) {
     planned += (planned.empty() ? "" : ", ") + i.start_utc + " – " + i.end_utc;
   }
   std::string ran;
-  for (const auto& i : v->running) ran += (ran.empty() ? "" : ", ") + i.start_utc + " – " + i.end_utc;
+  for (const auto& i : v->running)
+    ran += (ran.empty() ? "" : ", ") + i.start_utc + " – " + i.end_utc;
   std::string out = "<h2>Carbon-aware schedule</h2>\n<table>\n";
   auto row = [&out](const std::string& k, const std::string& val) {
     out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", html_escape(k), html_escape(val));
   };
   row("schedule", v->title());
   row("requested start / deadline", v->requested_start_utc + " / " + v->deadline_utc);
-  row("plan", "made " + v->planned_at_utc + ": run " + (planned.empty() ? "none" : planned) +
-                  (v->expected_saving_pct
-                       ? "; expected saving " + fixed(*v->expected_saving_pct, 1) + "%"
-                       : ""));
+  row("plan",
+      "made " + v->planned_at_utc + ": run " + (planned.empty() ? "none" : planned) +
+          (v->expected_saving_pct ? "; expected saving " + fixed(*v->expected_saving_pct, 1) + "%"
+                                  : ""));
   if (!v->planning_intensity.empty()) row("planned on", v->planning_intensity);
-  row("ran", (ran.empty() ? "none" : ran) + fmt::format(" ({} pause{})", v->pauses,
-                                                           v->pauses == 1 ? "" : "s"));
+  row("ran", (ran.empty() ? "none" : ran) +
+                 fmt::format(" ({} pause{})", v->pauses, v->pauses == 1 ? "" : "s"));
   if (v->savings) row("saving", v->savings_text());
-  out += "</table>\n<table class=\"events\"><tr><th>time (UTC)</th><th>event</th><th>note</th></tr>\n";
+  out +=
+      "</table>\n<table class=\"events\"><tr><th>time (UTC)</th><th>event</th><th>note</th></tr>\n";
   for (const auto& e : v->events) {
     out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(e.at_utc),
                        html_escape(e.action), html_escape(e.note));
@@ -205,7 +208,7 @@ std::string report_html(const RunRecord& run, const CarbonAccount& a, const Html
   row("command", join_command(run));
   row("start", format_utc(run.start_utc) + ", ran " + format_duration(run.end_utc - run.start_utc));
   row("hardware", hardware_phrase(run));
-  row("energy (IT)", fmt::format("{:.6f} kWh", a.energy_j / 3.6e6));
+  row("energy (IT)", fmt::format("{:.6f} kWh", a.energy_j / kJoulesPerKwh));
   const EnergySplit split = energy_split(run);
   row("measured / estimated",
       fmt::format("{}% measured by counters or power readings, {}% estimated",
@@ -224,10 +227,9 @@ std::string report_html(const RunRecord& run, const CarbonAccount& a, const Html
   row("SCI", format_grams(a.sci_g_per_unit()) + " CO2eq per " +
                  (a.unit ? a.unit->text() : std::string("run")));
   row("equivalents", equivalents_sentence(a.total_g()));
-  row("coverage",
-      fmt::format("{}% stored data, {}% embedded profile, {}% not priced",
-                  fixed(100 * h.stored_share(), 1), fixed(100 * h.embedded_share(), 1),
-                  fixed(100 * h.unpriced_share(), 1)));
+  row("coverage", fmt::format("{}% stored data, {}% embedded profile, {}% not priced",
+                              fixed(100 * h.stored_share(), 1), fixed(100 * h.embedded_share(), 1),
+                              fixed(100 * h.unpriced_share(), 1)));
   std::string notes;
   for (const auto& n : a.notes) notes += "<li>" + html_escape(n) + "</li>\n";
   for (const auto& w : run.warnings) notes += "<li>run warning: " + html_escape(w) + "</li>\n";

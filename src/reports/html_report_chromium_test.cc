@@ -92,7 +92,9 @@ Image decode_png(const std::string& data) {
 }
 
 std::array<uint8_t, 3> css_color(const std::string& hex) {
-  auto byte = [&](size_t at) { return static_cast<uint8_t>(std::stoi(hex.substr(at, 2), nullptr, 16)); };
+  auto byte = [&](size_t at) {
+    return static_cast<uint8_t>(std::stoi(hex.substr(at, 2), nullptr, 16));
+  };
   return {byte(1), byte(3), byte(5)};
 }
 
@@ -181,10 +183,11 @@ document.getElementById("cc-probe").textContent = JSON.stringify(out);
   //    where the browser laid it out.
   const int height = std::min(m["height"].get<int>() + 50, 8000);
   fs::path shot = dir_.path() / "report.png";
-  ASSERT_EQ(chromium(page, fmt::format("--screenshot='{}' --window-size={},{}", shot.string(),
-                                       kWidth, height),
-                     "shot"),
-            0)
+  ASSERT_EQ(
+      chromium(page,
+               fmt::format("--screenshot='{}' --window-size={},{}", shot.string(), kWidth, height),
+               "shot"),
+      0)
       << err("shot");
   auto png = read_file(shot);
   ASSERT_TRUE(png.ok());

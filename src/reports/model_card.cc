@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/units.h"
 #include "reports/format.h"
 #include "reports/statement.h"
 
@@ -45,7 +46,7 @@ std::string report_model_card(const RunRecord& run, const CarbonAccount& a,
       "intensity ({}/{}{}; {}) x PUE {:.2f}; embodied emissions not included ({:.4g} g); method: "
       "SCI (ISO/IEC 21031:2024) as in Dodge et al. 2022",
       run.carbonclock_version.empty() ? "" : " " + run.carbonclock_version,
-      a.energy_j / 3.6e6, fixed(100 * split.measured_share(), 1),
+      a.energy_j / kJoulesPerKwh, fixed(100 * split.measured_share(), 1),
       fixed(100 * split.estimated_share(), 1), to_string(h.signal), h.signal_label(),
       h.factor_label(), h.mix.mixed() ? ", mixed sources" : "", priced, a.pue,
       a.embodied.embodied_g);

@@ -78,9 +78,8 @@ std::string render_text(const PlanResult& p) {
   const ScheduleSpec& spec = p.spec;
   std::string out =
       fmt::format("{} {} for a {} job ({:.4f} kWh) in {}: requested {}, deadline {}\n",
-                  to_string(spec.algorithm), spec.window, format_duration(p.duration),
-                  p.energy_kwh, home.zone, format_utc(spec.requested_start_utc),
-                  format_utc(spec.deadline_utc));
+                  to_string(spec.algorithm), spec.window, format_duration(p.duration), p.energy_kwh,
+                  home.zone, format_utc(spec.requested_start_utc), format_utc(spec.deadline_utc));
   if (!p.profile_note.empty()) out += fmt::format("  {}\n", p.profile_note);
   out += fmt::format("  start {}; runs: ", format_utc(p.start_utc()));
   for (size_t i = 0; i < home.runs.size(); ++i) {
@@ -103,8 +102,8 @@ std::string render_text(const PlanResult& p) {
     if (z.error) {
       out += fmt::format("  {}: {}\n", z.zone, z.error->message());
     } else {
-      out += fmt::format("  {}: start {}, expected {} g against {} g now ({} % less)\n",
-                         z.zone, format_utc(z.runs.front().start_utc), fixed(z.expected_g, 3),
+      out += fmt::format("  {}: start {}, expected {} g against {} g now ({} % less)\n", z.zone,
+                         format_utc(z.runs.front().start_utc), fixed(z.expected_g, 3),
                          fixed(z.immediate_g, 3), fixed(z.saving_pct(), 1));
     }
   }

@@ -23,7 +23,8 @@ std::vector<ScheduleView::Interval> intervals(const nlohmann::json& a) {
 
 std::string join_intervals(const std::vector<ScheduleView::Interval>& v) {
   std::string out;
-  for (const auto& i : v) out += fmt::format("{}{} – {}", out.empty() ? "" : ", ", i.start_utc, i.end_utc);
+  for (const auto& i : v)
+    out += fmt::format("{}{} – {}", out.empty() ? "" : ", ", i.start_utc, i.end_utc);
   return out.empty() ? "none" : out;
 }
 
@@ -37,7 +38,8 @@ std::string ScheduleView::title() const {
 std::string ScheduleView::savings_text() const {
   if (!savings) return "";
   const Savings& s = *savings;
-  const ScaledUnit unit = grams_unit_for(std::max(std::fabs(s.emitted_g), std::fabs(s.immediate_g)));
+  const ScaledUnit unit =
+      grams_unit_for(std::max(std::fabs(s.emitted_g), std::fabs(s.immediate_g)));
   return fmt::format(
       "emitted {} vs {} had it started at once: {} saved ({}%), from {} intensities{} (before "
       "PUE)",
@@ -71,8 +73,9 @@ std::optional<ScheduleView> schedule_view(const nlohmann::json& j) {
           }
         }
       }
-      v.planning_intensity = fmt::format("{} {}/{}{}", in.value("zone", ""), in.value("signal", ""),
-                                         in.value("factor", ""), bases.empty() ? "" : " (" + bases + ")");
+      v.planning_intensity =
+          fmt::format("{} {}/{}{}", in.value("zone", ""), in.value("signal", ""),
+                      in.value("factor", ""), bases.empty() ? "" : " (" + bases + ")");
     }
   }
   if (j.contains("events") && j["events"].is_array()) {
@@ -85,9 +88,9 @@ std::optional<ScheduleView> schedule_view(const nlohmann::json& j) {
   v.pauses = j.value("pauses", 0);
   if (j.contains("savings") && j["savings"].is_object()) {
     const auto& s = j["savings"];
-    v.savings = ScheduleView::Savings{s.value("emitted_g", 0.0),       s.value("immediate_g", 0.0),
-                                      s.value("saved_g", 0.0),         s.value("saved_pct", 0.0),
-                                      s.value("intensity_basis", ""), s.value("intensity_source", "")};
+    v.savings = ScheduleView::Savings{
+        s.value("emitted_g", 0.0), s.value("immediate_g", 0.0),    s.value("saved_g", 0.0),
+        s.value("saved_pct", 0.0), s.value("intensity_basis", ""), s.value("intensity_source", "")};
   }
   return v;
 }

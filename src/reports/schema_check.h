@@ -21,8 +21,8 @@ inline std::string schema_errors(const std::string& schema_file, const std::stri
   namespace fs = std::filesystem;
   const fs::path source = CARBONCLOCK_SOURCE_DIR;
   static int counter = 0;
-  const fs::path doc = fs::temp_directory_path() /
-                       fmt::format("cc_schema_{}_{}.json", ::getpid(), counter++);
+  const fs::path doc =
+      fs::temp_directory_path() / fmt::format("cc_schema_{}_{}.json", ::getpid(), counter++);
   std::ofstream(doc) << json_text;
   const std::string cmd = fmt::format("/usr/bin/python3 '{}' '{}' '{}' 2>&1",
                                       (source / "tests" / "validate_json.py").string(),

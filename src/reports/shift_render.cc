@@ -128,24 +128,24 @@ std::string render_json(const ShiftResult& r) {
   }
   if (r.best_zone) {
     const ZoneOutcome& best = r.zones[*r.best_zone];
-    j["best_zone"] = {{"zone", best.zone},
-                      {"baseline_g", best.baseline_g},
-                      {"reduction_pct_vs_first_zone",
-                       home.error ? ojson(nullptr)
-                                  : ojson(reduction_pct(home.baseline_g, best.baseline_g))}};
+    j["best_zone"] = {
+        {"zone", best.zone},
+        {"baseline_g", best.baseline_g},
+        {"reduction_pct_vs_first_zone",
+         home.error ? ojson(nullptr) : ojson(reduction_pct(home.baseline_g, best.baseline_g))}};
   }
   auto& st = j["best_zone_with_shifting"] = ojson::array();
   for (size_t i = 0; i < r.shiftings.size(); ++i) {
     if (!r.best_shifted[i]) continue;
     const ZoneOutcome& z = r.zones[*r.best_shifted[i]];
     const Plan& p = *z.plans[i];
-    st.push_back({{"algorithm", to_string(r.shiftings[i].algorithm)},
-                  {"window", r.shiftings[i].window.label},
-                  {"zone", z.zone},
-                  {"shifted_g", p.shifted_g},
-                  {"reduction_pct_vs_first_zone",
-                   home.error ? ojson(nullptr)
-                              : ojson(reduction_pct(home.baseline_g, p.shifted_g))}});
+    st.push_back(
+        {{"algorithm", to_string(r.shiftings[i].algorithm)},
+         {"window", r.shiftings[i].window.label},
+         {"zone", z.zone},
+         {"shifted_g", p.shifted_g},
+         {"reduction_pct_vs_first_zone",
+          home.error ? ojson(nullptr) : ojson(reduction_pct(home.baseline_g, p.shifted_g))}});
   }
   return json_text(j);
 }
@@ -191,8 +191,8 @@ std::string render_text(const ShiftResult& r) {
                          to_string(r.shiftings[i].algorithm), r.shiftings[i].window.label, z.zone,
                          p.shifted_g);
       if (!home.error) {
-        out += fmt::format(" ({} % vs {} unshifted)", pct_vs(home.baseline_g, p.shifted_g),
-                           home.zone);
+        out +=
+            fmt::format(" ({} % vs {} unshifted)", pct_vs(home.baseline_g, p.shifted_g), home.zone);
       }
       out += "\n";
     }

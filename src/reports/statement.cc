@@ -103,8 +103,7 @@ std::vector<std::string> priced_by(const SignalAccount& s, const RunRecord& run)
   std::vector<std::string> out;
   for (const auto& part : s.parts) {
     const Provenance& p = part.provenance;
-    const std::string share =
-        fixed(s.energy_j > 0 ? 100 * part.energy_j / s.energy_j : 0, 1) + "%";
+    const std::string share = fixed(s.energy_j > 0 ? 100 * part.energy_j / s.energy_j : 0, 1) + "%";
     if (p.basis == IntensityBasis::kEmbedded) {
       out.push_back(fmt::format("{} the {}", share, p.source));
     } else {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/units.h"
 #include "reports/format.h"
 
 namespace carbonclock {
@@ -52,7 +53,7 @@ std::string run_summary_text(const RunRecord& run, const std::string& run_dir) {
   const double duration_s = std::max(run.duration_s(), 1e-9);
   double total = run.timeline.total_j();
   add("  total {} ({:.6f} kWh), average power {} W, {}% measured by counters\n",
-      in_unit(total, device_table_unit(run)), total / 3.6e6, fixed(total / duration_s, 1),
+      in_unit(total, device_table_unit(run)), total / kJoulesPerKwh, fixed(total / duration_s, 1),
       fixed(100 * run.measured_share(), 0));
   for (const auto& w : run.warnings) add("  warning: {}\n", w);
   if (!run_dir.empty()) add("  run: {}\n", run_dir);

@@ -41,7 +41,8 @@ std::string plain(double v, int significant) {
 
 std::string with_thousands(const std::string& digits) {
   size_t dot = digits.find('.');
-  std::string whole = digits.substr(0, dot), rest = dot == std::string::npos ? "" : digits.substr(dot);
+  std::string whole = digits.substr(0, dot),
+              rest = dot == std::string::npos ? "" : digits.substr(dot);
   bool neg = !whole.empty() && whole[0] == '-';
   if (neg) whole.erase(0, 1);
   std::string out;
@@ -90,7 +91,7 @@ std::pair<std::string, int> legend(const std::vector<std::pair<std::string, std:
 
 struct TimeAxis {
   double step_s = 1;
-  double first_s = 0;  ///< first tick, seconds from the origin
+  double first_s = 0;    ///< first tick, seconds from the origin
   bool seconds = false;  ///< label as seconds since the origin
   bool with_seconds = false;
 };
@@ -102,9 +103,9 @@ TimeAxis time_axis(SysTime origin, double span_s) {
     a.step_s = nice_step(span_s, 6);
     return a;
   }
-  constexpr double kSteps[] = {10,    15,    30,    60,    120,   300,    600,    900,
-                               1800,  3600,  7200,  10800, 21600, 43200,  86400,  172800,
-                               432000, 864000, 2592000};
+  constexpr double kSteps[] = {10,    15,     30,     60,     120,    300,   600,
+                               900,   1800,   3600,   7200,   10800,  21600, 43200,
+                               86400, 172800, 432000, 864000, 2592000};
   a.step_s = kSteps[std::size(kSteps) - 1];
   for (double s : kSteps) {
     if (s >= span_s / 7) {
@@ -214,10 +215,10 @@ std::string svg_line_chart(const LineChart& c) {
         "<text class=\"cc-xtick\" x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
         px(x), kTop + ph, kTop + ph + 4, kTop + ph + 16, label);
   }
-  out += fmt::format(
-      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", kLeft + pw / 2, kTop + ph + 32,
-      t.seconds ? "seconds since " + format_utc(c.time_origin).substr(11, 8) + " UTC"
-                : std::string("time (UTC)"));
+  out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", kLeft + pw / 2,
+                     kTop + ph + 32,
+                     t.seconds ? "seconds since " + format_utc(c.time_origin).substr(11, 8) + " UTC"
+                               : std::string("time (UTC)"));
   for (const auto& s : c.series) {
     std::string points;
     for (size_t i = 0; i < s.xy.size(); ++i) {

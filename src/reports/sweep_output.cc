@@ -92,7 +92,8 @@ SweepStreamWriter::SweepStreamWriter(Format format, const SweepLabels& labels,
   auto quote = [](const std::vector<std::string>& names) {
     std::vector<std::string> out;
     for (const auto& n : names) {
-      out.push_back(nlohmann::json(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      out.push_back(
+          nlohmann::json(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     return out;
   };
@@ -131,15 +132,15 @@ void SweepStreamWriter::append_json_rows(const SweepBlock& block, std::string& o
                      ",\n    {{\"job\": {}, \"zone\": {}, \"start_utc\": \"{}\", \"window\": {}, "
                      "\"algorithm\": \"flexible-start\", \"baseline_g\": {}, \"shifted_g\": {}, "
                      "\"reduction_pct\": {}, \"pauses\": 0, \"chosen_start_utc\": \"{}\"}}",
-                     json_jobs_[block.job], json_zones_[block.zone], start_text,
-                     json_windows_[w], base, fs, reduction_pct(base, fs),
+                     json_jobs_[block.job], json_zones_[block.zone], start_text, json_windows_[w],
+                     base, fs, reduction_pct(base, fs),
                      format_utc_minutes(start + block.slot * r.fs_offset));
       fmt::format_to(row,
                      ",\n    {{\"job\": {}, \"zone\": {}, \"start_utc\": \"{}\", \"window\": {}, "
                      "\"algorithm\": \"pause-resume\", \"baseline_g\": {}, \"shifted_g\": {}, "
                      "\"reduction_pct\": {}, \"pauses\": {}}}",
-                     json_jobs_[block.job], json_zones_[block.zone], start_text,
-                     json_windows_[w], base, pr, reduction_pct(base, pr), r.pr_pauses);
+                     json_jobs_[block.job], json_zones_[block.zone], start_text, json_windows_[w],
+                     base, pr, reduction_pct(base, pr), r.pr_pauses);
     }
   }
 }
