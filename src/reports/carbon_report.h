@@ -35,6 +35,10 @@ std::string report_text(const RunRecord& run, const CarbonAccount& account,
 nlohmann::json report_json(const RunRecord& run, const CarbonAccount& account,
                            const std::string& run_dir);
 
+/// Phone charges, miles, gallons and home-years, each to three significant figures in plain
+/// decimals ("0.000243 gallons", never "2.43e-04"); below 0.0001 of one, "< 0.0001".
+std::string equivalents_text(double grams);
+
 /// A carbon statement for a paper: a paragraph (hardware, hours, kWh, region, signal and
 /// source, gCO2eq, method reference) and a small table.
 std::string report_markdown(const RunRecord& run, const CarbonAccount& account);

@@ -383,6 +383,25 @@ TEST_F(CarbonReportTest, EveryTableHasOneUnitAndNoNegativeZero) {
   EXPECT_EQ(text.find("-0.0"), std::string::npos) << text;
 }
 
+TEST_F(CarbonReportTest, SmallNumbersArePlainDecimalsNeverExponents) {
+  // Seen on a 7-second 8-GPU run's HTML page: "2.6e-07 US homes' energy use for one year".
+  EXPECT_EQ(significant(0.000243, 3), "0.000243");
+  EXPECT_EQ(significant(2.6e-7, 3), "0.00000026");
+  EXPECT_EQ(significant(12.2345, 3), "12.2");
+  EXPECT_EQ(significant(100, 3), "100");
+  EXPECT_EQ(significant(1234567.0, 3), "1234567");
+  EXPECT_EQ(significant(-0.0, 3), "0");
+  EXPECT_EQ(significant(0.10, 3), "0.1");
+  const std::string text = equivalents_text(2.159);
+  EXPECT_EQ(text,
+            "0.263 smartphone charges, 0.00542 miles driven by an average car, 0.000243 gallons "
+            "of gasoline burned, < 0.0001 US homes' energy use for one year");
+  const std::regex exponent("[0-9]e[-+][0-9]");
+  for (double g : {1e-6, 0.002, 2.159, 822.0, 5e9}) {
+    EXPECT_FALSE(std::regex_search(equivalents_text(g), exponent)) << equivalents_text(g);
+  }
+}
+
 // A run under Pause and Resume: run.json's `schedule` as execution/schedule_record.cc writes it.
 nlohmann::json test_schedule() {
   return nlohmann::json::parse(R"({

@@ -82,7 +82,30 @@ std::string schedule_markdown(const ScheduleView& v) {
   return out;
 }
 
+// "2.50 hours", "12.5 minutes", "7.0 seconds": a short run's statement never says "0.00 hours".
+std::string duration_phrase(double seconds) {
+  if (seconds >= 360) return fmt::format("{:.2f} hours", seconds / 3600);
+  if (seconds >= 60) return fmt::format("{:.1f} minutes", seconds / 60);
+  return fmt::format("{:.1f} seconds", seconds);
+}
+
+// kWh with three decimals from 0.1 kWh up, else three significant figures ("0.00496").
+std::string kwh_text(double kwh) {
+  return std::fabs(kwh) >= 0.1 ? fixed(kwh, 3) : significant(kwh, 3);
+}
+
 }  // namespace
+
+std::string equivalents_text(double grams) {
+  std::string out;
+  for (const auto& e : equivalents(grams)) {
+    if (e.key == "barrels_oil" || e.key == "rail_cars_coal") continue;  // as equivalents_sentence
+    const bool tiny = e.count > 0 && e.count < 1e-4;
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ",
+                       tiny ? std::string("< 0.0001") : significant(e.count, 3), e.label);
+  }
+  return out;
+}
 
 std::string format_grams(double grams) { return in_unit(grams, grams_unit_for(grams)); }
 
@@ -101,7 +124,7 @@ std::string emissions_summary_text(const CarbonAccount& a) {
                      format_grams(a.embodied.embodied_g), format_grams(a.sci_g_per_unit()),
                      per_text(a));
   for (const auto& n : a.notes) out += "    " + n + "\n";
-  out += "    ≈ " + equivalents_sentence(a.total_g()) + "\n";
+  out += "    ≈ " + equivalents_text(a.total_g()) + "\n";
   return out;
 }
 
@@ -148,7 +171,7 @@ std::string report_text(const RunRecord& run, const CarbonAccount& a, const std:
     add(" (the run did {:g} {}, R = {:g})", *a.unit->work, a.unit->unit, a.unit->units_done());
   }
   add("\n");
-  add("total {} CO2eq ≈ {}\n", format_grams(a.total_g()), equivalents_sentence(a.total_g()));
+  add("total {} CO2eq ≈ {}\n", format_grams(a.total_g()), equivalents_text(a.total_g()));
   if (run.schedule) {
     if (auto v = schedule_view(*run.schedule)) out += schedule_text(*v);
   }
@@ -161,7 +184,6 @@ std::string report_text(const RunRecord& run, const CarbonAccount& a, const std:
 
 std::string report_markdown(const RunRecord& run, const CarbonAccount& a) {
   const auto& h = a.headline_signal();
-  const double hours = run.duration_s() / 3600;
   const double kwh = a.energy_j / kJoulesPerKwh;
   const EnergySplit split = energy_split(run);
   auto join = [](const std::vector<std::string>& v, const char* sep) {
@@ -171,21 +193,22 @@ std::string report_markdown(const RunRecord& run, const CarbonAccount& a) {
   };
   std::string out = "## Carbon statement\n\n";
   out += fmt::format(
-      "This job ran for {:.2f} hours ({} to {}) on {}. It used {:.3f} kWh of electricity at the "
-      "IT equipment, {:.3f} kWh at the facility with a PUE of {:.2f} ({}). Of the IT energy, "
+      "This job ran for {} ({} to {}) on {}. It used {} kWh of electricity at the "
+      "IT equipment, {} kWh at the facility with a PUE of {:.2f} ({}). Of the IT energy, "
       "{}% was measured by hardware energy counters or power readings{} and {}% was "
       "estimated{}. ",
-      hours, format_utc(run.start_utc), format_utc(run.end_utc), hardware_phrase(run), kwh,
-      kwh * a.pue, a.pue, pue_origin_text(a), fixed(100 * split.measured_share(), 1),
+      duration_phrase(run.duration_s()), format_utc(run.start_utc), format_utc(run.end_utc),
+      hardware_phrase(run), kwh_text(kwh), kwh_text(kwh * a.pue), a.pue, pue_origin_text(a),
+      fixed(100 * split.measured_share(), 1),
       split.measured_devices.empty() ? "" : " (" + join(split.measured_devices, "; ") + ")",
       fixed(100 * split.estimated_share(), 1),
       split.estimated_devices.empty() ? "" : " (" + join(split.estimated_devices, "; ") + ")");
   out += fmt::format(
-      "It ran in electricity grid zone {}. Its operational emissions were {:.4g} gCO2eq using "
+      "It ran in electricity grid zone {}. Its operational emissions were {} gCO2eq using "
       "the {} carbon-intensity signal ({} emission factors){}, integrated interval by interval "
       "over the run at an energy-weighted mean of {:.0f} gCO2eq/kWh; the energy was priced with "
       "{}. ",
-      zone_phrase(a), h.operational_g, to_string(h.signal), h.factor_label(),
+      zone_phrase(a), significant(h.operational_g, 4), to_string(h.signal), h.factor_label(),
       h.mix.mixed() ? fmt::format(" — a MIXED figure resting on {} signals and {} emission "
                                   "factors, as broken down here",
                                   h.signal_label(), h.factor_label())
@@ -193,33 +216,36 @@ std::string report_markdown(const RunRecord& run, const CarbonAccount& a) {
       h.mean_g_per_kwh(), join(priced_by(h, run), " and "));
   for (const auto& s : a.signals) {
     if (&s == &h) continue;
-    out += fmt::format("With the {} signal instead, they would be {:.4g} gCO2eq. ",
-                       to_string(s.signal), s.operational_g);
+    out += fmt::format("With the {} signal instead, they would be {} gCO2eq. ", to_string(s.signal),
+                       significant(s.operational_g, 4));
   }
   out += fmt::format(
-      "Embodied emissions of the reserved hardware add {:.4g} gCO2eq ({}), for a total of {:.4g} "
+      "Embodied emissions of the reserved hardware add {} gCO2eq ({}), for a total of {} "
       "gCO2eq{}. {}{}\n\n",
-      a.embodied.embodied_g, a.embodied.note, a.total_g(),
-      a.unit ? fmt::format(" ({:.3g} gCO2eq per {})", a.sci_g_per_unit(), a.unit->text()) : "",
+      significant(a.embodied.embodied_g, 4), a.embodied.note, significant(a.total_g(), 4),
+      a.unit
+          ? fmt::format(" ({} gCO2eq per {})", significant(a.sci_g_per_unit(), 3), a.unit->text())
+          : "",
       method_citation(),
       run.carbonclock_version.empty()
           ? ""
           : fmt::format(" Measured and computed with carbonclock {}.", run.carbonclock_version));
   out += "| quantity | value |\n|---|---|\n";
   out += fmt::format("| hardware | {} |\n", hardware_phrase(run));
-  out += fmt::format("| duration | {:.2f} h |\n", hours);
-  out += fmt::format("| energy (IT) | {:.3f} kWh |\n", kwh);
+  out += fmt::format("| duration | {} |\n", duration_phrase(run.duration_s()));
+  out += fmt::format("| energy (IT) | {} kWh |\n", kwh_text(kwh));
   out +=
       fmt::format("| measured by counters / estimated | {}% / {}% |\n",
                   fixed(100 * split.measured_share(), 1), fixed(100 * split.estimated_share(), 1));
   out += fmt::format("| PUE | {:.2f} ({}) |\n", a.pue, pue_origin_text(a));
   out += fmt::format("| grid zone | {}{} |\n", a.zone, a.region ? " (" + *a.region + ")" : "");
   for (const auto& s : a.signals) {
-    out += fmt::format("| operational, {} signal{} | {:.4g} gCO2eq |\n", to_string(s.signal),
-                       &s == &h ? " (headline)" : "", s.operational_g);
+    out += fmt::format("| operational, {} signal{} | {} gCO2eq |\n", to_string(s.signal),
+                       &s == &h ? " (headline)" : "", significant(s.operational_g, 4));
   }
-  out += fmt::format("| embodied | {:.4g} gCO2eq |\n", a.embodied.embodied_g);
-  out += fmt::format("| SCI per {} | {:.3g} gCO2eq |\n", per_text(a), a.sci_g_per_unit());
+  out += fmt::format("| embodied | {} gCO2eq |\n", significant(a.embodied.embodied_g, 4));
+  out +=
+      fmt::format("| SCI per {} | {} gCO2eq |\n", per_text(a), significant(a.sci_g_per_unit(), 3));
   out += fmt::format("| intensity data (headline) | {} signal, {} emission factors{} |\n",
                      h.signal_label(), h.factor_label(),
                      h.mix.mixed() ? " (MIXED: more than one signal or factor)" : "");

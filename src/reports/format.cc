@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/units.h"
@@ -52,6 +53,17 @@ std::string fixed(double value, int decimals) {
   std::string out = fmt::format("{:.{}f}", value, decimals);
   if (out.starts_with('-') && out.find_first_not_of("-0.") == std::string::npos) out.erase(0, 1);
   return out;
+}
+
+std::string significant(double value, int digits) {
+  if (!std::isfinite(value) || value == 0) return fixed(value, 0);
+  const int magnitude = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+  std::string out = fixed(value, std::max(0, digits - 1 - magnitude));
+  if (out.find('.') != std::string::npos) {
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
+  }
+  return out == "-0" ? "0" : out;
 }
 
 std::string signed_fixed(double value, int decimals) {

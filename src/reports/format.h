@@ -53,6 +53,11 @@ std::string csv_quoted(std::string_view text);
 /// `value` with `decimals` decimals, never "-0.00": a value that rounds to zero prints as zero.
 std::string fixed(double value, int decimals);
 
+/// `value` to `digits` significant figures in plain decimal notation, never an exponent and
+/// never "-0": 0.000243 (not 2.43e-04), 12.2, 1234567. Trailing zeros after the point are
+/// dropped, as %g drops them.
+std::string significant(double value, int digits);
+
 /// fixed() with a sign: "+1.25", "-0.40", "+0.00" (never "-0.00").
 std::string signed_fixed(double value, int decimals);
 

@@ -226,7 +226,7 @@ std::string report_html(const RunRecord& run, const CarbonAccount& a, const Html
   row("embodied", format_grams(a.embodied.embodied_g) + " CO2eq (" + a.embodied.note + ")");
   row("SCI", format_grams(a.sci_g_per_unit()) + " CO2eq per " +
                  (a.unit ? a.unit->text() : std::string("run")));
-  row("equivalents", equivalents_sentence(a.total_g()));
+  row("equivalents", equivalents_text(a.total_g()));
   row("coverage", fmt::format("{}% stored data, {}% embedded profile, {}% not priced",
                               fixed(100 * h.stored_share(), 1), fixed(100 * h.embedded_share(), 1),
                               fixed(100 * h.unpriced_share(), 1)));

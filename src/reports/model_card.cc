@@ -42,16 +42,17 @@ std::string report_model_card(const RunRecord& run, const CarbonAccount& a,
   std::string priced;
   for (const auto& p : priced_by(h, run)) priced += (priced.empty() ? "" : "; ") + p;
   std::string source = fmt::format(
-      "carbonclock{}: {:.6g} kWh measured ({}% by hardware counters, {}% estimated) x {} grid "
-      "intensity ({}/{}{}; {}) x PUE {:.2f}; embodied emissions not included ({:.4g} g); method: "
+      "carbonclock{}: {} kWh measured ({}% by hardware counters, {}% estimated) x {} grid "
+      "intensity ({}/{}{}; {}) x PUE {:.2f}; embodied emissions not included ({} g); method: "
       "SCI (ISO/IEC 21031:2024) as in Dodge et al. 2022",
       run.carbonclock_version.empty() ? "" : " " + run.carbonclock_version,
-      a.energy_j / kJoulesPerKwh, fixed(100 * split.measured_share(), 1),
+      significant(a.energy_j / kJoulesPerKwh, 6), fixed(100 * split.measured_share(), 1),
       fixed(100 * split.estimated_share(), 1), to_string(h.signal), h.signal_label(),
       h.factor_label(), h.mix.mixed() ? ", mixed sources" : "", priced, a.pue,
-      a.embodied.embodied_g);
+      significant(a.embodied.embodied_g, 4));
   std::string out = "co2_eq_emissions:\n";
-  out += fmt::format("  emissions: {}\n", h.operational_g == 0 ? 0.0 : h.operational_g);
+  // Plain decimals: PyYAML (YAML 1.1) reads "1e-05" as a string, not a number.
+  out += fmt::format("  emissions: {}\n", significant(h.operational_g, 6));
   out += fmt::format("  source: {}\n", yaml_quoted(source));
   if (training_type.empty()) {
     out += "  # training_type: pre-training | fine-tuning (give it with --training-type)\n";
