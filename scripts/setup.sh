@@ -9,7 +9,7 @@ PACKAGES=(
   libhowardhinnant-date-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libvterm-dev
   clang-format clang-tidy python3
-  chromium
+  chromium iso-codes python3-jsonschema python3-yaml libpng-dev
   munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins  # tests/slurm: real daemons
   prometheus-cpp-dev prometheus
 )

@@ -18,6 +18,15 @@ struct RunRecord;
 HistoryEntry history_entry(const RunRecord& run, const CarbonAccount& account,
                            const std::string& run_dir);
 
+/// Signal of a history entry whose run could not be priced (its zone has no intensity for its
+/// time): measured energy, no grams. Totals keep it apart like any signal.
+inline constexpr const char* kUnpricedSignal = "unpriced";
+
+/// The entry for a run that could not be priced: its energy, zone, tags and exit code; signal
+/// kUnpricedSignal and zero grams (renderers print "not priced", never 0 g).
+HistoryEntry unpriced_history_entry(const RunRecord& run, const std::string& zone,
+                                    const std::string& run_dir);
+
 struct HistoryTotals {
   int runs = 0;
   double energy_kwh = 0;

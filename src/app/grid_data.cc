@@ -76,7 +76,8 @@ Result<FetchRequest> fetch_request(const FetchArgs& a, Clock& clock) {
 
 Result<std::vector<ImportedSeries>> import_files(const std::vector<std::string>& files,
                                                  const ImportOptions& options,
-                                                 const std::string& db, AppContext& ctx) {
+                                                 const std::string& db, AppContext& ctx,
+                                                 ImportMode mode) {
   std::vector<ImportBatch> batches;
   for (const std::string& file : files) {
     auto series = read_series_file(file, options);
@@ -85,8 +86,13 @@ Result<std::vector<ImportedSeries>> import_files(const std::vector<std::string>&
   }
   auto opened = open_store(db, StoreMode::kCreate, ctx.env);
   if (!opened) return opened.error();
-  auto results = opened->get()->import(batches);
-  if (!results) return results.error().with_context("nothing was imported");
+  auto results = opened->get()->import(batches, mode);
+  if (!results) {
+    return mode == ImportMode::kReplace
+               ? results.error().with_context("nothing was imported")
+               : results.error().with_context(
+                     "nothing was imported (to replace stored values, import with --replace)");
+  }
   std::vector<ImportedSeries> out;
   size_t k = 0;
   for (ImportBatch& b : batches) {

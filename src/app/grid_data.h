@@ -23,9 +23,11 @@ struct ImportedSeries {
 
 /// Parses every file first (a bad file anywhere means nothing is stored), then stores them all
 /// in one transaction. Errors name the file and line, or the conflict.
+/// With ImportMode::kReplace, stored points the new ones overlap are replaced (same transaction).
 Result<std::vector<ImportedSeries>> import_files(const std::vector<std::string>& files,
                                                  const ImportOptions& options,
-                                                 const std::string& db, AppContext& ctx);
+                                                 const std::string& db, AppContext& ctx,
+                                                 ImportMode mode = ImportMode::kRefuseConflicts);
 
 /// Every stored series.
 Result<std::vector<StoredSeriesInfo>> list_series(const std::string& db, AppContext& ctx);

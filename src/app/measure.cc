@@ -11,6 +11,7 @@
 
 #include "accounting/history.h"
 #include "app/cluster.h"
+#include "app/host_info.h"
 #include "app/store_access.h"
 #include "execution/supervisor.h"
 #include "intensity/intensity_provider.h"
@@ -106,11 +107,15 @@ void account_and_record(MeasureResult& out, const AccountingInputs& inputs, cons
   auto account = account_run(out.run, inputs, provider);
   if (!account) {
     ctx.observer.warning("no emissions for this run: " + account.error().message());
-    return;
+  } else {
+    out.account = std::move(*account);
   }
-  out.account = std::move(*account);
   if (!store || !record) return;
-  if (auto s = store->record_run(history_entry(out.run, *out.account, out.run_dir.string())); !s) {
+  // Every run with a run directory is recorded; one that could not be priced says so.
+  HistoryEntry entry = out.account
+                           ? history_entry(out.run, *out.account, out.run_dir.string())
+                           : unpriced_history_entry(out.run, inputs.zone, out.run_dir.string());
+  if (auto s = store->record_run(entry); !s) {
     ctx.observer.warning("run not recorded in the history: " + s.error().message());
   }
 }
@@ -293,6 +298,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   }
   for (const auto& w : meter.warnings()) run.warnings.push_back(w);
   run.overhead = self_overhead(meter.samples(), to_seconds(checked->interval));
+  // After the job, so neither its start nor its supervision waits on this.
+  run.host_info = collect_host_info(r.command, ctx.env);
   (*journal)->end(meter.elapsed(), exit.exit_code, run.overhead);
   (void)(*journal)->flush();  // a failure is in problem(): what the journal lost, if anything
   if (std::string p = (*journal)->problem(); !p.empty()) run.warnings.push_back(p);

@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -100,32 +101,40 @@ void add_db_option(CLI::App* cmd, std::string& db) {
 
 void add_format_option(CLI::App* cmd, std::string& format, std::span<const Format> allowed,
                        const std::string& what) {
-  std::vector<Format> choices(allowed.begin(), allowed.end());
+  std::vector<std::string> choices;
+  for (Format f : allowed) choices.emplace_back(to_string(f));
   cmd->add_option("--format", format,
                   format_choices(allowed) + (what.empty() ? "" : " (" + what + ")"))
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [choices](std::string& value) -> std::string {
-            for (Format f : choices) {
-              if (value == to_string(f)) return {};
-            }
-            std::string list;
-            for (Format f : choices)
-              list += (list.empty() ? "" : " | ") + std::string(to_string(f));
-            return fmt::format("'{}' is not one of {}", value, list);
-          },
-          "FORMAT"));
+      ->check(one_of(choices, "FORMAT"));
+}
+
+CLI::Validator one_of(std::vector<std::string> choices, const std::string& name) {
+  return CLI::Validator(
+      [choices](std::string& value) -> std::string {
+        for (const auto& c : choices) {
+          if (value == c) return {};
+        }
+        return fmt::format("'{}' is not one of {}", value, fmt::join(choices, " | "));
+      },
+      name);
 }
 
 void add_output_option(CLI::App* cmd, std::string& path, const std::string& what) {
-  cmd->add_option("-o,--output", path, what);
+  cmd->add_option("-o,--output", path, what)->type_name("FILE");
+}
+
+std::string signal_help(const std::string& what, const std::string& signal_default) {
+  return fmt::format(
+      "{}: marginal | average grid intensity (default: {}); marginal data is looked up under "
+      "the zone's WattTime region too",
+      what, signal_default);
 }
 
 void add_signal_options(CLI::App* cmd, std::string& signal, std::string& factor,
                         const std::string& signal_default) {
-  cmd->add_option("--signal", signal,
-                  "marginal | average grid intensity (" + signal_default +
-                      "); marginal data is looked up under the zone's WattTime region too");
+  cmd->add_option("--signal", signal, signal_help("Signal", signal_default))
+      ->check(one_of({"marginal", "average"}, "SIGNAL"));
   cmd->add_option("--factor", factor,
                   "lifecycle | direct emission factors (default: lifecycle where stored, else "
                   "direct)");
@@ -138,9 +147,9 @@ void add_accounting_options(CLI::App* cmd, AccountingChoices& c) {
   cmd->add_option("--region", c.region, "Cloud region (e.g. us-west-2, westus2, europe-west4)");
   cmd->add_option("--pue", c.pue, "Power usage effectiveness, 1 to 3 (default 1.0, stated)");
   cmd->add_option("--per", c.per,
-                  "Functional unit R: '1000 inferences', epoch, '1e6 tokens' (default: the run)");
-  cmd->add_option("--work", c.work,
-                  "How many of --per's units the run did; R = work / count (default: one R)");
+                  "Functional unit: COUNT UNIT, e.g. '1000 inferences', epoch, '1e6 tokens' "
+                  "(default: the run); SCI is per functional unit");
+  cmd->add_option("--work", c.work, std::string(kWorkHelp));
 }
 
 void add_schedule_options(CLI::App* cmd, ScheduleArgs& a, bool run_options) {
@@ -162,9 +171,8 @@ void add_schedule_options(CLI::App* cmd, ScheduleArgs& a, bool run_options) {
       ->group(group);
   cmd->add_option("--slot", a.slot, "Slot length, UTC-aligned, at least 1s (default 5m)")
       ->group(group);
-  cmd->add_option("--signal", a.signal,
-                  "Plan on marginal | average intensity (default average); marginal data is "
-                  "looked up under the zone's WattTime region too")
+  cmd->add_option("--signal", a.signal, signal_help("Plan on", "average"))
+      ->check(one_of({"marginal", "average"}, "SIGNAL"))
       ->group(group);
   cmd->add_option("--factor", a.factor,
                   "lifecycle | direct emission factors (default: lifecycle where stored, else "
@@ -265,11 +273,11 @@ int run_cli(int argc, const char* const* argv, CliEnvironment& env) {
     for (const CLI::App* sub : app.get_subcommands()) {
       wrapper = wrapper || sub->get_name() == "run" || sub->get_name() == "exporter";
     }
-    ctx.fail(Error(fmt::format("{} (see `carbonclock{} --help`)", e.what(),
-                               app.get_subcommands().empty()
-                                   ? ""
-                                   : " " + app.get_subcommands().front()->get_name())),
-             wrapper ? CommandKind::kJobWrapper : CommandKind::kTool);
+    ctx.fail(
+        Error(fmt::format(
+            "{} (see `carbonclock{} --help`)", e.what(),
+            app.get_subcommands().empty() ? "" : " " + app.get_subcommands().front()->get_name())),
+        wrapper ? CommandKind::kJobWrapper : CommandKind::kTool);
     return ctx.exit_code;
   }
   return ctx.exit_code;

@@ -48,8 +48,19 @@ void add_db_option(CLI::App* cmd, std::string& db);
 /// --format with its choices in --help and validated while parsing.
 void add_format_option(CLI::App* cmd, std::string& format, std::span<const Format> allowed,
                        const std::string& what = "");
+/// Accepts exactly one of `choices`; the error names the value and lists them with " | ".
+CLI::Validator one_of(std::vector<std::string> choices, const std::string& name);
 /// -o/--output FILE.
 void add_output_option(CLI::App* cmd, std::string& path, const std::string& what);
+/// The one way every command explains --signal: "WHAT: marginal | average grid intensity
+/// (default: DEFAULT); ...".
+std::string signal_help(const std::string& what, const std::string& signal_default);
+/// What --work means, as the docs say it (docs/accounting.md, "Functional unit").
+inline constexpr const char* kWorkHelp =
+    "How many of --per's items the run did: R = work / count functional units, e.g. --per "
+    "'1000 samples' --work 300 gives R = 0.3 (default: R = 1, the run is one functional unit)";
+/// The positional name of a run directory, alike in every command.
+inline constexpr const char* kRunDirName = "RUN_DIR";
 /// --signal and --factor as every command explains them.
 void add_signal_options(CLI::App* cmd, std::string& signal, std::string& factor,
                         const std::string& signal_default);

@@ -16,6 +16,7 @@ struct ImportArgs {
   std::vector<std::string> files;
   std::string format = "auto", zone, signal, factor, source, tz, time_column, value_column, unit,
               duration_column, duration_unit, zone_column, step, index_origin, db;
+  bool replace = false;
 };
 
 Result<ImportOptions> import_options(const ImportArgs& a) {
@@ -65,18 +66,20 @@ void run_import(const ImportArgs& a, CommandContext& ctx) {
   auto options = import_options(a);
   if (!options) return ctx.fail(options.error());
   AppContext app = ctx.app();
-  auto imported = import_files(a.files, *options, a.db, app);
+  auto imported = import_files(a.files, *options, a.db, app,
+                               a.replace ? ImportMode::kReplace : ImportMode::kRefuseConflicts);
   if (!imported) return ctx.fail(imported.error());
   ctx.emit(render_import(*imported));
 }
 
-void run_list(const std::string& db, const std::string& format_text, CommandContext& ctx) {
+void run_list(const std::string& db, const std::string& format_text, const std::string& output,
+              CommandContext& ctx) {
   auto format = parse_format(format_text, kSeriesFormats);
   if (!format) return ctx.fail(format.error());
   AppContext app = ctx.app();
   auto list = list_series(db, app);
   if (!list) return ctx.fail(list.error());
-  ctx.emit(render_series_list(*list, *format));
+  ctx.emit(render_series_list(*list, *format), output);
 }
 
 struct ShowArgs {
@@ -84,7 +87,7 @@ struct ShowArgs {
 };
 
 void run_show(const ShowArgs& a, CommandContext& ctx) {
-  if (a.zone.empty()) return run_list(a.db, "csv", ctx);
+  if (a.zone.empty()) return run_list(a.db, a.format, a.output, ctx);
   auto format = parse_format(a.format, kSeriesFormats);
   if (!format) return ctx.fail(format.error());
   ShowRequest r;
@@ -96,10 +99,9 @@ void run_show(const ShowArgs& a, CommandContext& ctx) {
   auto factor = optional_factor(a.factor);
   if (!factor) return ctx.fail(factor.error());
   r.factor = *factor;
-  for (auto [text, field, option] : {std::tuple{&a.from, &r.from, "--from"},
-                                     std::tuple{&a.to, &r.to, "--to"},
-                                     std::tuple{&a.forecast_as_of, &r.forecast_as_of,
-                                                "--forecast-as-of"}}) {
+  for (auto [text, field, option] :
+       {std::tuple{&a.from, &r.from, "--from"}, std::tuple{&a.to, &r.to, "--to"},
+        std::tuple{&a.forecast_as_of, &r.forecast_as_of, "--forecast-as-of"}}) {
     if (text->empty()) continue;
     auto t = parse_utc(*text);
     if (!t) return ctx.fail(t.error().with_context(option));
@@ -128,8 +130,8 @@ void run_fetch(const FetchOptions& o, CommandContext& ctx) {
   if (!fetched) return ctx.fail(fetched.error());
   ctx.emit(render_fetch(*fetched));
   if (!fetched->report.from_cache && fetched->report.stored.empty()) {
-    ctx.observer.warning(fmt::format("{} returned no data for this range",
-                                     to_string(fetched->request.source)));
+    ctx.observer.warning(
+        fmt::format("{} returned no data for this range", to_string(fetched->request.source)));
   }
 }
 
@@ -165,7 +167,8 @@ void register_fetch(CLI::App& grid, CommandContext& ctx) {
 }  // namespace
 
 void register_grid_commands(CLI::App& app, CommandContext& ctx) {
-  auto* grid = app.add_subcommand("grid", "Import, fetch, list and show grid carbon-intensity data");
+  auto* grid =
+      app.add_subcommand("grid", "Import, fetch, list and show grid carbon-intensity data");
   grid->require_subcommand(1);
 
   auto ia = std::make_shared<ImportArgs>();
@@ -173,11 +176,17 @@ void register_grid_commands(CLI::App& app, CommandContext& ctx) {
       "import",
       "Import intensity series from files (Electricity Maps CSV/JSON, WattTime JSON, UK Carbon "
       "Intensity JSON, generic CSV) into the store; all files in one transaction");
-  imp->add_option("files", ia->files, "Files to import")->required();
+  imp->add_option("FILE", ia->files, "Files to import")->required();
   imp->add_option("--format", ia->format,
-                  "auto | electricitymaps-csv | electricitymaps-json | watttime-json | ukci-json "
-                  "| csv")
-      ->capture_default_str();
+                  "Input format: auto | electricitymaps-csv | electricitymaps-json | "
+                  "watttime-json | ukci-json | csv")
+      ->capture_default_str()
+      ->check(one_of({"auto", "electricitymaps-csv", "electricitymaps-json", "watttime-json",
+                      "ukci-json", "csv"},
+                     "FORMAT"));
+  imp->add_flag("--replace", ia->replace,
+                "Replace stored points the imported ones overlap (same zone, signal, factor), in "
+                "the same all-or-nothing transaction; without it a differing value is refused");
   imp->add_option("--zone", ia->zone, "Zone id (generic CSV; renames a single-zone file)");
   imp->add_option("--signal", ia->signal, "marginal | average (generic CSV default: average)");
   imp->add_option("--factor", ia->factor,
@@ -203,11 +212,10 @@ void register_grid_commands(CLI::App& app, CommandContext& ctx) {
       "Print a stored series (CSV start_utc,duration_s,g_per_kwh,signal,factor,estimated "
       "or JSON); the zone may be given by any of its names; without --zone, list the series");
   show->add_option("--zone", sa->zone, "Zone (catalogue id, alias such as DE-LU, WattTime region)");
-  add_signal_options(show, sa->signal, sa->factor, "default average");
+  add_signal_options(show, sa->signal, sa->factor, "average");
   show->add_option("--from", sa->from, "Start (UTC unless an offset is given); default unbounded");
   show->add_option("--to", sa->to, "End (exclusive); default unbounded");
-  add_format_option(show, sa->format, kSeriesFormats,
-                    "json: schemas/grid-series.schema.json");
+  add_format_option(show, sa->format, kSeriesFormats, "json: schemas/grid-series.schema.json");
   add_output_option(show, sa->output, "Write to FILE (atomically) instead of stdout");
   show->add_option("--forecast-as-of", sa->forecast_as_of,
                    "Show the latest forecast issued at or before this time instead of actuals");
@@ -215,14 +223,14 @@ void register_grid_commands(CLI::App& app, CommandContext& ctx) {
   show->callback([sa, &ctx] { run_show(*sa, ctx); });
 
   struct ListArgs {
-    std::string db, format = "csv";
+    std::string db, format = "csv", output;
   };
   auto la = std::make_shared<ListArgs>();
   auto* list = grid->add_subcommand("list", "List the stored series (zone, signal, factor, ...)");
   add_db_option(list, la->db);
-  add_format_option(list, la->format, kSeriesFormats,
-                    "json: schemas/grid-list.schema.json");
-  list->callback([la, &ctx] { run_list(la->db, la->format, ctx); });
+  add_format_option(list, la->format, kSeriesFormats, "json: schemas/grid-list.schema.json");
+  add_output_option(list, la->output, "Write to FILE (atomically) instead of stdout");
+  list->callback([la, &ctx] { run_list(la->db, la->format, la->output, ctx); });
 
   register_fetch(*grid, ctx);
 }

@@ -14,6 +14,7 @@ constexpr Format kFormats[] = {Format::kText, Format::kJson, Format::kSbatch};
 struct PlanOptions {
   PlanRequest request;
   std::string format = "text";
+  std::string output;
 };
 
 void run_plan(const PlanOptions& o, CommandContext& ctx) {
@@ -26,7 +27,7 @@ void run_plan(const PlanOptions& o, CommandContext& ctx) {
   AppContext app = ctx.app(http.get());
   auto plan = plan_job(o.request, app);
   if (!plan) return ctx.fail(plan.error());
-  ctx.emit(render_plan(*plan, *format));
+  ctx.emit(render_plan(*plan, *format), o.output);
   if (*format == Format::kSbatch) {
     for (const auto& note : sbatch_notes(*plan)) ctx.observer.note(note);
   }
@@ -47,10 +48,13 @@ void register_plan_command(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--duration", r.duration, "The job's running time (e.g. 2h)");
   cmd->add_option("--energy-kwh", r.energy_kwh, "The job's energy in kWh");
   cmd->add_option("--profile", r.profile,
-                  "A run directory: its duration and energy (laid flat) describe the job");
+                  "A run directory written by `carbonclock run`: its duration and energy (laid "
+                  "flat) describe the job")
+      ->type_name(kRunDirName);
   add_db_option(cmd, r.db);
   add_format_option(cmd, o->format, kFormats,
                     "json: schemas/plan.schema.json; sbatch: --begin=LOCAL_TIME for Slurm");
+  add_output_option(cmd, o->output, "Write to FILE (atomically) instead of stdout");
   add_schedule_options(cmd, r.schedule, false);
   cmd->footer(
       "Example: carbonclock plan --zone DE --duration 2h --energy-kwh 3 --pause-resume 50%\n"

@@ -1,5 +1,6 @@
 // carbonclock report RUN_DIR: a measured run's energy and carbon account (rebuilt from its
-// journal if carbonclock died) as text, JSON, CodeCarbon CSV, Markdown or HTML.
+// journal if carbonclock died) as text, JSON, CodeCarbon CSV, Markdown, HTML or a Hugging Face
+// model-card block.
 #include <fmt/format.h>
 
 #include <memory>
@@ -9,12 +10,14 @@
 #include "cli/commands.h"
 #include "common/json_text.h"
 #include "reports/carbon_report.h"
+#include "reports/model_card.h"
 
 namespace carbonclock::cli {
 namespace {
 
 constexpr Format kFormats[] = {Format::kText,     Format::kJson, Format::kCsv,
-                               Format::kMarkdown, Format::kHtml, Format::kRunJson};
+                               Format::kMarkdown, Format::kHtml, Format::kRunJson,
+                               Format::kModelCard};
 
 struct ReportOptions {
   ReportRequest request;
@@ -22,6 +25,7 @@ struct ReportOptions {
   std::string format = "text";
   std::string out;
   std::string signal;
+  std::string training_type;
 };
 
 void run_report(ReportOptions o, CommandContext& ctx) {
@@ -62,8 +66,11 @@ void run_report(ReportOptions o, CommandContext& ctx) {
     }
     case Format::kMarkdown:
       return ctx.emit(report_markdown(run, account), o.out);
+    case Format::kModelCard:
+      return ctx.emit(report_model_card(run, account, o.training_type), o.out);
     case Format::kHtml:
-      return ctx.emit(report_html(run, account, {data->by_zone, data->by_hour, o.run_dir}), o.out);
+      return ctx.emit(
+          report_html(run, account, {data->by_zone, data->by_hour, o.run_dir, data->power}), o.out);
     default:
       return ctx.emit(report_text(run, account, o.run_dir), o.out);
   }
@@ -77,19 +84,25 @@ void register_report_command(CLI::App& app, CommandContext& ctx) {
       "report",
       "Report a measured run's energy and carbon (SCI); rebuilds the run from its journal if "
       "carbonclock was killed");
-  cmd->add_option("RUN_DIR", o->run_dir,
+  cmd->add_option(kRunDirName, o->run_dir,
                   "A run directory written by `carbonclock run`, or a distributed job's "
                   "OUT/<job id> (its nodes are merged, as by `carbonclock merge`)")
       ->required();
   add_format_option(cmd, o->format, kFormats,
-                    "json: schemas/report.schema.json; csv: CodeCarbon's emissions.csv; "
-                    "run-json: run.json as stored");
+                    "json: schemas/report.schema.json; csv: CodeCarbon's emissions.csv "
+                    "(3.x layout; appends to any layout since 2.0); md: a carbon statement; "
+                    "model-card: the Hugging Face co2_eq_emissions block; run-json: run.json as "
+                    "stored");
   add_output_option(cmd, o->out,
                     "Write to FILE (atomically); csv appends, writing the header when new");
   add_accounting_options(cmd, o->request.choices);
   cmd->add_option("--signal", o->signal,
-                  "Headline signal: marginal | average (default: marginal when stored for the "
-                  "zone, else average)");
+                  signal_help("Headline signal",
+                              "marginal when stored for the zone over the run, else average"))
+      ->check(one_of({"marginal", "average"}, "SIGNAL"));
+  cmd->add_option("--training-type", o->training_type,
+                  "model-card: training_type, e.g. pre-training or fine-tuning (default: left as a "
+                  "comment)");
   add_db_option(cmd, o->request.db);
   EmbodiedOptions& e = o->request.choices.embodied;
   cmd->add_option("--embodied-kg", e.embodied_kg,

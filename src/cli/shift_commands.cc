@@ -23,7 +23,7 @@ struct SeriesArgs {
 };
 
 void add_series_options(CLI::App* cmd, SeriesArgs& a) {
-  add_signal_options(cmd, a.signal, a.factor, "default average");
+  add_signal_options(cmd, a.signal, a.factor, "average");
   add_db_option(cmd, a.db);
   cmd->add_option("--slot", a.slot, "Slot length, UTC-aligned, at least 1s (default 5m)");
 }
@@ -51,20 +51,20 @@ Result<SeriesChoice> parse_series_args(const SeriesArgs& a) {
 
 /// Runs shift or whatif and prints; the home zone's failure is the command's.
 void shift_and_render(ShiftRequest request, const SeriesChoice& choice, Format format,
-                      CommandContext& ctx) {
+                      const std::string& output, CommandContext& ctx) {
   request.signal = choice.signal;
   request.factor = choice.factor;
   AppContext app = ctx.app();
   auto result = shift_job(request, app);
   if (!result) return ctx.fail(result.error());
-  ctx.emit(render_shift(*result, format));
+  ctx.emit(render_shift(*result, format), output);
   if (auto e = result->home_error()) ctx.fail(*e);
 }
 
 struct ShiftArgs {
   SeriesArgs series;
   std::optional<std::string> zone, region;
-  std::string start, duration, profile, flex_start, pause_resume, zones, format = "text";
+  std::string start, duration, profile, flex_start, pause_resume, zones, format = "text", output;
   std::optional<double> energy_kwh;
 };
 
@@ -95,8 +95,8 @@ void run_shift(const ShiftArgs& a, CommandContext& ctx) {
     request.job = std::move(w->job);
   } else {
     if (a.duration.empty() || !a.energy_kwh) {
-      return ctx.fail(
-          make_error("give --duration D and --energy-kwh E (a flat profile), or --profile RUN_DIR"));
+      return ctx.fail(make_error(
+          "give --duration D and --energy-kwh E (a flat profile), or --profile RUN_DIR"));
     }
     auto d = parse_duration(a.duration);
     if (!d) return ctx.fail(d.error().with_context("--duration"));
@@ -107,12 +107,12 @@ void run_shift(const ShiftArgs& a, CommandContext& ctx) {
   request.zones = std::move(*zones);
   request.requested_start_utc = floor_to(*start, choice->slot);
   request.shiftings = std::move(*shiftings);
-  shift_and_render(std::move(request), *choice, *format, ctx);
+  shift_and_render(std::move(request), *choice, *format, a.output, ctx);
 }
 
 struct WhatifArgs {
   SeriesArgs series;
-  std::string run_dir, zones, flex_start, pause_resume, format = "text";
+  std::string run_dir, zones, flex_start, pause_resume, format = "text", output;
   std::optional<std::string> zone, region;
 };
 
@@ -135,7 +135,7 @@ void run_whatif(const WhatifArgs& a, CommandContext& ctx) {
                                 defaults.defaults);
   if (!request) return ctx.fail(request.error());
   request->db = a.series.db;
-  shift_and_render(std::move(*request), *choice, *format, ctx);
+  shift_and_render(std::move(*request), *choice, *format, a.output, ctx);
 }
 
 struct SweepArgs {
@@ -196,14 +196,13 @@ void run_sweep_command(SweepArgs a, CommandContext& ctx) {
   }
   SweepStreamWriter writer(*format, inputs->labels, std::move(series), inputs->jobs.size(),
                            a.by_zone, write);
-  ProgressConsole progress(ctx.env.console,
-                           ctx.env.console.err_is_terminal() &&
-                               inputs->jobs.size() * inputs->zones.size() > 1);
+  ProgressConsole progress(ctx.env.console, ctx.env.console.err_is_terminal() &&
+                                                inputs->jobs.size() * inputs->zones.size() > 1);
   AppContext progress_app{ctx.env.clock, nullptr, ctx.env.env, progress};
   Status status = writer.begin();
   if (status) {
-    status = run_sweep_streaming(*inputs, choice->slot, SweepOrder::kZoneMajor, progress_app,
-                                 writer);
+    status =
+        run_sweep_streaming(*inputs, choice->slot, SweepOrder::kZoneMajor, progress_app, writer);
   }
   if (status) status = writer.finish();
   if (status && file) status = file->commit();
@@ -231,10 +230,14 @@ void register_shift_commands(CLI::App& app, CommandContext& ctx) {
       ->required();
   shift->add_option("--duration", sa->duration, "Flat profile: job duration, e.g. 6h");
   shift->add_option("--energy-kwh", sa->energy_kwh, "Flat profile: job energy in kWh");
-  shift->add_option("--profile", sa->profile, "Measured profile: a run directory (run.json)");
+  shift
+      ->add_option("--profile", sa->profile,
+                   "Measured profile: a run directory written by `carbonclock run`")
+      ->type_name(kRunDirName);
   shift->add_option("--flex-start", sa->flex_start, "Flexible Start window: 6h or 25%");
   shift->add_option("--pause-resume", sa->pause_resume, "Pause and Resume window: 6h or 25%");
   add_format_option(shift, sa->format, kShiftFormats, "json: schemas/shift.schema.json");
+  add_output_option(shift, sa->output, "Write to FILE (atomically) instead of stdout");
   add_series_options(shift, sa->series);
   shift->callback([sa, &ctx] { run_shift(*sa, ctx); });
 
@@ -243,7 +246,7 @@ void register_shift_commands(CLI::App& app, CommandContext& ctx) {
       "whatif",
       "Replay a measured run in other zones and with shifting, using its measured profile "
       "(stored data where it covers the run's time, the embedded typical profile elsewhere)");
-  whatif->add_option("RUN_DIR", wa->run_dir, "A run directory written by `carbonclock run`")
+  whatif->add_option(kRunDirName, wa->run_dir, "A run directory written by `carbonclock run`")
       ->required();
   whatif->add_option("--zone", wa->zone, "Zone the run ran in (default: the run's own)");
   whatif->add_option("--region", wa->region, "Cloud region the run ran in (instead of --zone)");
@@ -252,6 +255,7 @@ void register_shift_commands(CLI::App& app, CommandContext& ctx) {
   whatif->add_option("--pause-resume", wa->pause_resume,
                      "Also shift with Pause and Resume: 6h or 25%");
   add_format_option(whatif, wa->format, kShiftFormats, "json: schemas/shift.schema.json");
+  add_output_option(whatif, wa->output, "Write to FILE (atomically) instead of stdout");
   add_series_options(whatif, wa->series);
   whatif->callback([wa, &ctx] { run_whatif(*wa, ctx); });
 

@@ -349,9 +349,9 @@ struct GridStore::Impl {
   }
 
   Result<SeriesImportResult> import_one(const IntensitySeries& s, const std::string& origin,
-                                        Stmt& put_block) {
+                                        Stmt& put_block, ImportMode mode) {
     if (auto st = validate_series(s, origin); !st) return st.error();
-    SeriesImportResult result{s.zone, s.signal, s.factor, s.issued_at, 0, 0};
+    SeriesImportResult result{s.zone, s.signal, s.factor, s.issued_at, 0, 0, 0};
     if (s.points.empty()) return result;
     // Whole seconds, as stored.
     std::vector<PointRow> fresh;
@@ -397,6 +397,7 @@ struct GridStore::Impl {
     if (!stored) return stored.error();
     std::vector<PointRow> added;
     added.reserve(fresh.size());
+    std::vector<bool> dropped(stored->size(), false);  // kReplace: stored points to remove
     size_t j = 0;
     for (const PointRow& p : fresh) {
       while (j < stored->size() && (*stored)[j].end_s() <= p.start_s) ++j;
@@ -405,6 +406,16 @@ struct GridStore::Impl {
         if (old.start_s == p.start_s && old.duration_s == p.duration_s &&
             old.g_per_kwh == p.g_per_kwh) {
           ++result.points_already_stored;
+          continue;
+        }
+        if (mode == ImportMode::kReplace) {
+          for (size_t k = j; k < stored->size() && (*stored)[k].start_s < p.end_s(); ++k) {
+            if ((*stored)[k].end_s() > p.start_s && !dropped[k]) {
+              dropped[k] = true;
+              ++result.points_replaced;
+            }
+          }
+          added.push_back(p);
           continue;
         }
         if (old.start_s == p.start_s) {
@@ -424,25 +435,38 @@ struct GridStore::Impl {
     }
     result.points_added = static_cast<int64_t>(added.size());
     if (!added.empty()) {
-      // Merge the stored points of the blocks that gain points, then rewrite those blocks.
+      // Merge the stored points of the blocks that gain or lose points, then rewrite those
+      // blocks (a block left without points is deleted).
       std::vector<PointRow> merged;
       if (stored->empty()) {
         merged = std::move(added);
       } else {
         std::vector<int64_t> touched;
-        for (const PointRow& p : added) {
-          if (touched.empty() || touched.back() != block_of(p.start_s)) {
-            touched.push_back(block_of(p.start_s));
-          }
+        for (const PointRow& p : added) touched.push_back(block_of(p.start_s));
+        for (size_t k = 0; k < stored->size(); ++k) {
+          if (dropped[k]) touched.push_back(block_of((*stored)[k].start_s));
         }
-        for (const PointRow& p : *stored) {
-          if (std::binary_search(touched.begin(), touched.end(), block_of(p.start_s))) {
+        std::sort(touched.begin(), touched.end());
+        touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+        for (size_t k = 0; k < stored->size(); ++k) {
+          const PointRow& p = (*stored)[k];
+          if (!dropped[k] &&
+              std::binary_search(touched.begin(), touched.end(), block_of(p.start_s))) {
             merged.push_back(p);
           }
         }
         merged.insert(merged.end(), added.begin(), added.end());
         std::sort(merged.begin(), merged.end(),
                   [](const PointRow& a, const PointRow& b) { return a.start_s < b.start_s; });
+        if (result.points_replaced > 0) {
+          Stmt del(db.get(), "DELETE FROM grid_blocks WHERE series_id = ?1 AND block_start_s = ?2");
+          if (auto st = del.prepared(); !st) return st.error();
+          for (int64_t block : touched) {
+            if (auto st = del.reset().bind(1, row.id).bind(2, block).run(); !st) {
+              return st.error().with_context(origin);
+            }
+          }
+        }
       }
       if (auto st = write_blocks(row.id, merged, put_block); !st) {
         return st.error().with_context(origin);
@@ -542,7 +566,8 @@ Result<std::vector<SeriesImportResult>> GridStore::import(
   return import(std::vector<ImportBatch>{{std::string(origin), series}});
 }
 
-Result<std::vector<SeriesImportResult>> GridStore::import(const std::vector<ImportBatch>& batches) {
+Result<std::vector<SeriesImportResult>> GridStore::import(const std::vector<ImportBatch>& batches,
+                                                          ImportMode mode) {
   sqlite3* db = impl_->db.get();
   Transaction tx(db);
   if (auto st = tx.begin(); !st) return st.error().with_context(impl_->path.string());
@@ -553,7 +578,7 @@ Result<std::vector<SeriesImportResult>> GridStore::import(const std::vector<Impo
   std::vector<SeriesImportResult> results;
   for (const ImportBatch& batch : batches) {
     for (const IntensitySeries& s : batch.series) {
-      auto r = impl_->import_one(s, batch.origin, put_block);
+      auto r = impl_->import_one(s, batch.origin, put_block, mode);
       if (!r) return r.error();
       results.push_back(*r);
     }

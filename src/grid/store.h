@@ -52,6 +52,13 @@ struct SeriesImportResult {
   std::optional<SysTime> issued_at;
   int64_t points_added = 0;
   int64_t points_already_stored = 0;  ///< identical points present before (re-import)
+  int64_t points_replaced = 0;        ///< stored points removed by ImportMode::kReplace
+};
+
+/// What an import does with a new point that differs from or overlaps a stored one.
+enum class ImportMode {
+  kRefuseConflicts,  ///< the whole import fails, naming the conflict (the default)
+  kReplace,          ///< the stored points it overlaps are removed and the new one stored
 };
 
 /// Series parsed from one file or response, with the name used in messages.
@@ -83,8 +90,12 @@ class GridStore {
                                                  std::string_view origin);
 
   /// Like import, for several files at once: one transaction for all of them, so a conflict in
-  /// the last file leaves the store as it was. Results are in batch, then series order.
-  Result<std::vector<SeriesImportResult>> import(const std::vector<ImportBatch>& batches);
+  /// the last file leaves the store as it was. Results are in batch, then series order. With
+  /// ImportMode::kReplace, stored points overlapping a new point (same zone, signal, factor,
+  /// issued_at) are removed and the new points stored, all in the same transaction: readers
+  /// see the old data or the new, never a mix.
+  Result<std::vector<SeriesImportResult>> import(const std::vector<ImportBatch>& batches,
+                                                 ImportMode mode = ImportMode::kRefuseConflicts);
 
   /// Resolves a query to the concrete zone/signal/factor stored (see SeriesQuery). Error when
   /// nothing matches, listing what the zone has.

@@ -274,3 +274,31 @@ Result<RunRecord> recover_from_journal(std::istream& in, const std::string& name
 }
 
 }  // namespace carbonclock
+
+namespace carbonclock {
+
+Result<std::vector<JournalSample>> read_journal_samples(const std::filesystem::path& run_dir) {
+  auto path = run_dir / kJournalFile;
+  std::ifstream in(path);
+  if (!in) return make_error("{}: cannot open: {}", path.string(), errno_text(errno));
+  std::vector<JournalSample> out;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    auto j = parse_carbonclock_json(line, fmt::format("{}:{}", path.string(), line_no));
+    if (!j) {
+      if (in.peek() == EOF) break;  // torn last line
+      return make_error("{}:{}: damaged journal line", path.string(), line_no);
+    }
+    if (!j->is_object() || !j->contains("e")) continue;
+    try {
+      out.push_back({j->at("t").get<double>(), j->at("e").get<std::vector<double>>()});
+    } catch (const nlohmann::json::exception& e) {
+      return make_error("{}:{}: damaged sample: {}", path.string(), line_no, e.what());
+    }
+  }
+  return out;
+}
+
+}  // namespace carbonclock

@@ -59,6 +59,17 @@ class JournalWriter {
   std::string last_error_;
 };
 
+/// One sample line of the journal: seconds since the run's start and cumulative joules per
+/// device (in the header's device order).
+struct JournalSample {
+  double t_s = 0;
+  std::vector<double> cumulative_j;
+};
+
+/// The samples of RUN_DIR/journal.jsonl in order, for charts finer than the timeline's buckets.
+/// A torn last line is ignored; errors name the file and line.
+Result<std::vector<JournalSample>> read_journal_samples(const std::filesystem::path& run_dir);
+
 /// Rebuilds a run from RUN_DIR/journal.jsonl: replays the samples through the same
 /// TimelineBuilder the live run used. A torn last line is ignored. The result has
 /// `recovered` set and a warning saying so.

@@ -149,6 +149,13 @@ json run_to_json(const RunRecord& run) {
   put_accounting_fields(run, doc);
   if (run.schedule) doc["schedule"] = *run.schedule;
   if (run.cluster) doc["cluster"] = *run.cluster;
+  if (const auto& h = run.host_info) {
+    doc["host_info"] = {{"cpu_model", h->cpu_model},
+                        {"logical_cpus", h->logical_cpus},
+                        {"ram_total_gb", h->ram_total_gb},
+                        {"os", h->os},
+                        {"python_version", h->python_version}};
+  }
   return doc;
 }
 
@@ -180,6 +187,18 @@ Result<RunRecord> run_from_json(const json& doc, const std::string& origin) {
   get_accounting_fields(r, doc, run);
   if (doc.contains("schedule") && doc.at("schedule").is_object()) run.schedule = doc.at("schedule");
   if (doc.contains("cluster") && doc.at("cluster").is_object()) run.cluster = doc.at("cluster");
+  if (doc.contains("host_info") && doc.at("host_info").is_object()) {
+    const json& h = doc.at("host_info");
+    HostInfo info;
+    info.cpu_model = r.optional_string(h, "host_info", "cpu_model").value_or("");
+    info.logical_cpus = static_cast<int>(
+        r.optional_integer(h, "host_info", "logical_cpus", 0, INT32_MAX).value_or(0));
+    info.ram_total_gb =
+        r.optional_number(h, "host_info", "ram_total_gb", 0, kMaxFinite).value_or(0);
+    info.os = r.optional_string(h, "host_info", "os").value_or("");
+    info.python_version = r.optional_string(h, "host_info", "python_version").value_or("");
+    run.host_info = std::move(info);
+  }
   const json& o = r.object(doc, "", "overhead");
   run.overhead.cpu_s = r.optional_number(o, "overhead", "cpu_s", 0, kMaxFinite).value_or(0);
   run.overhead.peak_rss_mb =

@@ -26,6 +26,16 @@ struct RunOverhead {
   double interval_s = 0;   ///< requested sampling interval
 };
 
+/// Facts of the machine a run ran on, as CodeCarbon's emissions.csv and the carbon statement
+/// name them (run.json `host_info`; absent in files written before it was recorded).
+struct HostInfo {
+  std::string cpu_model;       ///< /proc/cpuinfo "model name" of the first CPU
+  int logical_cpus = 0;        ///< online logical CPUs
+  double ram_total_gb = 0;     ///< installed memory in GiB (bytes / 1024³, as CodeCarbon)
+  std::string os;              ///< "Linux-6.1.0-18-amd64-x86_64-with-glibc2.36"
+  std::string python_version;  ///< "3.11.2": the job's Python; empty when none was found
+};
+
 struct RunRecord {
   int schema_version = kRunSchemaVersion;
   std::string id;  ///< "<UTC start>-<short random>"
@@ -54,6 +64,7 @@ struct RunRecord {
   /// A task of a distributed job (app/distributed.h): {"job_id", "node", "launcher", "rank",
   /// "local_rank", "world_size", "tasks_on_node", "node_count", "role"}. Absent otherwise.
   std::optional<nlohmann::json> cluster;
+  std::optional<HostInfo> host_info;  ///< the machine the run ran on
 
   double duration_s() const { return to_seconds(end_utc - start_utc); }
   /// Fraction of the energy measured by counters or power integration rather than estimated.

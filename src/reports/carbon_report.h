@@ -1,5 +1,5 @@
 // Carbon reports of a run: the account (accounting/accounting.h) rendered as text, JSON
-// (schemas/report.schema.json), CodeCarbon's emissions.csv layout, a Markdown carbon statement
+// (schemas/report.schema.json), a Markdown carbon statement
 // and a self-contained HTML page with SVG charts. Reports only read.
 #pragma once
 
@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "accounting/accounting.h"
+#include "app/report.h"
 #include "common/error.h"
 #include "metering/run_record.h"
+#include "reports/codecarbon_csv.h"
 
 namespace carbonclock {
 
@@ -33,14 +35,9 @@ std::string report_text(const RunRecord& run, const CarbonAccount& account,
 nlohmann::json report_json(const RunRecord& run, const CarbonAccount& account,
                            const std::string& run_dir);
 
-/// CodeCarbon's emissions.csv header (v2 layout, 32 columns), with a trailing newline.
-std::string codecarbon_csv_header();
-/// One emissions.csv row for the run (kg, kWh, W, s as CodeCarbon writes them), with a newline.
-std::string codecarbon_csv_row(const RunRecord& run, const CarbonAccount& account);
-/// Appends the run's row to `path` atomically, writing the header first when the file is new or
-/// empty. Refuses (Error naming the file) a file whose first line is not exactly our header.
-Status append_codecarbon_csv(const std::filesystem::path& path, const RunRecord& run,
-                             const CarbonAccount& account);
+/// Phone charges, miles, gallons and home-years, each to three significant figures in plain
+/// decimals ("0.000243 gallons", never "2.43e-04"); below 0.0001 of one, "< 0.0001".
+std::string equivalents_text(double grams);
 
 /// A carbon statement for a paper: a paragraph (hardware, hours, kWh, region, signal and
 /// source, gCO2eq, method reference) and a small table.
@@ -51,11 +48,17 @@ struct HtmlExtras {
   std::vector<ZoneEmissions> by_zone;  ///< this job in every catalogued zone
   std::vector<double> by_hour;         ///< this job started at each UTC hour of its day
   std::string run_dir;
+  /// Power between journal samples (app/report.h), for runs too short for the buckets to show
+  /// a shape; empty: power per timeline bucket.
+  std::vector<PowerSample> power;
 };
 
-/// One self-contained HTML page (inline CSS and SVG, no network): summary, power per device,
-/// grid intensity with the run's energy overlaid, the job in every zone on a log scale with
-/// equivalents marked, and emissions by start hour.
+/// One self-contained HTML page (inline CSS and SVG, no script, no network): summary, energy
+/// per device (one unit) with the measured and estimated shares, the carbon-aware schedule if
+/// any, power per device (journal samples for short runs), grid intensity with the run's energy
+/// overlaid (stored and embedded data told apart), the job in every zone on a log scale (each
+/// bar saying whether stored data or an embedded profile priced it, equivalents drawn where
+/// they fall in range), and emissions by start hour.
 std::string report_html(const RunRecord& run, const CarbonAccount& account,
                         const HtmlExtras& extras);
 

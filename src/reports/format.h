@@ -50,4 +50,29 @@ std::string csv_field(std::string_view text);
 /// A CSV field always quoted (RFC 4180 allows it; columns that may hold commas stay uniform).
 std::string csv_quoted(std::string_view text);
 
+/// `value` with `decimals` decimals, never "-0.00": a value that rounds to zero prints as zero.
+std::string fixed(double value, int decimals);
+
+/// `value` to `digits` significant figures in plain decimal notation, never an exponent and
+/// never "-0": 0.000243 (not 2.43e-04), 12.2, 1234567. Trailing zeros after the point are
+/// dropped, as %g drops them.
+std::string significant(double value, int digits);
+
+/// fixed() with a sign: "+1.25", "-0.40", "+0.00" (never "-0.00").
+std::string signed_fixed(double value, int decimals);
+
+/// A unit shared by every number of one table or column, chosen from its largest magnitude, so
+/// a table never mixes "3572.7 J" with "1.06 Wh".
+struct ScaledUnit {
+  const char* name;          ///< "J", "Wh", "kWh", "MWh"; "mg", "g", "kg", "t"
+  double base_per_unit = 1;  ///< joules or grams in one of it
+  int decimals = 2;
+};
+/// J below 1 Wh, Wh below 1 kWh, kWh below 1 MWh, else MWh.
+ScaledUnit energy_unit_for(double max_abs_j);
+/// mg below 1 g, g below 1 kg, kg below 1 t, else t.
+ScaledUnit grams_unit_for(double max_abs_g);
+/// "12.30 Wh": `value` (in the unit's base) in `unit`, with its decimals, never "-0".
+std::string in_unit(double value, const ScaledUnit& unit);
+
 }  // namespace carbonclock

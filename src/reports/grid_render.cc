@@ -24,9 +24,12 @@ std::string render_import(const std::vector<ImportedSeries>& imported) {
   std::string out;
   for (const ImportedSeries& i : imported) {
     const IntensitySeries& s = i.series;
-    out += fmt::format("{}: {}: {} points ({} new, {} already stored), {} to {}, source {}",
+    out += fmt::format("{}: {}: {} points ({} new, {} already stored{}), {} to {}, source {}",
                        i.origin, describe_series(s.zone, s.signal, s.factor, s.issued_at),
                        s.points.size(), i.result.points_added, i.result.points_already_stored,
+                       i.result.points_replaced > 0
+                           ? fmt::format(", {} stored points replaced", i.result.points_replaced)
+                           : "",
                        format_utc(s.points.front().start), format_utc(s.points.back().end()),
                        s.source);
     if (i.gaps.empty()) {
@@ -36,9 +39,9 @@ std::string render_import(const std::vector<ImportedSeries>& imported) {
     auto largest = std::max_element(i.gaps.begin(), i.gaps.end(), [](const Gap& x, const Gap& y) {
       return x.duration < y.duration;
     });
-    out += fmt::format(", {} gap{} (largest {} at {})\n", i.gaps.size(),
-                       i.gaps.size() == 1 ? "" : "s", format_duration(largest->duration),
-                       format_utc(largest->start));
+    out +=
+        fmt::format(", {} gap{} (largest {} at {})\n", i.gaps.size(), i.gaps.size() == 1 ? "" : "s",
+                    format_duration(largest->duration), format_utc(largest->start));
   }
   return out;
 }
@@ -47,14 +50,15 @@ std::string render_series_list(const std::vector<StoredSeriesInfo>& list, Format
   if (format == Format::kJson) {
     ojson a = ojson::array();
     for (const StoredSeriesInfo& i : list) {
-      a.push_back({{"zone", i.zone},
-                   {"signal", to_string(i.signal)},
-                   {"factor", to_string(i.factor)},
-                   {"source", i.source},
-                   {"issued_at_utc", i.issued_at ? ojson(format_utc(*i.issued_at)) : ojson(nullptr)},
-                   {"points", i.point_count},
-                   {"first_start_utc", format_utc(i.first_start)},
-                   {"last_end_utc", format_utc(i.last_end)}});
+      a.push_back(
+          {{"zone", i.zone},
+           {"signal", to_string(i.signal)},
+           {"factor", to_string(i.factor)},
+           {"source", i.source},
+           {"issued_at_utc", i.issued_at ? ojson(format_utc(*i.issued_at)) : ojson(nullptr)},
+           {"points", i.point_count},
+           {"first_start_utc", format_utc(i.first_start)},
+           {"last_end_utc", format_utc(i.last_end)}});
     }
     return json_text(ojson{{"series", a}});
   }
@@ -107,8 +111,8 @@ std::string render_fetch(const FetchResult& f) {
     added += s.points_added;
     already += s.points_already_stored;
   }
-  return fmt::format("{}: {} points stored ({} already stored) from {} request{}, {} .. {}\n",
-                     what, added, already, f.report.requests, f.report.requests == 1 ? "" : "s",
+  return fmt::format("{}: {} points stored ({} already stored) from {} request{}, {} .. {}\n", what,
+                     added, already, f.report.requests, f.report.requests == 1 ? "" : "s",
                      format_utc(f.request.from), format_utc(f.request.to));
 }
 

@@ -65,11 +65,11 @@ std::string render_json(const PlanResult& p) {
   j["immediate_g"] = home.immediate_g;
   j["saving_pct"] = home.saving_pct();
   nlohmann::json intensity = intensity_to_json(home.intensity);
-  j["forecast"] = ojson::parse(intensity["forecast"].dump());
+  j["forecast"] = ojson(intensity["forecast"]);
   if (!j["forecast"].is_null()) j["forecast"]["signal"] = intensity["signal"];
   j["horizon_end_utc"] =
       j["forecast"].is_null() ? ojson(nullptr) : j["forecast"]["horizon_end_utc"];
-  j["intensity"] = ojson::parse(intensity.dump());
+  j["intensity"] = ojson(intensity);
   if (!p.profile_note.empty()) j["profile"] = p.profile_note;
   ojson zs = ojson::array();
   for (const ZonePlan& z : p.others) {
@@ -110,8 +110,9 @@ std::string render_text(const PlanResult& p) {
                        format_utc(home.runs[i].end_utc));
   }
   out += fmt::format(" ({} pause{})\n", p.pauses(), p.pauses() == 1 ? "" : "s");
-  out += fmt::format("  expected {:.3f} g against {:.3f} g starting now ({:.1f} % less)\n",
-                     home.expected_g, home.immediate_g, home.saving_pct() + 0.0);
+  out += fmt::format("  expected {} g against {} g starting now ({} % less)\n",
+                     fixed(home.expected_g, 3), fixed(home.immediate_g, 3),
+                     fixed(home.saving_pct(), 1));
   out += fmt::format("  intensity: {}\n", home.intensity.describe());
   for (const Provenance& f : home.intensity.used_provenances(0, home.intensity.size())) {
     if (f.basis == IntensityBasis::kForecast && f.horizon_end_utc) {
@@ -124,9 +125,9 @@ std::string render_text(const PlanResult& p) {
     if (z.error) {
       out += fmt::format("  {}: {}\n", z.zone, z.error->message());
     } else {
-      out += fmt::format("  {}: start {}, expected {:.3f} g against {:.3f} g now ({:.1f} % less)\n",
-                         z.zone, format_utc(z.runs.front().start_utc), z.expected_g, z.immediate_g,
-                         z.saving_pct() + 0.0);
+      out += fmt::format("  {}: start {}, expected {} g against {} g now ({} % less)\n", z.zone,
+                         format_utc(z.runs.front().start_utc), fixed(z.expected_g, 3),
+                         fixed(z.immediate_g, 3), fixed(z.saving_pct(), 1));
     }
   }
   return out;

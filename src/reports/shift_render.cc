@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "reports/format.h"
+
 namespace carbonclock {
 namespace {
 
@@ -49,10 +51,10 @@ std::string plan_text(const Plan& plan, const SlottedIntensity& in, const JobPro
     runs += fmt::format("{}–{}", format_utc_minutes(a), format_utc_minutes(b));
   }
   return fmt::format(
-      "    {} +{} ({} slots): {:.3f} g ({:+.2f} % vs baseline), start {}, {} pause{} "
+      "    {} +{} ({} slots): {:.3f} g ({} % vs baseline), start {}, {} pause{} "
       "({:.3f}/h)\n      runs: {}\n",
       to_string(plan.algorithm), window.label, plan.window_slots, plan.shifted_g,
-      -plan.reduction_pct() + 0.0, format_utc_minutes(in.slot_start(plan.slots.front())),
+      signed_fixed(-plan.reduction_pct(), 2), format_utc_minutes(in.slot_start(plan.slots.front())),
       plan.pauses, plan.pauses == 1 ? "" : "s", static_cast<double>(plan.pauses) / job.hours(),
       runs);
 }
@@ -83,7 +85,9 @@ std::string rests_on(const ZoneOutcome& z) {
   return out;
 }
 
-double pct_vs(double base, double other) { return -reduction_pct(base, other) + 0.0; }
+std::string pct_vs(double base, double other) {
+  return signed_fixed(-reduction_pct(base, other), 2);
+}
 
 std::string render_json(const ShiftResult& r) {
   const JobProfile& job = r.job;
@@ -124,24 +128,24 @@ std::string render_json(const ShiftResult& r) {
   }
   if (r.best_zone) {
     const ZoneOutcome& best = r.zones[*r.best_zone];
-    j["best_zone"] = {{"zone", best.zone},
-                      {"baseline_g", best.baseline_g},
-                      {"reduction_pct_vs_first_zone",
-                       home.error ? ojson(nullptr)
-                                  : ojson(reduction_pct(home.baseline_g, best.baseline_g))}};
+    j["best_zone"] = {
+        {"zone", best.zone},
+        {"baseline_g", best.baseline_g},
+        {"reduction_pct_vs_first_zone",
+         home.error ? ojson(nullptr) : ojson(reduction_pct(home.baseline_g, best.baseline_g))}};
   }
   auto& st = j["best_zone_with_shifting"] = ojson::array();
   for (size_t i = 0; i < r.shiftings.size(); ++i) {
     if (!r.best_shifted[i]) continue;
     const ZoneOutcome& z = r.zones[*r.best_shifted[i]];
     const Plan& p = *z.plans[i];
-    st.push_back({{"algorithm", to_string(r.shiftings[i].algorithm)},
-                  {"window", r.shiftings[i].window.label},
-                  {"zone", z.zone},
-                  {"shifted_g", p.shifted_g},
-                  {"reduction_pct_vs_first_zone",
-                   home.error ? ojson(nullptr)
-                              : ojson(reduction_pct(home.baseline_g, p.shifted_g))}});
+    st.push_back(
+        {{"algorithm", to_string(r.shiftings[i].algorithm)},
+         {"window", r.shiftings[i].window.label},
+         {"zone", z.zone},
+         {"shifted_g", p.shifted_g},
+         {"reduction_pct_vs_first_zone",
+          home.error ? ojson(nullptr) : ojson(reduction_pct(home.baseline_g, p.shifted_g))}});
   }
   return json_text(j);
 }
@@ -176,7 +180,7 @@ std::string render_text(const ShiftResult& r) {
     const ZoneOutcome& best = r.zones[*r.best_zone];
     out += fmt::format("best zone unshifted (spatial): {} {:.3f} g", best.zone, best.baseline_g);
     if (!home.error) {
-      out += fmt::format(" ({:+.2f} % vs {})", pct_vs(home.baseline_g, best.baseline_g), home.zone);
+      out += fmt::format(" ({} % vs {})", pct_vs(home.baseline_g, best.baseline_g), home.zone);
     }
     out += "\n";
     for (size_t i = 0; i < r.shiftings.size(); ++i) {
@@ -187,8 +191,8 @@ std::string render_text(const ShiftResult& r) {
                          to_string(r.shiftings[i].algorithm), r.shiftings[i].window.label, z.zone,
                          p.shifted_g);
       if (!home.error) {
-        out += fmt::format(" ({:+.2f} % vs {} unshifted)", pct_vs(home.baseline_g, p.shifted_g),
-                           home.zone);
+        out +=
+            fmt::format(" ({} % vs {} unshifted)", pct_vs(home.baseline_g, p.shifted_g), home.zone);
       }
       out += "\n";
     }

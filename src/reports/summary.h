@@ -4,6 +4,7 @@
 #include <string>
 
 #include "metering/run_record.h"
+#include "reports/format.h"
 
 namespace carbonclock {
 
@@ -12,6 +13,10 @@ std::string format_energy(double energy_j);
 
 /// The run's command line, its arguments joined by spaces.
 std::string join_command(const RunRecord& run);
+
+/// The energy unit of the device table: chosen by its largest number (the total), so every row
+/// and the total line share it.
+ScaledUnit device_table_unit(const RunRecord& run);
 
 /// One line per device: id, name, method, energy, average power, "(estimated)" where modelled.
 std::string device_energy_lines(const RunRecord& run);

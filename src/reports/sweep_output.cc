@@ -17,8 +17,8 @@ void append(std::string& out, fmt::format_string<Args...> format, Args&&... args
   fmt::format_to(std::back_inserter(out), format, std::forward<Args>(args)...);
 }
 
-std::string pct(double v) { return std::isnan(v) ? "–" : fmt::format("{:.1f}", v); }
-std::string rate(double v) { return std::isnan(v) ? "–" : fmt::format("{:.2f}", v); }
+std::string pct(double v) { return std::isnan(v) ? "–" : fixed(v, 1); }
+std::string rate(double v) { return std::isnan(v) ? "–" : fixed(v, 2); }
 
 }  // namespace
 

@@ -147,9 +147,15 @@ Result<SlottedIntensity> slot_series(const IntensitySeries& series, Nanos slot) 
 }
 
 double JobProfile::total_kwh() const {
-  double sum = 0;
-  for (double e : energy_kwh) sum += e;
-  return sum;
+  if (source_total_kwh) return *source_total_kwh;
+  // Neumaier's compensated sum: the rounding error of each addition is carried, not lost.
+  double sum = 0, carry = 0;
+  for (double e : energy_kwh) {
+    double t = sum + e;
+    carry += std::fabs(sum) >= std::fabs(e) ? (sum - t) + e : (e - t) + sum;
+    sum = t;
+  }
+  return sum + carry;
 }
 
 size_t job_slots(Nanos duration, Nanos slot) {
@@ -169,6 +175,7 @@ Result<JobProfile> flat_profile(std::string name, Nanos duration, double energy_
   size_t k = job_slots(duration, slot);
   p.energy_kwh.assign(k, energy_kwh / static_cast<double>(k));
   p.flat = true;
+  p.source_total_kwh = energy_kwh;
   return p;
 }
 
@@ -220,6 +227,7 @@ Result<JobProfile> measured_profile(std::string name, const EnergyTimeline& time
   p.slot = slot;
   p.energy_kwh.resize(k);
   for (size_t i = 0; i < k; ++i) p.energy_kwh[i] = energy_j[i] / kJoulesPerKwh;
+  p.source_total_kwh = timeline.total_j() / kJoulesPerKwh;
   return p;
 }
 

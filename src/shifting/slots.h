@@ -85,8 +85,12 @@ struct JobProfile {
   Nanos slot = kDefaultSlot;
   std::vector<double> energy_kwh;  ///< per job slot; size() >= 1
   bool flat = false;               ///< every slot holds the same energy
+  /// The energy the profile was built from (flat: as given; measured: the timeline's total),
+  /// so the total is reported as given rather than as a sum of rounded slot shares.
+  std::optional<double> source_total_kwh;
 
   size_t slots() const { return energy_kwh.size(); }
+  /// source_total_kwh when known, else the sum of the slots (compensated, Neumaier).
   double total_kwh() const;
   double hours() const { return to_seconds(slot) * static_cast<double>(slots()) / 3600.0; }
 };
