@@ -13,6 +13,7 @@
 #include <chrono>
 #include <regex>
 
+#include "app/distributed.h"
 #include "common/files.h"
 #include "common/strings.h"
 
@@ -132,12 +133,6 @@ std::string python_version_of(const std::filesystem::path& python, int timeout_m
   }
   ::close(fds[0]);
   return python_version_from_output(out);
-}
-
-std::string local_host_name() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
 }
 
 HostInfo collect_host_info(const std::vector<std::string>& command, const EnvLookup& env,

@@ -30,9 +30,6 @@ std::filesystem::path job_python(const std::vector<std::string>& command,
 /// any failure.
 std::string python_version_of(const std::filesystem::path& python, int timeout_ms = 3000);
 
-/// This machine's host name (gethostname), as run.json's `host` records it.
-std::string local_host_name();
-
 /// This machine's facts; `command` and `env` choose the Python (see job_python).
 HostInfo collect_host_info(const std::vector<std::string>& command, const EnvLookup& env,
                            const std::filesystem::path& cpuinfo = "/proc/cpuinfo");

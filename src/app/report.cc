@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "accounting/history.h"
+#include "app/distributed.h"
 #include "app/host_info.h"
 #include "app/store_access.h"
 #include "execution/schedule_record.h"

@@ -16,6 +16,8 @@ const char* provenance_label(IntensityBasis basis) {
       return "stored";
     case IntensityBasis::kForecast:
       return "forecast";
+    case IntensityBasis::kOwnForecast:
+      return "carbonclock-forecast";
     case IntensityBasis::kEmbedded:
       return "embedded";
     case IntensityBasis::kUnpriced:

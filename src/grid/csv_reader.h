@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace carbonclock::csv {
 
 /// Iterates the lines of `content` (LF or CRLF), skipping a leading UTF-8 BOM.
@@ -26,10 +28,8 @@ class LineReader {
 /// Returns false on an unterminated quote.
 bool split(std::string_view line, std::vector<std::string_view>& fields);
 
-/// Trims ASCII spaces and tabs.
-std::string_view trim(std::string_view s);
-
-/// Case-insensitive ASCII equality.
-bool iequals(std::string_view a, std::string_view b);
+// Trimming and case-insensitive comparison: the shared helpers (common/strings.h).
+using carbonclock::iequals;
+using carbonclock::trim;
 
 }  // namespace carbonclock::csv

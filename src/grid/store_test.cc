@@ -209,233 +209,234 @@ TEST_F(StoreTest, TamperedBlockIsReportedAsCorruptNotWrapped) {
   auto r = store_->read({"DE", {}, {}}, utc("2199-12-31T00:00Z"), utc("2199-12-31T01:00Z"));
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().message(), HasSubstr("corrupt point block at 2199-12-31T00:00:00Z"));
-  TEST_F(StoreTest, ReplaceSwapsOverlappedPointsInOneTransaction) {
-    // Hourly 100..123 over a day and into the next (two blocks).
-    auto day = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T12:00Z", 24,
-                           hours(1), 100);
-    ASSERT_TRUE(store_->import({day}, "a.csv").ok());
-    // A revision: 15-minute points 22:30..01:30 across midnight, value 7.
-    auto revised = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T22:30Z", 12,
-                               minutes(15), 7);
-    for (auto& p : revised.points) p.g_per_kwh = 7;
-    ASSERT_FALSE(store_->import({ImportBatch{"r.csv", {revised}}}).ok());  // refused by default
-    auto r = store_->import({ImportBatch{"r.csv", {revised}}}, ImportMode::kReplace);
-    ASSERT_TRUE(r.ok()) << r.error().message();
-    EXPECT_EQ((*r)[0].points_added, 12);
-    EXPECT_EQ((*r)[0].points_replaced, 4);  // 22:00, 23:00, 00:00, 01:00 overlapped
-    EXPECT_EQ(count_points(), 24 - 4 + 12);
-    auto back = store_->read({"DE", {}, {}}, utc("2020-01-01T21:00Z"), utc("2020-01-02T03:00Z"));
-    ASSERT_TRUE(back.ok()) << back.error().message();
-    ASSERT_EQ(back->points.size(), 1u + 12u + 1u);  // 21:00, the revision, 02:00
-    EXPECT_DOUBLE_EQ(back->points[0].g_per_kwh, 109);
-    EXPECT_EQ(back->points[1].start, utc("2020-01-01T22:30Z"));
-    EXPECT_DOUBLE_EQ(back->points[1].g_per_kwh, 7);
-    EXPECT_EQ(back->points[13].start, utc("2020-01-02T02:00Z"));
-    EXPECT_DOUBLE_EQ(back->points[13].g_per_kwh, 114);
-    // The stretch 22:00–22:30 the revision does not cover is now a gap, not the old value.
-    auto gap = store_->read({"DE", {}, {}}, utc("2020-01-01T22:00Z"), utc("2020-01-01T22:30Z"));
-    ASSERT_TRUE(gap.ok());
-    EXPECT_TRUE(gap->points.empty());
-    // Identical points are still "already stored", and other series are untouched.
-    auto again = store_->import({ImportBatch{"r.csv", {revised}}}, ImportMode::kReplace);
-    ASSERT_TRUE(again.ok());
-    EXPECT_EQ((*again)[0].points_already_stored, 12);
-    EXPECT_EQ((*again)[0].points_replaced, 0);
-  }
+}
 
-  TEST_F(StoreTest, AFailedReplaceLeavesTheStoreAsItWas) {
-    auto day = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 4,
-                           hours(1), 100);
-    ASSERT_TRUE(store_->import({day}, "a.csv").ok());
-    auto revised = day;
-    for (auto& p : revised.points) p.g_per_kwh = 1;
-    auto bad = day;
-    bad.points[1].start = bad.points[0].start;  // out of order: fails validation
-    auto r = store_->import({ImportBatch{"ok.csv", {revised}}, ImportBatch{"bad.csv", {bad}}},
-                            ImportMode::kReplace);
-    ASSERT_FALSE(r.ok());
-    auto back = store_->read({"DE", {}, {}}, utc("2020-01-01T00:00Z"), utc("2020-01-01T04:00Z"));
-    ASSERT_TRUE(back.ok());
-    ASSERT_EQ(back->points.size(), 4u);
-    EXPECT_DOUBLE_EQ(back->points[0].g_per_kwh, 100);  // the replacement was rolled back
-  }
-
-  TEST_F(StoreTest, InvalidSeriesIsRejected) {
-    auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 2,
+TEST_F(StoreTest, ReplaceSwapsOverlappedPointsInOneTransaction) {
+  // Hourly 100..123 over a day and into the next (two blocks).
+  auto day = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T12:00Z", 24,
                          hours(1), 100);
-    s.points[1].start = s.points[0].start;
-    auto r = store_->import({s}, "x.csv");
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(count_points(), 0);
-  }
+  ASSERT_TRUE(store_->import({day}, "a.csv").ok());
+  // A revision: 15-minute points 22:30..01:30 across midnight, value 7.
+  auto revised = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T22:30Z", 12,
+                             minutes(15), 7);
+  for (auto& p : revised.points) p.g_per_kwh = 7;
+  ASSERT_FALSE(store_->import({ImportBatch{"r.csv", {revised}}}).ok());  // refused by default
+  auto r = store_->import({ImportBatch{"r.csv", {revised}}}, ImportMode::kReplace);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ((*r)[0].points_added, 12);
+  EXPECT_EQ((*r)[0].points_replaced, 4);  // 22:00, 23:00, 00:00, 01:00 overlapped
+  EXPECT_EQ(count_points(), 24 - 4 + 12);
+  auto back = store_->read({"DE", {}, {}}, utc("2020-01-01T21:00Z"), utc("2020-01-02T03:00Z"));
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  ASSERT_EQ(back->points.size(), 1u + 12u + 1u);  // 21:00, the revision, 02:00
+  EXPECT_DOUBLE_EQ(back->points[0].g_per_kwh, 109);
+  EXPECT_EQ(back->points[1].start, utc("2020-01-01T22:30Z"));
+  EXPECT_DOUBLE_EQ(back->points[1].g_per_kwh, 7);
+  EXPECT_EQ(back->points[13].start, utc("2020-01-02T02:00Z"));
+  EXPECT_DOUBLE_EQ(back->points[13].g_per_kwh, 114);
+  // The stretch 22:00–22:30 the revision does not cover is now a gap, not the old value.
+  auto gap = store_->read({"DE", {}, {}}, utc("2020-01-01T22:00Z"), utc("2020-01-01T22:30Z"));
+  ASSERT_TRUE(gap.ok());
+  EXPECT_TRUE(gap->points.empty());
+  // Identical points are still "already stored", and other series are untouched.
+  auto again = store_->import({ImportBatch{"r.csv", {revised}}}, ImportMode::kReplace);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].points_already_stored, 12);
+  EXPECT_EQ((*again)[0].points_replaced, 0);
+}
 
-  TEST_F(StoreTest, ResolveUsesDocumentedDefaultsAndNeverSubstitutesWhatWasAsked) {
-    ASSERT_TRUE(store_
-                    ->import({make_series("DE", Signal::kAverage, Factor::kDirect,
-                                          "2020-01-01T00:00Z", 2, hours(1), 300),
-                              make_series("DE", Signal::kAverage, Factor::kLifecycle,
-                                          "2020-01-01T00:00Z", 2, hours(1), 400),
-                              make_series("CAISO_NORTH", Signal::kMarginal, Factor::kDirect,
-                                          "2020-01-01T00:00Z", 2, minutes(5), 500)},
-                             "m.csv")
-                    .ok());
-    auto de = store_->resolve({"DE", {}, {}});
-    ASSERT_TRUE(de.ok());
-    EXPECT_EQ(*de->signal, Signal::kAverage);
-    EXPECT_EQ(*de->factor, Factor::kLifecycle);
-    auto paper = store_->resolve(paper_method_query("CAISO_NORTH"));
-    ASSERT_TRUE(paper.ok()) << paper.error().message();
-    EXPECT_EQ(*paper->factor, Factor::kDirect);  // the only marginal factor stored
-    auto avg = store_->resolve({"CAISO_NORTH", {}, {}});
-    ASSERT_FALSE(avg.ok());
-    EXPECT_THAT(avg.error().message(),
-                HasSubstr("no average/any series stored for zone 'CAISO_NORTH' "
-                          "(stored: marginal/direct)"));
-    auto asked = store_->resolve({"CAISO_NORTH", Signal::kMarginal, Factor::kLifecycle});
-    EXPECT_FALSE(asked.ok());
-    auto unknown = store_->resolve({"XX", {}, {}});
-    ASSERT_FALSE(unknown.ok());
-    EXPECT_THAT(unknown.error().message(), HasSubstr("no series stored for zone 'XX'"));
-  }
-
-  TEST_F(StoreTest, LatestForecastIssuedAtOrBeforeATime) {
-    auto actual = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 4,
-                              hours(1), 100);
-    auto f1 = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T06:00Z", 3,
-                          hours(1), 200);
-    f1.issued_at = utc("2020-01-01T05:00Z");
-    auto f2 = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T06:00Z", 3,
-                          hours(1), 250);
-    f2.issued_at = utc("2020-01-01T05:30Z");
-    ASSERT_TRUE(store_->import({actual, f1, f2}, "f.json").ok());
-    auto none = store_->latest_forecast({"DE", {}, {}}, utc("2020-01-01T04:59Z"),
-                                        utc("2020-01-01T00:00Z"), utc("2020-01-02T00:00Z"));
-    ASSERT_TRUE(none.ok());
-    EXPECT_FALSE(none->has_value());
-    auto first = store_->latest_forecast({"DE", {}, {}}, utc("2020-01-01T05:10Z"),
-                                         utc("2020-01-01T00:00Z"), utc("2020-01-02T00:00Z"));
-    ASSERT_TRUE(first.ok() && first->has_value());
-    EXPECT_EQ(*(*first)->issued_at, utc("2020-01-01T05:00Z"));
-    EXPECT_DOUBLE_EQ((*first)->points[0].g_per_kwh, 200);
-    auto later = store_->latest_forecast({"DE", {}, {}}, utc("2020-01-02T00:00Z"),
-                                         utc("2020-01-01T07:00Z"), utc("2020-01-01T08:00Z"));
-    ASSERT_TRUE(later.ok() && later->has_value());
-    EXPECT_EQ(*(*later)->issued_at, utc("2020-01-01T05:30Z"));
-    ASSERT_EQ((*later)->points.size(), 1u);
-    EXPECT_DOUBLE_EQ((*later)->points[0].g_per_kwh, 251);
-    // Actuals are not mixed with forecasts.
-    auto read = store_->read({"DE", {}, {}}, utc("2020-01-01T00:00Z"), utc("2020-01-02T00:00Z"));
-    ASSERT_TRUE(read.ok());
-    EXPECT_EQ(read->points.size(), 4u);
-    EXPECT_FALSE(read->issued_at.has_value());
-  }
-
-  TEST_F(StoreTest, CoverageAndListDescribeWhatIsStored) {
-    auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 2,
+TEST_F(StoreTest, AFailedReplaceLeavesTheStoreAsItWas) {
+  auto day = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 4,
                          hours(1), 100);
-    auto t = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T03:00Z", 1,
-                         hours(1), 100);
-    t.source = "other";
-    ASSERT_TRUE(store_->import({s}, "a").ok());
-    ASSERT_TRUE(store_->import({t}, "b").ok());
-    auto c = store_->coverage({"DE", {}, {}}, utc("2020-01-01T00:00Z"), utc("2020-01-01T04:00Z"));
-    ASSERT_TRUE(c.ok());
-    EXPECT_EQ(c->covered, hours(3));
-    ASSERT_EQ(c->gaps.size(), 1u);
-    EXPECT_EQ(c->gaps[0].start, utc("2020-01-01T02:00Z"));
-    auto list = store_->list();
-    ASSERT_TRUE(list.ok());
-    ASSERT_EQ(list->size(), 1u);
-    EXPECT_EQ((*list)[0].point_count, 3);
-    EXPECT_EQ((*list)[0].source, "test,other");
-    EXPECT_EQ((*list)[0].first_start, utc("2020-01-01T00:00Z"));
-    EXPECT_EQ((*list)[0].last_end, utc("2020-01-01T04:00Z"));
-  }
+  ASSERT_TRUE(store_->import({day}, "a.csv").ok());
+  auto revised = day;
+  for (auto& p : revised.points) p.g_per_kwh = 1;
+  auto bad = day;
+  bad.points[1].start = bad.points[0].start;  // out of order: fails validation
+  auto r = store_->import({ImportBatch{"ok.csv", {revised}}, ImportBatch{"bad.csv", {bad}}},
+                          ImportMode::kReplace);
+  ASSERT_FALSE(r.ok());
+  auto back = store_->read({"DE", {}, {}}, utc("2020-01-01T00:00Z"), utc("2020-01-01T04:00Z"));
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->points.size(), 4u);
+  EXPECT_DOUBLE_EQ(back->points[0].g_per_kwh, 100);  // the replacement was rolled back
+}
 
-  TEST(GridStoreOpen, SetsTheSchemaVersionAndRefusesNewerDatabases) {
-    TempDir dir;
-    auto path = dir.path() / "cc.db";
-    ASSERT_TRUE(GridStore::open(path).ok());
-    {
-      // A second connection, as another program would open the file.
-      sqlite3* db = nullptr;
-      ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-      sqlite3_stmt* st = nullptr;
-      sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
-      sqlite3_step(st);
-      EXPECT_EQ(sqlite3_column_int(st, 0), GridStore::schema_version());
-      sqlite3_finalize(st);
-      ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
-      sqlite3_close(db);
-    }
-    auto again = GridStore::open(path);
-    ASSERT_FALSE(again.ok());
-    EXPECT_THAT(again.error().message(), HasSubstr("schema version 99 is newer"));
-  }
+TEST_F(StoreTest, InvalidSeriesIsRejected) {
+  auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 2, hours(1),
+                       100);
+  s.points[1].start = s.points[0].start;
+  auto r = store_->import({s}, "x.csv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(count_points(), 0);
+}
 
-  TEST(GridStoreOpen, MigratesADatabaseWhoseHistoryTablesWereMadeOnFirstUse) {
-    // Builds before the history moved into the migrations created run_history lazily.
-    TempDir dir;
-    auto path = dir.path() / "old.db";
-    {
-      sqlite3* db = nullptr;
-      ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-      ASSERT_EQ(
-          sqlite3_exec(db,
-                       "CREATE TABLE run_history (run_id TEXT PRIMARY KEY, start_unix_s "
-                       "INTEGER NOT NULL, duration_s REAL NOT NULL, energy_kwh REAL NOT NULL, "
-                       "operational_g REAL NOT NULL, embodied_g REAL NOT NULL, signal TEXT NOT "
-                       "NULL, zone TEXT NOT NULL, pue REAL NOT NULL, stored_share REAL NOT "
-                       "NULL, run_dir TEXT NOT NULL, command TEXT NOT NULL);"
-                       "INSERT INTO run_history VALUES ('old', 0, 1, 2, 3, 4, 'average', 'DE', "
-                       "1, 0, '/r', 'sleep 1');",
-                       nullptr, nullptr, nullptr),
-          SQLITE_OK);
-      sqlite3_close(db);
-    }
-    auto store = GridStore::open(path);
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    auto runs = store->list_runs({});
-    ASSERT_TRUE(runs.ok()) << runs.error().message();
-    ASSERT_EQ(runs->size(), 1u);
-    EXPECT_EQ((*runs)[0].run_id, "old");
-    EXPECT_FALSE((*runs)[0].exit_code.has_value());
-  }
+TEST_F(StoreTest, ResolveUsesDocumentedDefaultsAndNeverSubstitutesWhatWasAsked) {
+  ASSERT_TRUE(store_
+                  ->import({make_series("DE", Signal::kAverage, Factor::kDirect,
+                                        "2020-01-01T00:00Z", 2, hours(1), 300),
+                            make_series("DE", Signal::kAverage, Factor::kLifecycle,
+                                        "2020-01-01T00:00Z", 2, hours(1), 400),
+                            make_series("CAISO_NORTH", Signal::kMarginal, Factor::kDirect,
+                                        "2020-01-01T00:00Z", 2, minutes(5), 500)},
+                           "m.csv")
+                  .ok());
+  auto de = store_->resolve({"DE", {}, {}});
+  ASSERT_TRUE(de.ok());
+  EXPECT_EQ(*de->signal, Signal::kAverage);
+  EXPECT_EQ(*de->factor, Factor::kLifecycle);
+  auto paper = store_->resolve(paper_method_query("CAISO_NORTH"));
+  ASSERT_TRUE(paper.ok()) << paper.error().message();
+  EXPECT_EQ(*paper->factor, Factor::kDirect);  // the only marginal factor stored
+  auto avg = store_->resolve({"CAISO_NORTH", {}, {}});
+  ASSERT_FALSE(avg.ok());
+  EXPECT_THAT(avg.error().message(),
+              HasSubstr("no average/any series stored for zone 'CAISO_NORTH' "
+                        "(stored: marginal/direct)"));
+  auto asked = store_->resolve({"CAISO_NORTH", Signal::kMarginal, Factor::kLifecycle});
+  EXPECT_FALSE(asked.ok());
+  auto unknown = store_->resolve({"XX", {}, {}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.error().message(), HasSubstr("no series stored for zone 'XX'"));
+}
 
-  TEST(GridStoreHistory, RecordsListsAndFiltersRuns) {
-    TempDir dir;
-    auto store = GridStore::open(dir.path() / "h.db");
-    ASSERT_TRUE(store.ok());
-    HistoryEntry a;
-    a.run_id = "a";
-    a.start_utc = utc("2026-01-05T00:00Z");
-    a.signal = "average";
-    a.factor = "lifecycle";
-    a.tags = {"bert", "x"};
-    a.exit_code = 3;
-    HistoryEntry b = a;
-    b.run_id = "b";
-    b.start_utc = utc("2026-02-05T00:00Z");
-    b.tags = {"gpt"};
-    b.exit_code.reset();
-    b.recovered = true;
-    ASSERT_TRUE(store->record_run(a).ok());
-    ASSERT_TRUE(store->record_run(b).ok());
-    ASSERT_TRUE(store->record_run(a).ok());  // again: replaced, not duplicated
-    auto all = store->list_runs({});
-    ASSERT_TRUE(all.ok());
-    ASSERT_EQ(all->size(), 2u);
-    EXPECT_EQ((*all)[0].tags, (std::vector<std::string>{"bert", "x"}));
-    EXPECT_EQ((*all)[0].exit_code, 3);
-    EXPECT_TRUE((*all)[1].recovered);
-    auto bert = store->list_runs({std::nullopt, std::nullopt, "bert"});
-    ASSERT_EQ(bert->size(), 1u);
-    auto window = store->list_runs({utc("2026-01-06T00:00Z"), utc("2026-03-01T00:00Z"), {}});
-    ASSERT_EQ(window->size(), 1u);
-    EXPECT_EQ((*window)[0].run_id, "b");
-    auto before = store->list_runs({std::nullopt, utc("2026-02-05T00:00Z"), {}});
-    ASSERT_EQ(before->size(), 1u);  // until is exclusive
+TEST_F(StoreTest, LatestForecastIssuedAtOrBeforeATime) {
+  auto actual = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 4,
+                            hours(1), 100);
+  auto f1 = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T06:00Z", 3,
+                        hours(1), 200);
+  f1.issued_at = utc("2020-01-01T05:00Z");
+  auto f2 = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T06:00Z", 3,
+                        hours(1), 250);
+  f2.issued_at = utc("2020-01-01T05:30Z");
+  ASSERT_TRUE(store_->import({actual, f1, f2}, "f.json").ok());
+  auto none = store_->latest_forecast({"DE", {}, {}}, utc("2020-01-01T04:59Z"),
+                                      utc("2020-01-01T00:00Z"), utc("2020-01-02T00:00Z"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto first = store_->latest_forecast({"DE", {}, {}}, utc("2020-01-01T05:10Z"),
+                                       utc("2020-01-01T00:00Z"), utc("2020-01-02T00:00Z"));
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ(*(*first)->issued_at, utc("2020-01-01T05:00Z"));
+  EXPECT_DOUBLE_EQ((*first)->points[0].g_per_kwh, 200);
+  auto later = store_->latest_forecast({"DE", {}, {}}, utc("2020-01-02T00:00Z"),
+                                       utc("2020-01-01T07:00Z"), utc("2020-01-01T08:00Z"));
+  ASSERT_TRUE(later.ok() && later->has_value());
+  EXPECT_EQ(*(*later)->issued_at, utc("2020-01-01T05:30Z"));
+  ASSERT_EQ((*later)->points.size(), 1u);
+  EXPECT_DOUBLE_EQ((*later)->points[0].g_per_kwh, 251);
+  // Actuals are not mixed with forecasts.
+  auto read = store_->read({"DE", {}, {}}, utc("2020-01-01T00:00Z"), utc("2020-01-02T00:00Z"));
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->points.size(), 4u);
+  EXPECT_FALSE(read->issued_at.has_value());
+}
+
+TEST_F(StoreTest, CoverageAndListDescribeWhatIsStored) {
+  auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 2, hours(1),
+                       100);
+  auto t = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T03:00Z", 1, hours(1),
+                       100);
+  t.source = "other";
+  ASSERT_TRUE(store_->import({s}, "a").ok());
+  ASSERT_TRUE(store_->import({t}, "b").ok());
+  auto c = store_->coverage({"DE", {}, {}}, utc("2020-01-01T00:00Z"), utc("2020-01-01T04:00Z"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->covered, hours(3));
+  ASSERT_EQ(c->gaps.size(), 1u);
+  EXPECT_EQ(c->gaps[0].start, utc("2020-01-01T02:00Z"));
+  auto list = store_->list();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].point_count, 3);
+  EXPECT_EQ((*list)[0].source, "test,other");
+  EXPECT_EQ((*list)[0].first_start, utc("2020-01-01T00:00Z"));
+  EXPECT_EQ((*list)[0].last_end, utc("2020-01-01T04:00Z"));
+}
+
+TEST(GridStoreOpen, SetsTheSchemaVersionAndRefusesNewerDatabases) {
+  TempDir dir;
+  auto path = dir.path() / "cc.db";
+  ASSERT_TRUE(GridStore::open(path).ok());
+  {
+    // A second connection, as another program would open the file.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
+    sqlite3_step(st);
+    EXPECT_EQ(sqlite3_column_int(st, 0), GridStore::schema_version());
+    sqlite3_finalize(st);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
   }
+  auto again = GridStore::open(path);
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(again.error().message(), HasSubstr("schema version 99 is newer"));
+}
+
+TEST(GridStoreOpen, MigratesADatabaseWhoseHistoryTablesWereMadeOnFirstUse) {
+  // Builds before the history moved into the migrations created run_history lazily.
+  TempDir dir;
+  auto path = dir.path() / "old.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE run_history (run_id TEXT PRIMARY KEY, start_unix_s "
+                           "INTEGER NOT NULL, duration_s REAL NOT NULL, energy_kwh REAL NOT NULL, "
+                           "operational_g REAL NOT NULL, embodied_g REAL NOT NULL, signal TEXT NOT "
+                           "NULL, zone TEXT NOT NULL, pue REAL NOT NULL, stored_share REAL NOT "
+                           "NULL, run_dir TEXT NOT NULL, command TEXT NOT NULL);"
+                           "INSERT INTO run_history VALUES ('old', 0, 1, 2, 3, 4, 'average', 'DE', "
+                           "1, 0, '/r', 'sleep 1');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = GridStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  auto runs = store->list_runs({});
+  ASSERT_TRUE(runs.ok()) << runs.error().message();
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].run_id, "old");
+  EXPECT_FALSE((*runs)[0].exit_code.has_value());
+}
+
+TEST(GridStoreHistory, RecordsListsAndFiltersRuns) {
+  TempDir dir;
+  auto store = GridStore::open(dir.path() / "h.db");
+  ASSERT_TRUE(store.ok());
+  HistoryEntry a;
+  a.run_id = "a";
+  a.start_utc = utc("2026-01-05T00:00Z");
+  a.signal = "average";
+  a.factor = "lifecycle";
+  a.tags = {"bert", "x"};
+  a.exit_code = 3;
+  HistoryEntry b = a;
+  b.run_id = "b";
+  b.start_utc = utc("2026-02-05T00:00Z");
+  b.tags = {"gpt"};
+  b.exit_code.reset();
+  b.recovered = true;
+  ASSERT_TRUE(store->record_run(a).ok());
+  ASSERT_TRUE(store->record_run(b).ok());
+  ASSERT_TRUE(store->record_run(a).ok());  // again: replaced, not duplicated
+  auto all = store->list_runs({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].tags, (std::vector<std::string>{"bert", "x"}));
+  EXPECT_EQ((*all)[0].exit_code, 3);
+  EXPECT_TRUE((*all)[1].recovered);
+  auto bert = store->list_runs({std::nullopt, std::nullopt, "bert"});
+  ASSERT_EQ(bert->size(), 1u);
+  auto window = store->list_runs({utc("2026-01-06T00:00Z"), utc("2026-03-01T00:00Z"), {}});
+  ASSERT_EQ(window->size(), 1u);
+  EXPECT_EQ((*window)[0].run_id, "b");
+  auto before = store->list_runs({std::nullopt, utc("2026-02-05T00:00Z"), {}});
+  ASSERT_EQ(before->size(), 1u);  // until is exclusive
+}
 
 }  // namespace
 }  // namespace carbonclock

@@ -44,6 +44,11 @@ SKIPPED = {
     "build/carbonclock run --flex-start 12h --expected-duration 3h":
         "waits up to 12 h for the cleanest start by design (and fetches a live forecast); covered "
         "by cli_schedule_test on a 1-second slot grid",
+    "srun carbonclock run": "needs a Slurm cluster; slurm_test runs it under real slurmctld/slurmd",
+    "carbonclock report runs/$SLURM_JOB_ID": "the job directory of the srun line above; "
+                                             "slurm_test and cli_merge_test report such jobs",
+    "build/carbonclock exporter": "a daemon that serves until it is stopped; exporter_cli_test "
+                                  "and exporter_prometheus_test run it and scrape it",
 }
 
 EXAMPLE_RUN_DIR = "carbonclock-runs/20261127T235901Z-1a2b3c"
