@@ -1,128 +1,21 @@
 #include "app/measure.h"
 
-#include <fmt/format.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <filesystem>
-#include <random>
 
-#include "accounting/history.h"
-#include "app/store_access.h"
+#include "app/run_common.h"
 #include "execution/supervisor.h"
-#include "intensity/intensity_provider.h"
 #include "metering/journal.h"
-#include "metering/sensor_setup.h"
 
 namespace carbonclock {
-namespace {
-
-std::string new_run_id(SysTime start) {
-  std::string t = format_utc(start);  // 2026-11-27T23:59:01Z -> 20261127T235901Z
-  std::string compact;
-  for (char c : t) {
-    if (c != '-' && c != ':') compact.push_back(c);
-  }
-  std::random_device rd;
-  return fmt::format("{}-{:06x}", compact, rd() & 0xffffff);
-}
-
-std::map<std::string, std::string> scheduler_env(const EnvLookup& env) {
-  std::map<std::string, std::string> out;
-  for (const char* name :
-       {"SLURM_JOB_ID", "SLURM_JOB_NAME", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID",
-        "SLURM_CLUSTER_NAME", "PBS_JOBID", "LSB_JOBID", "JOB_ID", "KUBERNETES_POD_NAME"}) {
-    if (auto v = env(name)) out[name] = *v;
-  }
-  return out;
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-RunOverhead self_overhead(int64_t samples, double interval_s) {
-  struct rusage ru {};
-  ::getrusage(RUSAGE_SELF, &ru);
-  double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-               static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-  return {cpu, static_cast<double>(ru.ru_maxrss) / 1024.0, samples, interval_s};
-}
-
-struct Checked {
-  Nanos interval{};
-  Nanos bucket{};
-  GpuSelection gpus;
-  AccountingInputs inputs;
-};
-
-Result<Checked> check_request(const MeasureRequest& r) {
-  Checked c;
-  if (r.command.empty()) return make_error("no command to run: give it after --");
-  auto interval = parse_duration(r.interval);
-  if (!interval) return interval.error().with_context("--interval");
-  if (*interval < std::chrono::milliseconds(50)) {
-    return make_error("--interval {} is below the 50ms minimum", r.interval);
-  }
-  c.interval = *interval;
-  auto bucket = parse_duration(r.bucket);
-  if (!bucket) return bucket.error().with_context("--bucket");
-  if (*bucket < std::chrono::seconds(1) || std::chrono::hours(24) % *bucket != Nanos(0)) {
-    return make_error(
-        "--bucket {} must be at least 1s and divide a day evenly (e.g. 1m, 5m, 15m, 1h)",
-        r.bucket);
-  }
-  c.bucket = *bucket;
-  auto gpus = parse_gpu_selection(r.gpus);
-  if (!gpus) return gpus.error();
-  c.gpus = *gpus;
-  if (!(r.cpu_w_per_core >= 0) || !(r.dram_w_per_gb >= 0)) {
-    return make_error("--cpu-watts-per-core and --dram-watts-per-gb must not be negative");
-  }
-  auto inputs = resolve_inputs(r.choices, nullptr);
-  if (!inputs) return inputs.error();
-  c.inputs = std::move(*inputs);
-  return c;
-}
-
-// The emissions of a finished run and its history record. Nothing here changes the run's exit
-// status: a failure is a warning, the run directory stays.
-void account_and_record(MeasureResult& out, const AccountingInputs& inputs,
-                        const MeasureRequest& r, AppContext& ctx) {
-  auto opened = open_store(r.db, StoreMode::kCreate, ctx.env);
-  if (!opened) {
-    ctx.observer.warning(opened.error().message() +
-                         " (emissions use the embedded profiles; the run is not recorded in the "
-                         "history)");
-  }
-  GridStore* store = opened ? opened->get() : nullptr;
-  IntensityProvider provider(store);
-  auto account = account_run(out.run, inputs, provider);
-  if (!account) {
-    ctx.observer.warning("no emissions for this run: " + account.error().message());
-    return;
-  }
-  out.account = std::move(*account);
-  if (!store) return;
-  if (auto s = store->record_run(history_entry(out.run, *out.account, out.run_dir.string())); !s) {
-    ctx.observer.warning("run not recorded in the history: " + s.error().message());
-  }
-}
-
-}  // namespace
 
 Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
                                       RunObserver& observer) {
-  auto checked = check_request(r);
+  if (r.command.empty()) return make_error("no command to run: give it after --");
+  auto checked =
+      check_metering(r.interval, r.bucket, r.gpus, r.cpu_w_per_core, r.dram_w_per_gb, r.choices);
   if (!checked) return checked.error();
-  {
-    // An unknown zone is refused before the job starts, not warned about after it.
-    auto opened = open_store(r.db, StoreMode::kIfExists, ctx.env);
-    IntensityProvider provider(opened ? opened->get() : nullptr);
-    if (Status s = provider.check_zone(checked->inputs.selection); !s) return s.error();
-  }
+  // An unknown zone is refused before the job starts, not warned about after it.
+  if (Status s = check_zone_known(checked->inputs, r.db, ctx); !s) return s.error();
   MeasureResult out;
 
   // Before any thread exists, so every thread inherits the mask and only wait() sees them.
@@ -140,14 +33,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
     }
   }
 
-  SensorSetup setup;
-  setup.use_gpus = !r.no_gpu;
-  setup.nvml.gpus = checked->gpus;
-  if (auto cvd = ctx.env("CUDA_VISIBLE_DEVICES")) setup.nvml.cuda_visible_devices = *cvd;
-  if (auto root = ctx.env("CARBONCLOCK_SYSFS_ROOT")) setup.sysfs_root = *root;
-  setup.estimate.cpu_w_per_core = r.cpu_w_per_core;
-  setup.estimate.dram_w_per_gb = r.dram_w_per_gb;
-  SensorSet sensors = open_sensors(setup);
+  SensorSet sensors =
+      open_run_sensors({checked->gpus, r.no_gpu, r.cpu_w_per_core, r.dram_w_per_gb}, ctx.env);
   out.sensor_notes = sensors.notes;
   observer.sensors_opened(sensors.notes);
 
@@ -156,35 +43,14 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   meter.start();
 
   RunRecord& run = out.run;
-  run.id = new_run_id(meter.start_utc());
-  run.carbonclock_version = r.version;
-  run.command = r.command;
-  run.start_utc = meter.start_utc();
-  run.host = host_name();
-  run.scheduler = scheduler_env(ctx.env);
-  run.tags = r.tags;
-  run.timeline.bucket = checked->bucket;
-  run.timeline.devices = meter.devices();
-  run.overhead.interval_s = to_seconds(checked->interval);
-  run.warnings = sensors.notes;
+  run = start_run_record(
+      meter, {r.version, r.command, r.tags, &*checked, &r.choices, sensors.notes}, ctx.env);
   const AccountingInputs& inputs = checked->inputs;
-  if (r.choices.region) run.region = inputs.region.value_or(*r.choices.region);
-  if (r.choices.zone || r.choices.region) run.zone = inputs.zone;
-  run.pue = r.choices.pue;
-  run.per = r.choices.per;
-  run.work = r.choices.work;
 
-  out.run_dir =
-      r.out.empty() ? std::filesystem::path(r.runs_dir) / run.id : std::filesystem::path(r.out);
+  auto run_dir = create_run_dir(r.out, r.runs_dir, run.id);
+  if (!run_dir) return run_dir.error();
+  out.run_dir = *run_dir;
   std::error_code ec;
-  if (std::filesystem::exists(out.run_dir, ec) && !std::filesystem::is_empty(out.run_dir, ec)) {
-    return make_error("{}: run directory exists and is not empty", out.run_dir.string());
-  }
-  std::filesystem::create_directories(out.run_dir, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo, "{}: cannot create run directory: {}",
-                      out.run_dir.string(), ec.message());
-  }
   auto journal = JournalWriter::create(out.run_dir, run);
   if (!journal) return journal.error();
   meter.set_journal(journal->get());
@@ -210,14 +76,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   meter.finish(exit.cpu_s);
   observer.job_ended();
 
-  run.timeline = meter.timeline();
-  run.end_utc = run.start_utc + meter.elapsed();
-  run.exit_code = exit.exit_code;
+  finish_run_record(run, meter, **journal, exit.exit_code, to_seconds(checked->interval));
   out.exit_code = exit.exit_code;
-  for (const auto& w : meter.warnings()) run.warnings.push_back(w);
-  run.overhead = self_overhead(meter.samples(), to_seconds(checked->interval));
-  (*journal)->end(meter.elapsed(), exit.exit_code, run.overhead);
-  if (auto s = (*journal)->flush(); !s) run.warnings.push_back(s.error().message());
   if (*scheduled) {
     (*scheduled)->record(run);
     out.schedule_summary = (*scheduled)->outcome_summary();
@@ -229,7 +89,7 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   // The sensor notes were shown when the run started; new warnings only.
   out.warnings.assign(run.warnings.begin() + static_cast<ptrdiff_t>(sensors.notes.size()),
                       run.warnings.end());
-  account_and_record(out, inputs, r, ctx);
+  account_and_record(run, out.run_dir, inputs, r.db, ctx, out.account);
   return out;
 }
 

@@ -65,6 +65,8 @@ class Meter {
   /// Warnings raised by sensors.
   const std::vector<std::string>& warnings() const { return warnings_; }
   int64_t samples() const { return samples_; }
+  /// Cumulative joules per device at the last reading (start() or sample()), in device order.
+  const std::vector<double>& last_reading_j() const { return cumulative_; }
   Nanos elapsed() const { return builder_ ? builder_->last_offset() : Nanos{0}; }
 
  private:

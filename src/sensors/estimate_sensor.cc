@@ -43,6 +43,10 @@ class EstimateSensor final : public Sensor {
       started_ = true;
       last_scan_ = now;
       last_read_ = now;
+      if (model_.job_already_running && job_pid_ > 0) {
+        scan(now);
+        baseline_cpu_s_ = tracked_cpu_s();
+      }
     } else {
       // The first scan happens as soon as the job is known, so short jobs are seen too.
       if (job_pid_ > 0 && (!scanned_ || now - last_scan_ >= model_.min_scan_interval)) scan(now);
@@ -50,7 +54,7 @@ class EstimateSensor final : public Sensor {
       dram_j_ += resident_gb_ * model_.dram_w_per_gb * to_seconds(now - last_read_);
       last_read_ = now;
     }
-    double cpu_s = std::max(tracked_cpu_s(), finished_cpu_s_);
+    double cpu_s = std::max(tracked_cpu_s(), finished_cpu_s_) - baseline_cpu_s_;
     if (cpu_index_ != kNone) energy_j[cpu_index_] = cpu_s * model_.cpu_w_per_core;
     if (dram_index_ != kNone) energy_j[dram_index_] = dram_j_;
   }
@@ -89,6 +93,7 @@ class EstimateSensor final : public Sensor {
   MonoTime last_scan_{}, last_read_{};
   std::unordered_map<pid_t, double> live_;
   double live_cpu_s_ = 0, dead_cpu_s_ = 0, finished_cpu_s_ = 0;
+  double baseline_cpu_s_ = 0;  // CPU time of a job_already_running at the first read
   double resident_gb_ = 0, dram_j_ = 0;
 };
 
