@@ -31,13 +31,23 @@ SignalAccount price_energy(const std::vector<EnergyInterval>& iv, const Intensit
     from = std::min(from, e.start);
     to = std::max(to, e.start + e.duration);
   }
-  std::vector<TimelineSource> sources{
-      {&stored,
-       {IntensityBasis::kActual, stored.zone, stored.signal, stored.factor, stored.source, {}, {}}}};
+  std::vector<TimelineSource> sources{{&stored,
+                                       {IntensityBasis::kActual,
+                                        stored.zone,
+                                        stored.signal,
+                                        stored.factor,
+                                        stored.source,
+                                        {},
+                                        {}}}};
   if (fallback) {
     sources.push_back({fallback,
-                       {IntensityBasis::kEmbedded, fallback->zone, fallback->signal,
-                        fallback->factor, fallback->source, {}, {}}});
+                       {IntensityBasis::kEmbedded,
+                        fallback->zone,
+                        fallback->signal,
+                        fallback->factor,
+                        fallback->source,
+                        {},
+                        {}}});
   }
   return account_signal(iv, stitch_timeline(stored.zone, stored.signal, from, to, sources), pue);
 }
@@ -162,6 +172,33 @@ TEST_F(AccountRunTest, MarginalIsTheHeadlineAndAverageIsShownBeside) {
   auto avg = account_run(run_, in, provider());
   ASSERT_TRUE(avg.ok());
   EXPECT_NEAR(avg->operational_g(), 900, 1e-6);
+}
+
+TEST_F(AccountRunTest, TheFactorAskedForPicksThatSeries) {
+  // Lifecycle at 300 and direct at 200 stored for the same hour: lifecycle is preferred, unless
+  // direct is asked for (`factor` in the Python API).
+  auto lifecycle = series("DE", Signal::kAverage, {{utc("2026-03-01T00:00Z"), 1h, 300, false}});
+  auto direct = lifecycle;
+  direct.factor = Factor::kDirect;
+  direct.points[0].g_per_kwh = 200;
+  import(lifecycle);
+  import(direct);
+  auto in = inputs("DE");
+  auto preferred = account_run(run_, in, provider());
+  ASSERT_TRUE(preferred.ok()) << preferred.error().message();
+  EXPECT_NEAR(preferred->operational_g(), 3 * 300, 1e-6);
+  in.factor = Factor::kDirect;
+  auto asked = account_run(run_, in, provider());
+  ASSERT_TRUE(asked.ok()) << asked.error().message();
+  EXPECT_NEAR(asked->operational_g(), 3 * 200, 1e-6);
+  EXPECT_EQ(asked->headline_signal().factor_label(), "direct");
+
+  AccountingChoices choices;
+  choices.zone = "DE";
+  choices.factor = "scope3";
+  auto bad = resolve_inputs(choices, nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message().rfind("--factor: ", 0), 0u) << bad.error().message();
 }
 
 TEST_F(AccountRunTest, MarginalDataMayLiveUnderTheWattTimeRegion) {

@@ -54,8 +54,10 @@ class Meter {
 
   /// Takes one reading now. Thread-compatible: call from one thread at a time.
   void sample();
-  /// Starts the sampler thread (one sample per interval).
-  void start_thread();
+  /// Starts the sampler thread (one sample per interval). With `sample_lock`, the thread takes
+  /// every sample holding it, so another thread holding the same lock may call sample() too
+  /// (the Python API reads every counter at a window's begin and end).
+  void start_thread(std::mutex* sample_lock = nullptr);
   /// Stops the sampler thread; tells sensors the job's CPU total; takes the last reading
   /// and flushes the journal.
   void finish(double job_cpu_s);
@@ -90,6 +92,7 @@ class Meter {
   bool finished_ = false;
 
   std::thread thread_;
+  std::mutex* sample_lock_ = nullptr;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
