@@ -76,7 +76,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   meter.finish(exit.cpu_s);
   observer.job_ended();
 
-  finish_run_record(run, meter, **journal, exit.exit_code, to_seconds(checked->interval));
+  finish_run_record(run, meter, **journal, exit.exit_code,
+                    self_overhead(meter.samples(), to_seconds(checked->interval)));
   out.exit_code = exit.exit_code;
   if (*scheduled) {
     (*scheduled)->record(run);

@@ -12,6 +12,20 @@
 
 namespace carbonclock {
 
+ZoneDefaults zone_defaults_or_environment(const EnvLookup& env, Observer& observer) {
+  auto defaults = load_zone_defaults(env);
+  if (defaults) return *defaults;
+  observer.warning("config file ignored: " + defaults.error().message());
+  auto value = [&](const char* n) -> std::optional<std::string> {
+    auto v = env(n);
+    return v && !v->empty() ? v : std::nullopt;
+  };
+  ZoneDefaults from_env;
+  from_env.env_zone = value("CARBONCLOCK_ZONE");
+  from_env.env_region = value("CARBONCLOCK_REGION");
+  return from_env;
+}
+
 Result<MeteringPlan> check_metering(const std::string& interval_text,
                                     const std::string& bucket_text, const std::string& gpus_text,
                                     double cpu_w_per_core, double dram_w_per_gb,
@@ -137,12 +151,13 @@ Result<std::filesystem::path> create_run_dir(const std::string& out, const std::
 }
 
 void finish_run_record(RunRecord& run, const Meter& meter, JournalWriter& journal,
-                       std::optional<int> exit_code, double interval_s) {
+                       std::optional<int> exit_code, RunOverhead overhead) {
   run.timeline = meter.timeline();
   run.end_utc = run.start_utc + meter.elapsed();
   run.exit_code = exit_code;
   for (const auto& w : meter.warnings()) run.warnings.push_back(w);
-  run.overhead = self_overhead(meter.samples(), interval_s);
+  overhead.samples = meter.samples();
+  run.overhead = overhead;
   journal.end(meter.elapsed(), exit_code, run.overhead);
   if (auto s = journal.flush(); !s) run.warnings.push_back(s.error().message());
 }

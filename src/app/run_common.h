@@ -20,6 +20,11 @@
 
 namespace carbonclock {
 
+/// $CARBONCLOCK_ZONE / $CARBONCLOCK_REGION and the config file's zone / region, the defaults of
+/// every command's zone. A config file that cannot be used is a warning ("config file ignored:
+/// ...") and the environment's values still count.
+ZoneDefaults zone_defaults_or_environment(const EnvLookup& env, Observer& observer);
+
 /// The metering options as checked: --interval, --bucket, --gpus and the accounting inputs.
 struct MeteringPlan {
   Nanos interval{};
@@ -86,9 +91,10 @@ Result<std::filesystem::path> create_run_dir(const std::string& out, const std::
                                              const std::string& run_id);
 
 /// Closes a run after meter.finish(): the final timeline, end time, exit code, the sensors'
-/// warnings, carbonclock's overhead, the journal's end record and last flush.
+/// warnings, carbonclock's overhead (samples filled in from the meter), the journal's end
+/// record and last flush.
 void finish_run_record(RunRecord& run, const Meter& meter, JournalWriter& journal,
-                       std::optional<int> exit_code, double interval_s);
+                       std::optional<int> exit_code, RunOverhead overhead);
 
 /// The carbon account of a finished run, priced through the intensity provider, and (when
 /// `record_history`) its entry in the run history. Never fails: problems become observer

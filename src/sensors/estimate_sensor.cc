@@ -35,6 +35,9 @@ class EstimateSensor final : public Sensor {
     // The kernel's own total for the whole tree (reaped descendants included) beats our
     // sampled sum, which misses processes that lived less than one scan interval.
     finished_cpu_s_ = job_cpu_s;
+    // A job that was already running (the Python API's own process) lives on: the last
+    // reading scans it once more, so the run's CPU time is complete however short it was.
+    if (model_.job_already_running) scanned_ = false;
   }
 
   void read(MonoTime now, std::span<double> energy_j,

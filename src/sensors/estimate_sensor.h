@@ -19,7 +19,8 @@ struct EstimateModel {
   /// CodeCarbon uses. Overridable with --dram-watts-per-gb.
   double dram_w_per_gb = 0.375;
   /// The job ran before the sensor's first read() (the Python API metering its own process):
-  /// count only the CPU time it uses from the first read() on. Needs attach_job() before it.
+  /// count only the CPU time it uses from the first read() on, and scan it once more at the
+  /// read() after job_finished(). Needs attach_job() before the first read().
   bool job_already_running = false;
   bool estimate_cpu = true;
   bool estimate_dram = true;
