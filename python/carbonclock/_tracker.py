@@ -5,6 +5,13 @@ GIL (it reads NVML, RAPL and /proc while Python computes). Callbacks run on Pyth
 never on that thread: ``on_window_end`` when the window ends, ``on_sample`` at window
 boundaries, at ``stop()``, on ``poll()``, and, for a tracker started on the main thread, within
 about one interval while Python code runs (a pending call scheduled by the engine).
+
+Before Python 3.12 a pending call scheduled from a thread other than the main one is only
+noticed when the main thread next takes the GIL back (CPython recomputes its "eval breaker"
+there, not in ``Py_AddPendingCall``): a pure-Python loop that never releases the GIL would get
+its samples only at window boundaries. There, a tracker with ``on_sample`` callbacks keeps a
+small Python thread that wakes once per interval; taking the GIL for a moment makes the main
+thread hand it over and take it back, which runs the pending call.
 """
 
 from __future__ import annotations
@@ -181,6 +188,8 @@ class Tracker:
         self._pid: Optional[int] = None
         self._delivering = False
         self._lock = threading.RLock()
+        self._nudger: Optional[threading.Thread] = None
+        self._nudger_stop = threading.Event()
 
     # ---- options ------------------------------------------------------------------------
 
@@ -232,6 +241,7 @@ class Tracker:
                     warnings.warn(note, MeteringWarning, stacklevel=2)
             if self._sample_callbacks:
                 native.listen(True)
+                self._start_nudger()
         with _active_lock:
             _active.append(self)
         return self
@@ -248,6 +258,7 @@ class Tracker:
             if self._result is not None:
                 return self._result
             native = self._require_started()
+            self._stop_nudger()
             self._deliver()
             doc = json.loads(native.stop(exit_code, ended_by))
             with _active_lock:
@@ -404,6 +415,7 @@ class Tracker:
         self._sample_callbacks.append(callback)
         if self._native is not None and self._result is None:
             self._native.listen(True)
+            self._start_nudger()
         return callback
 
     def on_window_end(self, callback: Callable[[Window], Any]) -> Callable[[Window], Any]:
@@ -411,6 +423,32 @@ class Tracker:
         experiment tracker, TensorBoard, a CSV). Returns the callback."""
         self._window_callbacks.append(callback)
         return callback
+
+    def _start_nudger(self) -> None:
+        # See the module's note: only needed before Python 3.12, and only for the main thread's
+        # tracker (pending calls run there).
+        if (sys.version_info >= (3, 12) or self._nudger is not None
+                or self._owner != threading.main_thread().ident):
+            return
+        period_s = max(0.05, self._interval_s())
+
+        def nudge() -> None:
+            while not self._nudger_stop.wait(period_s):
+                pass  # waking up takes the GIL: that is the whole job
+
+        self._nudger = threading.Thread(target=nudge, name="carbonclock-nudge", daemon=True)
+        self._nudger.start()
+
+    def _stop_nudger(self) -> None:
+        if self._nudger is not None:
+            self._nudger_stop.set()
+            if self._nudger is not threading.current_thread():
+                self._nudger.join()
+            self._nudger = None
+
+    def _interval_s(self) -> float:
+        started = self._info.get("interval_s")
+        return float(started) if started else 1.0
 
     def poll(self) -> None:
         """Hands queued samples to the ``on_sample`` callbacks now, on this thread."""
@@ -591,6 +629,7 @@ def _after_fork_in_child() -> None:
         for t in _active:
             if t._native is not None:
                 t._native.forget()
+            t._nudger = None  # threads do not survive a fork
         _active.clear()
 
 

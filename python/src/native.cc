@@ -263,6 +263,7 @@ class NativeTracker {
     info["run_dir"] = tracker_->run_dir().string();
     info["run_id"] = tracker_->run_id();
     info["start_utc"] = format_utc_millis(tracker_->start_utc());
+    info["interval_s"] = to_seconds(tracker_->interval());
     info["notes"] = tracker_->notes();
     py::list devices;
     for (const auto& d : tracker_->devices()) devices.append(py::str(device_to_json(d).dump()));

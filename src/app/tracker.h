@@ -98,6 +98,8 @@ class Tracker {
   const std::filesystem::path& run_dir() const { return run_dir_; }
   const std::string& run_id() const { return run_.id; }
   SysTime start_utc() const { return run_.start_utc; }
+  /// The sampling interval.
+  Nanos interval() const { return plan_.interval; }
   /// One line per missing or partial sensor, and why a member meters nothing.
   const std::vector<std::string>& notes() const { return notes_; }
   /// The metered devices (none for a member).
