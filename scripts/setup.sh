@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy python3
   chromium
+  pybind11-dev python3-dev python3-venv python3-setuptools python3-wheel python3-pytest
+  python3-numpy
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <numeric>
 #include <set>
+#include <thread>
 
 #include "common/files.h"
 #include "intensity/intensity_provider.h"
@@ -134,7 +135,7 @@ void Tracker::on_sample(const MeterStatus& s) {
     w.builder->add(s.elapsed - w.begin, scratch_);
   }
   last_ = s;
-  if (boundary_) return;
+  if (boundary_ || std::this_thread::get_id() == finisher_) return;
   sampler_cpu_s_ = thread_cpu_s();  // on the sampler thread
   if (!wake_) return;
   queue_.push_back(s);
@@ -274,6 +275,7 @@ Result<TrackResult> Tracker::stop(const StopStatus& status) {
     std::lock_guard lock(mu_);
     if (stopping_) return make_error("the tracker has already stopped");
     stopping_ = true;
+    finisher_ = std::this_thread::get_id();
     wake_ = nullptr;
   }
   TrackResult out;
@@ -282,7 +284,11 @@ Result<TrackResult> Tracker::stop(const StopStatus& status) {
   out.run_dir = run_dir_;
   std::vector<std::string> warnings;
   if (meter_) {
-    meter_->finish(0.0);  // joins the sampler; its last reading closes what is still open
+    // Joins the sampler; its last reading, taken here, closes what is still open and counts
+    // as a boundary reading (not as the sampler thread's CPU).
+    const double before = thread_cpu_s();
+    meter_->finish(0.0);
+    boundary_cpu_s_ += thread_cpu_s() - before;
   }
   for (OpenWindow& w : open_) {
     warnings.push_back(fmt::format(

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "accounting/accounting.h"
@@ -168,6 +169,7 @@ class Tracker {
   bool boundary_ = false;
   bool stopping_ = false;
   bool stopped_ = false;
+  std::thread::id finisher_;   // the thread in stop(): its final reading is not the sampler's
   double boundary_cpu_s_ = 0;  // CPU time of readings taken on callers' threads
   double sampler_cpu_s_ = 0;   // the sampler thread's CPU time at its last sample
   std::deque<MeterStatus> queue_;

@@ -3,6 +3,7 @@
 #include "app/tracker.h"
 
 #include <gtest/gtest.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -151,6 +152,28 @@ TEST_F(TrackerTest, WindowNamesAndStopping) {
   EXPECT_EQ(result->warnings[1], "the tracked code ended with ValueError: bad batch");
   EXPECT_FALSE(tracker.stop({0, ""}).ok());
   EXPECT_FALSE(tracker.begin_window("late").ok());
+}
+
+// run.json's overhead is the metering's own CPU (sampler thread and boundary readings), not the
+// CPU the tracked code spent on the thread that calls stop().
+TEST_F(TrackerTest, OverheadCountsTheMeteringNotTheCallersWork) {
+  AppContext c = ctx();
+  auto t = Tracker::start(request("run"), c);
+  ASSERT_TRUE(t.ok()) << t.error().message();
+  auto thread_cpu_s = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  };
+  volatile double sink = 0;
+  const double until_s = thread_cpu_s() + 0.2;  // the tracked code's work
+  while (thread_cpu_s() < until_s) sink = sink + 1;
+  const double caller_cpu_s = thread_cpu_s();
+  counters(2, 1);
+  auto result = (*t)->stop({0, ""});
+  ASSERT_TRUE(result.ok());
+  EXPECT_GT(result->run.overhead.cpu_s, 0.0);
+  EXPECT_LT(result->run.overhead.cpu_s, caller_cpu_s);
 }
 
 TEST_F(TrackerTest, RefusesARunDirectoryThatIsNotEmpty) {
