@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
-  libhowardhinnant-date-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
+  libhowardhinnant-date-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy python3
   chromium

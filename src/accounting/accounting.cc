@@ -245,18 +245,18 @@ Result<CarbonAccount> account_run(const RunRecord& run, const AccountingInputs& 
             : s.stored_energy_j > 0       ? " in the gaps of the stored data"
                                           : ": no stored data for this zone and time"));
       } else {
-        acc.notes.push_back(fmt::format(
-            "{}: {} of the energy priced with stored data ({}, {}/{}{})", what, pct(share),
-            p.source, to_string(p.signal), to_string(p.factor),
-            p.zone == in.zone ? "" : ", stored as " + p.zone));
+        acc.notes.push_back(
+            fmt::format("{}: {} of the energy priced with stored data ({}, {}/{}{})", what,
+                        pct(share), p.source, to_string(p.signal), to_string(p.factor),
+                        p.zone == in.zone ? "" : ", stored as " + p.zone));
       }
     }
     if (s.mix.mixed()) {
-      acc.notes.push_back(fmt::format(
-          "{}: the number mixes {}{}{}: see the per-source breakdown", what,
-          s.mix.signal == "mixed" ? "marginal and average signals" : "",
-          s.mix.signal == "mixed" && s.mix.factor == "mixed" ? " and " : "",
-          s.mix.factor == "mixed" ? "lifecycle and direct emission factors" : ""));
+      acc.notes.push_back(
+          fmt::format("{}: the number mixes {}{}{}: see the per-source breakdown", what,
+                      s.mix.signal == "mixed" ? "marginal and average signals" : "",
+                      s.mix.signal == "mixed" && s.mix.factor == "mixed" ? " and " : "",
+                      s.mix.factor == "mixed" ? "lifecycle and direct emission factors" : ""));
     }
     if (s.unpriced_energy_j > 0) {
       acc.notes.push_back(fmt::format(
@@ -352,8 +352,7 @@ std::vector<ZoneEmissions> emissions_by_zone(const RunRecord& run, double pue,
   for (const auto& z : grid_zones()) {
     auto sel = select_zone(std::nullopt, z.id);
     if (!sel) continue;
-    auto tl =
-        provider.actuals(*sel, Signal::kAverage, std::nullopt, from, to, Fallback::kEmbedded);
+    auto tl = provider.actuals(*sel, Signal::kAverage, std::nullopt, from, to, Fallback::kEmbedded);
     if (!tl || tl->points.empty()) continue;
     SignalAccount a = account_signal(intervals, *tl, pue);
     ZoneEmissions e{z.id, "", a.operational_g, a.stored_share()};

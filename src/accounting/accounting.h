@@ -59,17 +59,17 @@ struct AccountingInputs {
 
 /// Operational emissions for one signal, and what they rest on.
 struct SignalAccount {
-  Signal signal = Signal::kAverage;  ///< the signal asked for
+  Signal signal = Signal::kAverage;    ///< the signal asked for
   Factor factor = Factor::kLifecycle;  ///< the factor of the data that priced the most energy
-  std::string source;             ///< stored series' source(s); empty when nothing was stored
-  std::string fallback_source;    ///< the embedded profile's label when it priced any energy
-  double energy_j = 0;            ///< IT energy priced (the run's total)
-  double stored_energy_j = 0;     ///< priced by imported or fetched data
-  double embedded_energy_j = 0;   ///< priced by the embedded typical profile
-  double unpriced_energy_j = 0;   ///< no intensity at all (zone without a profile, gaps)
-  double estimated_energy_j = 0;  ///< stored points marked estimated, plus all embedded energy
-  double it_g = 0;                ///< Σ energy × intensity, before PUE
-  double operational_g = 0;       ///< it_g × PUE
+  std::string source;                  ///< stored series' source(s); empty when nothing was stored
+  std::string fallback_source;         ///< the embedded profile's label when it priced any energy
+  double energy_j = 0;                 ///< IT energy priced (the run's total)
+  double stored_energy_j = 0;          ///< priced by imported or fetched data
+  double embedded_energy_j = 0;        ///< priced by the embedded typical profile
+  double unpriced_energy_j = 0;        ///< no intensity at all (zone without a profile, gaps)
+  double estimated_energy_j = 0;       ///< stored points marked estimated, plus all embedded energy
+  double it_g = 0;                     ///< Σ energy × intensity, before PUE
+  double operational_g = 0;            ///< it_g × PUE
   /// What priced the energy, one part per provenance (stored series, embedded profile).
   std::vector<PricedEnergy::Part> parts;
   /// The signal and factor the parts share, or "mixed": never a single label for a number
@@ -168,7 +168,6 @@ std::vector<ZoneEmissions> emissions_by_zone(const RunRecord& run, double pue,
 /// timeline shifted), in `zone` with the headline signal's data and the embedded fallback.
 /// Entries for hours without any intensity are 0.
 std::vector<double> emissions_by_start_hour(const RunRecord& run, const ZoneSelection& zone,
-                                            Signal signal, double pue,
-                                            IntensityProvider& provider);
+                                            Signal signal, double pue, IntensityProvider& provider);
 
 }  // namespace carbonclock

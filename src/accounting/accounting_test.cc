@@ -31,13 +31,23 @@ SignalAccount price_energy(const std::vector<EnergyInterval>& iv, const Intensit
     from = std::min(from, e.start);
     to = std::max(to, e.start + e.duration);
   }
-  std::vector<TimelineSource> sources{
-      {&stored,
-       {IntensityBasis::kActual, stored.zone, stored.signal, stored.factor, stored.source, {}, {}}}};
+  std::vector<TimelineSource> sources{{&stored,
+                                       {IntensityBasis::kActual,
+                                        stored.zone,
+                                        stored.signal,
+                                        stored.factor,
+                                        stored.source,
+                                        {},
+                                        {}}}};
   if (fallback) {
     sources.push_back({fallback,
-                       {IntensityBasis::kEmbedded, fallback->zone, fallback->signal,
-                        fallback->factor, fallback->source, {}, {}}});
+                       {IntensityBasis::kEmbedded,
+                        fallback->zone,
+                        fallback->signal,
+                        fallback->factor,
+                        fallback->source,
+                        {},
+                        {}}});
   }
   return account_signal(iv, stitch_timeline(stored.zone, stored.signal, from, to, sources), pue);
 }

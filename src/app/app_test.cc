@@ -153,16 +153,18 @@ TEST_F(AppTest, EveryUseCaseGivesTheSameIntensityWhicheverNameTheZoneHas) {
   // CAISO_NORTH. Regression: plan ignored it and shift said no series was stored.
   std::vector<double> moer{800, 800, 100, 800, 800, 800};
   import({hourly("CAISO_NORTH", kT0, moer, Signal::kMarginal, Factor::kDirect)});
-  for (auto [region, zone] : std::vector<std::pair<std::optional<std::string>,
-                                                   std::optional<std::string>>>{
-           {"us-west-1", std::nullopt}, {std::nullopt, "US-CAL-CISO"},
+  for (auto [region, zone] :
+       std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>>{
+           {"us-west-1", std::nullopt},
+           {std::nullopt, "US-CAL-CISO"},
            {std::nullopt, "us-cal-ciso"}}) {
     SCOPED_TRACE(region.value_or(zone.value_or("")));
     AppContext c = ctx();
     // shift: the oracle baseline at the requested start.
     auto zones = parse_zone_list(region, zone, "", true);
     ASSERT_TRUE(zones);
-    auto shifted = shift_job(flat_request(*zones, *parse_shiftings("4h", ""), Signal::kMarginal), c);
+    auto shifted =
+        shift_job(flat_request(*zones, *parse_shiftings("4h", ""), Signal::kMarginal), c);
     ASSERT_TRUE(shifted);
     ASSERT_FALSE(shifted->home_error()) << shifted->home_error()->message();
     EXPECT_DOUBLE_EQ(shifted->zones[0].baseline_g, 1600);
@@ -182,7 +184,8 @@ TEST_F(AppTest, EveryUseCaseGivesTheSameIntensityWhicheverNameTheZoneHas) {
     EXPECT_DOUBLE_EQ(plan->home.expected_g, 100);
     EXPECT_EQ(plan->home.intensity.provenance_of(0).zone, "CAISO_NORTH");
     // report: the marginal headline rests on the same data.
-    RunRecord run = testing::make_run(kT0 + 2h, 1h, 5min, std::vector<double>(12, kJoulesPerKwh / 12));
+    RunRecord run =
+        testing::make_run(kT0 + 2h, 1h, 5min, std::vector<double>(12, kJoulesPerKwh / 12));
     if (region) run.region = *region;
     if (zone) run.zone = *zone;
     fs::remove_all(dir_ / "run");

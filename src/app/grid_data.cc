@@ -175,12 +175,11 @@ Result<IntensitySeries> show_series(const ShowRequest& r, AppContext& ctx) {
                             to_string(i.factor), i.issued_at ? " (forecast)" : "");
       }
     }
-    return make_error(ErrorCode::kNotFound,
-                      "no series stored for zone '{}' ({}{}{}; looked up as {}){}", r.zone,
-                      to_string(signal), r.factor ? "/" + std::string(to_string(*r.factor)) : "",
-                      r.forecast_as_of ? " forecast" : "",
-                      fmt::format("{}", fmt::join(zone->store_ids, ", ")),
-                      held.empty() ? "" : "; stored: " + held);
+    return make_error(
+        ErrorCode::kNotFound, "no series stored for zone '{}' ({}{}{}; looked up as {}){}", r.zone,
+        to_string(signal), r.factor ? "/" + std::string(to_string(*r.factor)) : "",
+        r.forecast_as_of ? " forecast" : "", fmt::format("{}", fmt::join(zone->store_ids, ", ")),
+        held.empty() ? "" : "; stored: " + held);
   }
   const SysTime from = r.from.value_or(SysTime{} - std::chrono::hours(24 * 365 * 100));
   const SysTime to = r.to.value_or(SysTime{} + std::chrono::hours(24 * 365 * 200));

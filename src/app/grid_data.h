@@ -44,7 +44,7 @@ struct ShowRequest {
   std::string zone;  ///< any name of the zone: catalogue id, alias, cloud region id
   std::optional<Signal> signal;
   std::optional<Factor> factor;
-  std::optional<SysTime> from, to;     ///< unbounded when unset
+  std::optional<SysTime> from, to;        ///< unbounded when unset
   std::optional<SysTime> forecast_as_of;  ///< show the latest forecast issued by then instead
   std::string db;
 };

@@ -11,8 +11,8 @@
 #include "app/context.h"
 #include "app/schedule.h"
 #include "metering/meter.h"
-#include "sensors/estimate_sensor.h"
 #include "metering/run_record.h"
+#include "sensors/estimate_sensor.h"
 
 namespace carbonclock {
 
@@ -20,7 +20,7 @@ struct MeasureRequest {
   std::vector<std::string> command;  ///< argv of the job
   std::string interval = "1s";
   std::string bucket = "5m";
-  std::string out;                          ///< run directory; empty: runs_dir/<id>
+  std::string out;  ///< run directory; empty: runs_dir/<id>
   std::string runs_dir = "carbonclock-runs";
   std::string gpus = "all";
   bool no_gpu = false;
@@ -29,8 +29,8 @@ struct MeasureRequest {
   double dram_w_per_gb = EstimateModel{}.dram_w_per_gb;
   AccountingChoices choices;  ///< zone, PUE, functional unit (defaults loaded by the caller)
   std::string db;
-  ScheduleArgs schedule;       ///< carbon-aware execution
-  std::string version;         ///< carbonclock's version, for run.json
+  ScheduleArgs schedule;  ///< carbon-aware execution
+  std::string version;    ///< carbonclock's version, for run.json
 };
 
 /// Hears a run as it goes: sensors found, samples, the schedule's countdown.
@@ -58,10 +58,10 @@ struct MeasureResult {
   std::optional<std::string> spawn_error;
   RunRecord run;
   std::filesystem::path run_dir;
-  std::vector<std::string> sensor_notes;      ///< shown when the run started
-  std::optional<CarbonAccount> account;       ///< unset when accounting failed (warned)
-  std::string schedule_summary;               ///< scheduled runs: what happened
-  std::vector<std::string> warnings;          ///< run-level problems (also in run.json)
+  std::vector<std::string> sensor_notes;  ///< shown when the run started
+  std::optional<CarbonAccount> account;   ///< unset when accounting failed (warned)
+  std::string schedule_summary;           ///< scheduled runs: what happened
+  std::vector<std::string> warnings;      ///< run-level problems (also in run.json)
 };
 
 /// Validates everything (options, zone, run directory) before starting the job, then runs it

@@ -45,8 +45,8 @@ Result<ReportData> build_report(const ReportRequest& request, AppContext& ctx) {
   auto inputs = resolve_inputs(request.choices, &*run);
   if (!inputs) return inputs.error();
   // A recovered run is recorded in the history, so its store is created when need be.
-  auto opened = open_store(request.db, run->recovered ? StoreMode::kCreate : StoreMode::kIfExists,
-                           ctx.env);
+  auto opened =
+      open_store(request.db, run->recovered ? StoreMode::kCreate : StoreMode::kIfExists, ctx.env);
   if (!opened && run->recovered) opened = open_store(request.db, StoreMode::kIfExists, ctx.env);
   if (!opened) return opened.error();
   IntensityProvider provider(opened->get());
@@ -58,9 +58,9 @@ Result<ReportData> build_report(const ReportRequest& request, AppContext& ctx) {
   ReportData out{std::move(*run), std::move(*account), request.run_dir, {}, {}};
   if (request.charts) {
     out.by_zone = emissions_by_zone(out.run, out.account.pue, provider);
-    out.by_hour = emissions_by_start_hour(out.run, inputs->selection,
-                                          out.account.headline_signal().signal, out.account.pue,
-                                          provider);
+    out.by_hour =
+        emissions_by_start_hour(out.run, inputs->selection, out.account.headline_signal().signal,
+                                out.account.pue, provider);
   }
   // A run rebuilt from its journal never reached the history: record it now, once.
   if (out.run.recovered && opened->get() != nullptr) {

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <random>
 
 #include "accounting/history.h"
@@ -48,8 +49,10 @@ Result<MeteringPlan> check_metering(const std::string& interval_text,
   auto gpus = parse_gpu_selection(gpus_text);
   if (!gpus) return gpus.error();
   c.gpus = *gpus;
-  if (!(cpu_w_per_core >= 0) || !(dram_w_per_gb >= 0)) {
-    return make_error("--cpu-watts-per-core and --dram-watts-per-gb must not be negative");
+  if (!(cpu_w_per_core >= 0 && std::isfinite(cpu_w_per_core)) ||
+      !(dram_w_per_gb >= 0 && std::isfinite(dram_w_per_gb))) {
+    return make_error(
+        "--cpu-watts-per-core and --dram-watts-per-gb must be finite numbers, not negative");
   }
   auto inputs = resolve_inputs(choices, nullptr);
   if (!inputs) return inputs.error();

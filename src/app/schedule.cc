@@ -116,8 +116,8 @@ IntensityFn intensity_fn(IntensityProvider& provider, ZoneSelection zone, Schedu
   };
 }
 
-ZonePlan plan_zone(IntensityProvider& provider, const ZoneSelection& zone,
-                   const ScheduleSpec& spec, double energy_kwh) {
+ZonePlan plan_zone(IntensityProvider& provider, const ZoneSelection& zone, const ScheduleSpec& spec,
+                   double energy_kwh) {
   ZonePlan out;
   out.zone = zone.zone;
   if (Status s = provider.check_zone(zone); !s) {
@@ -293,8 +293,7 @@ ScheduledRun::~ScheduledRun() = default;
 
 Result<std::unique_ptr<ScheduledRun>> ScheduledRun::prepare(const ScheduleArgs& args,
                                                             const ZoneSelection& zone,
-                                                            const std::string& db,
-                                                            AppContext& ctx,
+                                                            const std::string& db, AppContext& ctx,
                                                             ScheduleObserver& observer) {
   if (!args.active()) {
     if (!args.pause_signal.empty() || !args.resume_command.empty() ||
@@ -335,8 +334,7 @@ Result<std::unique_ptr<ScheduledRun>> ScheduledRun::prepare(const ScheduleArgs& 
   auto opened = planning_store(args, zone, db, s.spec, ctx);
   if (!opened) return opened.error();
   s.opened = std::move(*opened);
-  s.provider =
-      std::make_unique<IntensityProvider>(s.opened.get(), provider_options(args, s.spec));
+  s.provider = std::make_unique<IntensityProvider>(s.opened.get(), provider_options(args, s.spec));
   State* state = &s;
   s.executor = std::make_unique<Executor>(
       ExecutionOptions{s.spec.algorithm, s.spec.deadline_utc, s.spec.expected_duration},
@@ -395,8 +393,8 @@ void ScheduledRun::record(RunRecord& run) {
   std::optional<ScheduleSavings> savings;
   std::string basis;
   s.provider->reload();
-  auto actual = s.provider->actuals(s.zone, s.spec.signal.value_or(Signal::kAverage),
-                                    s.spec.factor, from, to, Fallback::kNone);
+  auto actual = s.provider->actuals(s.zone, s.spec.signal.value_or(Signal::kAverage), s.spec.factor,
+                                    from, to, Fallback::kNone);
   if (actual && !actual->points.empty()) {
     if (auto sv = schedule_savings(run, actual->as_series()); sv) {
       savings = *sv;
@@ -425,8 +423,8 @@ void ScheduledRun::record(RunRecord& run) {
     run.warnings.push_back("schedule savings not computed: " + problem);
   }
   size_t pauses = schedule.value("pauses", size_t{0});
-  s.outcome = fmt::format("schedule: ran {}; {} pause{}", runs_text(s.executor->running()),
-                          pauses, pauses == 1 ? "" : "s");
+  s.outcome = fmt::format("schedule: ran {}; {} pause{}", runs_text(s.executor->running()), pauses,
+                          pauses == 1 ? "" : "s");
   if (savings) {
     s.outcome += fmt::format(
         "; saved {:.3f} g ({:.1f} %) against starting at {} (intensity: {}; `carbonclock "

@@ -54,8 +54,7 @@ struct ScheduleSpec {
 /// Parses the scheduling options for a job of `expected_duration` requested at `now`.
 /// Errors: none or several of --flex-start/--pause-resume/--deadline, bad N, bad deadline, slot
 /// under 1s.
-Result<ScheduleSpec> parse_schedule(const ScheduleArgs& args, Nanos expected_duration,
-                                    SysTime now);
+Result<ScheduleSpec> parse_schedule(const ScheduleArgs& args, Nanos expected_duration, SysTime now);
 
 // ---- plan ----------------------------------------------------------------------------------
 

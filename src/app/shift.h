@@ -62,8 +62,8 @@ struct ShiftResult {
   JobProfile job;
   SysTime requested_start_utc;
   std::vector<Shifting> shiftings;
-  std::vector<ZoneOutcome> zones;     ///< the home zone first
-  std::optional<size_t> best_zone;    ///< lowest unshifted baseline (spatial)
+  std::vector<ZoneOutcome> zones;   ///< the home zone first
+  std::optional<size_t> best_zone;  ///< lowest unshifted baseline (spatial)
   /// Per shifting: the zone and plan with the lowest shifted emissions (spatio-temporal).
   std::vector<std::optional<size_t>> best_shifted;
   /// The first error of the home zone or its plans (the command fails with it).

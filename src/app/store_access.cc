@@ -13,8 +13,7 @@ Result<std::filesystem::path> default_store_path(const EnvLookup& env) {
   return make_error("no database path: set --db, CARBONCLOCK_DB, XDG_DATA_HOME or HOME");
 }
 
-Result<OpenedStore> open_store(const std::string& db_option, StoreMode mode,
-                               const EnvLookup& env) {
+Result<OpenedStore> open_store(const std::string& db_option, StoreMode mode, const EnvLookup& env) {
   OpenedStore out;
   bool create = mode == StoreMode::kCreate || !db_option.empty();
   if (!db_option.empty()) {

@@ -17,9 +17,9 @@ EnvLookup env_of(std::map<std::string, std::string> vars) {
 }
 
 TEST(StoreAccess, DefaultPathFollowsEnvironment) {
-  EXPECT_EQ(default_store_path(env_of({{"CARBONCLOCK_DB", "/tmp/x/my.db"}, {"HOME", "/h"}}))
-                ->string(),
-            "/tmp/x/my.db");
+  EXPECT_EQ(
+      default_store_path(env_of({{"CARBONCLOCK_DB", "/tmp/x/my.db"}, {"HOME", "/h"}}))->string(),
+      "/tmp/x/my.db");
   EXPECT_EQ(default_store_path(env_of({{"XDG_DATA_HOME", "/data"}, {"HOME", "/h"}}))->string(),
             "/data/carbonclock/carbonclock.db");
   EXPECT_EQ(default_store_path(env_of({{"HOME", "/h"}}))->string(),
@@ -28,7 +28,8 @@ TEST(StoreAccess, DefaultPathFollowsEnvironment) {
 }
 
 TEST(StoreAccess, IfExistsOpensNothingWhereNoDatabaseIsAndCreateMakesOne) {
-  auto dir = std::filesystem::temp_directory_path() / ("cc_store_access_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("cc_store_access_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto env = env_of({{"CARBONCLOCK_DB", (dir / "db.sqlite").string()}});
   auto none = open_store("", StoreMode::kIfExists, env);

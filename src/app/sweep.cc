@@ -106,8 +106,8 @@ Result<SweepInputs> prepare_sweep(const SweepRequest& a, AppContext& ctx) {
   for (const ShiftWindow& w : in.windows) in.labels.windows.push_back(w.label);
   for (const SweepJob& j : in.jobs) in.labels.jobs.push_back(j.name);
   for (const ZoneSelection& z : zones) {
-    auto slotted = provider.slotted(z, a.signal.value_or(Signal::kAverage), a.factor, a.slot,
-                                    from, to, Fallback::kNone);
+    auto slotted = provider.slotted(z, a.signal.value_or(Signal::kAverage), a.factor, a.slot, from,
+                                    to, Fallback::kNone);
     if (!slotted) return slotted.error();
     SweepZone zone{std::move(*slotted), {}};
     SysTime lo = std::max(from, zone.intensity.first_slot_utc);
@@ -127,18 +127,13 @@ Result<SweepInputs> prepare_sweep(const SweepRequest& a, AppContext& ctx) {
   return in;
 }
 
-Result<SweepSummary> run_sweep_inputs(const SweepInputs& in, Nanos slot, AppContext& ctx,
-                                      const std::function<void(SweepCell&&)>& on_cell) {
-  SweepSummary summary(in.jobs.size(), in.zones.size(), in.windows.size());
+Status run_sweep_streaming(const SweepInputs& in, Nanos slot, SweepOrder order, AppContext& ctx,
+                           SweepSink& sink) {
   SweepOptions options;
   options.slot = slot;
+  options.order = order;
   options.progress = [&ctx](size_t done, size_t total) { ctx.observer.progress(done, total); };
-  Status status = run_sweep(in.jobs, in.zones, in.windows, options, [&](SweepCell&& cell) {
-    summary.add(cell);
-    on_cell(std::move(cell));
-  });
-  if (!status) return status.error();
-  return summary;
+  return run_sweep_blocks(in.jobs, in.zones, in.windows, options, sink);
 }
 
 }  // namespace carbonclock

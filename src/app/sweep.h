@@ -40,9 +40,9 @@ struct SweepInputs {
 /// zone, a zone without stored data.
 Result<SweepInputs> prepare_sweep(const SweepRequest& request, AppContext& ctx);
 
-/// Runs the grid; `on_cell` gets each job × zone result (serialised, completion order).
-/// Progress goes to ctx.observer. Returns the counts and means the Markdown tables need.
-Result<SweepSummary> run_sweep_inputs(const SweepInputs& inputs, Nanos slot, AppContext& ctx,
-                                      const std::function<void(SweepCell&&)>& on_cell);
+/// Runs the grid on both cores, handing the results to `sink` in blocks in `order` (memory stays
+/// bounded whatever the output's size). Progress goes to ctx.observer.
+Status run_sweep_streaming(const SweepInputs& inputs, Nanos slot, SweepOrder order, AppContext& ctx,
+                           SweepSink& sink);
 
 }  // namespace carbonclock

@@ -7,6 +7,7 @@
 #include "app/shift.h"
 #include "app/sweep.h"
 #include "cli/commands.h"
+#include "common/files.h"
 #include "reports/shift_render.h"
 #include "reports/sweep_output.h"
 
@@ -124,44 +125,44 @@ void run_sweep_command(SweepArgs a, CommandContext& ctx) {
   auto inputs = prepare_sweep(a.request, app);
   if (!inputs) return ctx.fail(inputs.error());
   for (const std::string& s : inputs->labels.zone_series) ctx.observer.note("sweep: using " + s);
+  // Rows go out as they are produced: to stdout, or to a temporary file renamed at the end.
+  std::optional<AtomicFileWriter> file;
+  if (!a.output.empty()) {
+    auto f = AtomicFileWriter::create(a.output);
+    if (!f) return ctx.fail(f.error());
+    file.emplace(std::move(*f));
+  }
+  auto write = [&](std::string_view bytes) -> Status {
+    if (file) return file->write(bytes);
+    ctx.env.console.out(bytes);
+    return {};
+  };
+  std::vector<nlohmann::ordered_json> series;
+  for (const SweepZone& z : inputs->zones) {
+    series.push_back({{"zone", z.intensity.zone},
+                      {"signal", to_string(z.intensity.signal)},
+                      {"factor", to_string(z.intensity.factor)},
+                      {"source", z.intensity.source}});
+  }
+  SweepStreamWriter writer(*format, inputs->labels, std::move(series), inputs->jobs.size(),
+                           a.by_zone, write);
   ProgressConsole progress(ctx.env.console,
                            ctx.env.console.err_is_terminal() &&
                                inputs->jobs.size() * inputs->zones.size() > 1);
   AppContext progress_app{ctx.env.clock, nullptr, ctx.env.env, progress};
-  std::vector<std::optional<SweepCell>> cells(inputs->jobs.size() * inputs->zones.size());
-  const bool keep_cells = *format != Format::kMarkdown;
-  const size_t zone_count = inputs->zones.size();
-  auto summary = run_sweep_inputs(*inputs, choice->slot, progress_app, [&](SweepCell&& cell) {
-    if (keep_cells) cells[cell.job * zone_count + cell.zone] = std::move(cell);
-  });
-  if (!summary) return ctx.fail(summary.error());
+  Status status = writer.begin();
+  if (status) {
+    status = run_sweep_streaming(*inputs, choice->slot, SweepOrder::kZoneMajor, progress_app,
+                                 writer);
+  }
+  if (status) status = writer.finish();
+  if (status && file) status = file->commit();
+  if (!status) return ctx.fail(status.error());
+  const SweepSummary& summary = writer.summary();
   ctx.observer.note(fmt::format(
       "sweep: {} (job, zone, start, window) combinations computed, {} skipped (window outside "
       "the data), {} skipped (gap in the window)",
-      summary->rows_ok, summary->skipped_outside, summary->skipped_gap));
-  std::string out;
-  if (*format == Format::kMarkdown) {
-    out = sweep_markdown(*summary, inputs->labels, a.by_zone);
-  } else if (*format == Format::kCsv) {
-    out = sweep_csv_header();
-    for (const auto& cell : cells) append_sweep_csv(*cell, inputs->labels, out);
-  } else {
-    nlohmann::ordered_json j;
-    auto& series = j["series"] = nlohmann::ordered_json::array();
-    for (const SweepZone& z : inputs->zones) {
-      series.push_back({{"zone", z.intensity.zone},
-                        {"signal", to_string(z.intensity.signal)},
-                        {"factor", to_string(z.intensity.factor)},
-                        {"source", z.intensity.source}});
-    }
-    j["slot_s"] = to_seconds(choice->slot);
-    j["skipped_outside_data"] = summary->skipped_outside;
-    j["skipped_gap"] = summary->skipped_gap;
-    auto& rows = j["rows"] = nlohmann::ordered_json::array();
-    for (const auto& cell : cells) append_sweep_json(*cell, inputs->labels, rows);
-    out = json_text(j);
-  }
-  ctx.emit(out, a.output);
+      summary.rows_ok, summary.skipped_outside, summary.skipped_gap));
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ Status write_file_atomic(const std::filesystem::path& path, const std::string& c
   auto tmp = path;
   tmp += fmt::format(".tmp.{}", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(ErrorCode::kIo, "{}: cannot create: {}", tmp.string(), errno_text(errno));
+  if (fd < 0)
+    return make_error(ErrorCode::kIo, "{}: cannot create: {}", tmp.string(), errno_text(errno));
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -50,8 +51,57 @@ Status write_file_atomic(const std::filesystem::path& path, const std::string& c
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return make_error(ErrorCode::kIo, "{}: cannot rename into place: {}", path.string(), errno_text(err));
+    return make_error(ErrorCode::kIo, "{}: cannot rename into place: {}", path.string(),
+                      errno_text(err));
   }
+  return {};
+}
+
+Result<AtomicFileWriter> AtomicFileWriter::create(const std::filesystem::path& path) {
+  auto tmp = path;
+  tmp += fmt::format(".tmp.{}", ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return make_error(ErrorCode::kIo, "{}: cannot create: {}", tmp.string(), errno_text(errno));
+  }
+  return AtomicFileWriter(path, tmp, fd);
+}
+
+AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& o) noexcept
+    : path_(std::move(o.path_)), tmp_(std::move(o.tmp_)), fd_(o.fd_) {
+  o.fd_ = -1;
+  o.tmp_.clear();
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+Status AtomicFileWriter::write(std::string_view data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(ErrorCode::kIo, "{}: write failed: {}", tmp_.string(), errno_text(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status AtomicFileWriter::commit() {
+  int fd = fd_;
+  fd_ = -1;
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    return make_error(ErrorCode::kIo, "{}: cannot flush: {}", tmp_.string(), errno_text(errno));
+  }
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    return make_error(ErrorCode::kIo, "{}: cannot rename into place: {}", path_.string(),
+                      errno_text(errno));
+  }
+  tmp_.clear();
   return {};
 }
 

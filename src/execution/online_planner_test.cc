@@ -39,8 +39,7 @@ TEST(OnlinePlannerTest, CheapestBlockEarliestOnTies) {
 }
 
 TEST(OnlinePlannerTest, RemainingWindowCutsAtSlotsAndDeadline) {
-  SlottedIntensity in =
-      slot_series(series_from_values("TEST", kT0, 5min, {1, 2, 3}), 5min).value();
+  SlottedIntensity in = slot_series(series_from_values("TEST", kT0, 5min, {1, 2, 3}), 5min).value();
   auto w = remaining_window(in, kT0 + 2min, kT0 + 12min);
   ASSERT_EQ(w.size(), 3u);
   EXPECT_DOUBLE_EQ(w[0].capacity_s, 180);

@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/units.h"
+
 namespace carbonclock {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr double kJoulesPerKwh = 3.6e6;
 
 /// Mean intensity over [a, b); nullopt when the series does not cover all of it (the first
 /// uncovered instant goes to `gap`).
@@ -122,9 +122,8 @@ IntensitySeries planning_series(const SlottedIntensity& in) {
   s.zone = in.zone;
   s.source = "plan";
   for (size_t i = 0; i < in.size(); ++i) {
-    s.points.push_back(
-        {in.slot_start(i), in.slot, in.g_per_kwh(i),
-         in.provenance_of(i).basis != IntensityBasis::kActual});
+    s.points.push_back({in.slot_start(i), in.slot, in.g_per_kwh(i),
+                        in.provenance_of(i).basis != IntensityBasis::kActual});
   }
   return s;
 }

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "common/files.h"
+#include "sensors/process_tree.h"
 
 extern char** environ;
 
@@ -21,6 +22,7 @@ namespace carbonclock {
 namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr std::chrono::seconds kSigchldGuard{1};
 
 sigset_t handled_set() {
   sigset_t set;
@@ -121,10 +123,15 @@ JobExit Supervisor::wait() {
       out.exit_code = 1;
       break;
     }
-    // Sleep until a signal arrives; the timeout guards against a missed SIGCHLD.
-    timespec timeout{0, 200'000'000};
+    // Sleep until a signal arrives. SIGCHLD is blocked in every thread (block_signals()), so
+    // it stays pending until taken here; the timeout only guards against a thread that left
+    // it unblocked. Each wake-up costs CPU, so it is long (1 s).
+    timespec timeout{kSigchldGuard.count(), 0};
     int sig = ::sigtimedwait(&set, nullptr, &timeout);
     if (sig > 0 && sig != SIGCHLD) ::kill(-pid_, sig);
+    // Daemons of the job re-parented to carbonclock (adopt_orphans()) are reaped when a child
+    // exits, one pid at a time, so the job's own status stays for wait4 above.
+    if (sig == SIGCHLD) reap_adopted_orphans(pid_);
   }
   restore_terminal();
   return out;
@@ -161,11 +168,12 @@ WaitResult Supervisor::wait_for(Nanos timeout) {
     }
     auto left = until - std::chrono::steady_clock::now();
     if (left <= Nanos(0)) return out;
-    // Sleep until a signal arrives; the 200 ms cap guards against a missed SIGCHLD.
-    auto nap = std::min<Nanos>(left, std::chrono::milliseconds(200));
+    // Sleep until a signal arrives; the cap guards against a missed SIGCHLD (see wait()).
+    auto nap = std::min<Nanos>(left, kSigchldGuard);
     timespec ts{static_cast<time_t>(nap.count() / 1'000'000'000),
                 static_cast<long>(nap.count() % 1'000'000'000)};
     int sig = ::sigtimedwait(&set, nullptr, &ts);
+    if (sig == SIGCHLD) reap_adopted_orphans(pid_);
     if (sig > 0 && sig != SIGCHLD) {
       ::kill(-pid_, sig);
       ::kill(-pid_, SIGCONT);

@@ -51,6 +51,8 @@ class Supervisor {
   pid_t pid() const { return pid_; }
 
   /// Waits for the job to exit, forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT to its process group.
+  /// While this process adopts orphans (adopt_orphans() in sensors/process_tree.h), wait()
+  /// and wait_for() also reap the job's exited orphans, never the job or a helper.
   JobExit wait();
 
   // ---- carbon-aware execution (src/execution/executor.h) ----

@@ -4,8 +4,16 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
+
+#include "common/clock.h"
+#include "metering/meter.h"
+#include "sensors/estimate_sensor.h"
+#include "sensors/process_tree.h"
 
 namespace carbonclock {
 namespace {
@@ -72,6 +80,114 @@ TEST_F(SupervisorTest, CpuTimeOfTheWholeTreeIsReported) {
   SpawnError err;
   ASSERT_TRUE(s.spawn({"sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"}, &err));
   EXPECT_GT(s.wait().cpu_s, 0.05);
+}
+
+// ---- a job's daemons: adopted, metered, reaped ----
+
+class AdoptingSupervisorTest : public SupervisorTest {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("cc_adopt_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    ASSERT_TRUE(adopt_orphans().ok());
+  }
+  void TearDown() override {
+    stop_adopting_orphans();
+    std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<Meter> meter(Clock& clock) {
+    EstimateModel model;
+    model.cpu_w_per_core = 10;
+    model.estimate_dram = false;
+    model.min_scan_interval = Nanos(0);
+    std::vector<std::unique_ptr<Sensor>> sensors;
+    sensors.push_back(make_estimate_sensor(model));
+    return std::make_unique<Meter>(std::move(sensors), clock, MeterOptions{50ms, 5min, 1s});
+  }
+  std::string file(const char* name) const { return (dir_ / name).string(); }
+  static std::string text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(AdoptingSupervisorTest, ADaemonisedGrandchildsCpuTimeIsMeteredAndItIsReaped) {
+  // The job starts a CPU-burning daemon (setsid, its parent exits at once), waits until it
+  // has finished, and ends. The daemon writes its pid first and its own stat line last.
+  const std::string daemon =
+      "echo $$ > " + file("pid") +
+      "; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; cat /proc/$$/stat > " +
+      file("stat.tmp") + "; mv " + file("stat.tmp") + " " + file("stat");
+  const std::string job = "(setsid sh -c '" + daemon + "' &); while [ ! -e " + file("stat") +
+                          " ]; do sleep 0.05; done; sleep 0.3";
+  RealClock clock;
+  auto m = meter(clock);
+  m->start();
+  Supervisor s;
+  SpawnError err;
+  ASSERT_TRUE(s.spawn({"sh", "-c", job}, &err)) << err.message;
+  m->attach_job(s.pid());
+  m->start_thread();
+  JobExit exit = s.wait();
+  m->finish(exit.cpu_s);
+  ASSERT_EQ(exit.exit_code, 0);
+
+  // The daemon's own CPU time, from its stat line: utime + stime (fields 14 and 15).
+  std::istringstream stat(text(file("stat")).substr(text(file("stat")).rfind(')') + 2));
+  std::vector<std::string> fields{"", "", ""};  // fields 1-2 consumed with the comm
+  for (std::string f; stat >> f;) fields.push_back(f);
+  ASSERT_GT(fields.size(), 15u);
+  const double tick_s = 1.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double daemon_cpu_s = (std::stod(fields[14]) + std::stod(fields[15])) * tick_s;
+  EXPECT_GT(daemon_cpu_s, 0.05);
+
+  // The job's own kernel total lacks the daemon (never its child's child it waited for); the
+  // meter has both, to /proc's clock-tick rounding.
+  const double metered_cpu_s = m->timeline().total_j() / 10;
+  EXPECT_GE(metered_cpu_s, exit.cpu_s + daemon_cpu_s - 4 * tick_s)
+      << "job " << exit.cpu_s << " s, daemon " << daemon_cpu_s << " s";
+  // The supervisor reaped it: no zombie is left behind.
+  const pid_t daemon_pid = std::stoi(text(file("pid")));
+  EXPECT_EQ(::kill(daemon_pid, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
+  EXPECT_TRUE(m->warnings().empty()) << m->warnings().front();
+}
+
+TEST_F(AdoptingSupervisorTest, ADaemonLeftRunningWhenTheJobEndsIsNamedInTheWarnings) {
+  RealClock clock;
+  auto m = meter(clock);
+  m->start();
+  Supervisor s;
+  SpawnError err;
+  ASSERT_TRUE(s.spawn(
+      {"sh", "-c", "(setsid sh -c 'echo $$ > " + file("pid") + "; exec sleep 30' &); exit 0"},
+      &err));
+  m->attach_job(s.pid());
+  m->start_thread();
+  JobExit exit = s.wait();
+  for (int i = 0; i < 500 && !std::filesystem::exists(file("pid")); ++i)
+    std::this_thread::sleep_for(10ms);
+  m->finish(exit.cpu_s);
+  const pid_t daemon_pid = std::stoi(text(file("pid")));
+  ASSERT_EQ(m->warnings().size(), 1u);
+  EXPECT_NE(m->warnings()[0].find(
+                "1 process the job started was still running when it ended (first: pid " +
+                std::to_string(daemon_pid)),
+            std::string::npos)
+      << m->warnings()[0];
+  ::kill(daemon_pid, SIGKILL);
+  size_t reaped = 0;
+  for (int i = 0; i < 500 && reaped == 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+    reaped = reap_adopted_orphans(0);
+  }
+  EXPECT_EQ(reaped, 1u);
 }
 
 }  // namespace

@@ -24,11 +24,12 @@ const char* to_string(IntensityBasis basis) {
 
 std::string Provenance::label() const {
   if (basis == IntensityBasis::kUnpriced) return "unpriced";
-  std::string out = fmt::format("{} {} {}/{}", to_string(basis), zone, to_string(signal),
-                                to_string(factor));
+  std::string out =
+      fmt::format("{} {} {}/{}", to_string(basis), zone, to_string(signal), to_string(factor));
   if (!source.empty() || issued_at) {
     out += " (" + source;
-    if (issued_at) out += fmt::format("{}issued {}", source.empty() ? "" : ", ", format_utc(*issued_at));
+    if (issued_at)
+      out += fmt::format("{}issued {}", source.empty() ? "" : ", ", format_utc(*issued_at));
     out += ")";
   }
   return out;

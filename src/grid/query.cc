@@ -1,4 +1,5 @@
 #include "grid/query.h"
+#include "common/units.h"
 
 #include <algorithm>
 
@@ -13,7 +14,6 @@ size_t first_ending_after(const std::vector<IntensityPoint>& points, SysTime t) 
   return static_cast<size_t>(it - points.begin());
 }
 
-constexpr double kJoulesPerKwh = 3.6e6;
 
 }  // namespace
 

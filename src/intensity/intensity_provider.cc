@@ -67,6 +67,11 @@ SlottedIntensity to_slots(const IntensityTimeline& tl, Nanos slot, SysTime first
     out.covered[i] = 1;
     out.ug_per_kwh[i] = std::llround(weighted[i] * kMicrogramsPerGram);
   }
+  // One source throughout (sweeps over stored data): no per-slot index needed.
+  if (out.provenances.size() <= 1) {
+    out.provenance.clear();
+    out.provenance.shrink_to_fit();
+  }
   out.index_coverage();
   return out;
 }
@@ -193,9 +198,9 @@ Result<SlottedIntensity> IntensityProvider::slotted(const ZoneSelection& zone, S
     if (fallback == Fallback::kNone) {
       return make_error(ErrorCode::kNotFound, "zone {}: no stored {}{} data{}", zone.zone,
                         to_string(signal), factor ? "/" + std::string(to_string(*factor)) : "",
-                        any && !any->empty() ? fmt::format(" between {} and {}", format_utc(from),
-                                                           format_utc(to))
-                                             : " (import some with `carbonclock grid import`)");
+                        any && !any->empty()
+                            ? fmt::format(" between {} and {}", format_utc(from), format_utc(to))
+                            : " (import some with `carbonclock grid import`)");
     }
     return make_error(ErrorCode::kNotFound,
                       "zone {}: no {} intensity between {} and {}: nothing stored and no "
@@ -277,8 +282,9 @@ Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
       if (!f) return f.error();
       if (!f->has_value() || (*f)->points.empty()) continue;
       const IntensitySeries& fs = **f;
-      Provenance p{IntensityBasis::kForecast, fs.zone, fs.signal,       fs.factor,
-                   fs.source,                 fs.issued_at, fs.points.back().end()};
+      Provenance p{
+          IntensityBasis::kForecast, fs.zone, fs.signal, fs.factor, fs.source, fs.issued_at,
+          fs.points.back().end()};
       if (fill(fs.points, Nanos(0), p) && *p.horizon_end_utc < last) {
         notes.push_back(fmt::format(
             "beyond the forecast horizon ({}) the plan rests on older data (actuals or the "
@@ -299,8 +305,8 @@ Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
         if (!s) return s.error();
         if (s->points.empty()) continue;
         fill(s->points, shift,
-             {shift == Nanos(0) ? IntensityBasis::kActual : IntensityBasis::kRecentActuals,
-              s->zone, s->signal, s->factor, s->source, std::nullopt, std::nullopt});
+             {shift == Nanos(0) ? IntensityBasis::kActual : IntensityBasis::kRecentActuals, s->zone,
+              s->signal, s->factor, s->source, std::nullopt, std::nullopt});
       }
     }
   }
@@ -308,8 +314,8 @@ Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
     auto profile = embedded_profile_series(zone.zone, first, last);
     if (profile) {
       bool used = fill(profile->points, Nanos(0),
-                       {IntensityBasis::kEmbedded, profile->zone, profile->signal,
-                        profile->factor, profile->source, std::nullopt, std::nullopt});
+                       {IntensityBasis::kEmbedded, profile->zone, profile->signal, profile->factor,
+                        profile->source, std::nullopt, std::nullopt});
       if (used && signal == Signal::kMarginal) {
         notes.push_back(
             "the embedded typical profile is an average signal; it stands in for marginal data "
@@ -330,8 +336,8 @@ Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
   SlottedIntensity out;
   out.zone = zone.zone;
   out.signal = signal;
-  out.factor = factor.value_or(provenances.empty() ? Factor::kLifecycle
-                                                   : provenances[tag.front()].factor);
+  out.factor =
+      factor.value_or(provenances.empty() ? Factor::kLifecycle : provenances[tag.front()].factor);
   out.source = provenances.empty() ? "" : provenances[tag.front()].source;
   out.slot = slot;
   out.first_slot_utc = first;

@@ -88,8 +88,8 @@ TEST_F(ProviderTest, LatestForecastThenEmbeddedProfileBeyondItsHorizon) {
   ASSERT_FALSE(in->notes.empty());
   EXPECT_NE(in->notes[0].find("beyond the forecast horizon"), std::string::npos);
   // As of before the newer forecast was issued, the older one is used.
-  auto older = provider.planning(zone("DE"), std::nullopt, std::nullopt, 1h, kT0 - 90min, kT0,
-                                 kT0 + 2h);
+  auto older =
+      provider.planning(zone("DE"), std::nullopt, std::nullopt, 1h, kT0 - 90min, kT0, kT0 + 2h);
   ASSERT_TRUE(older);
   EXPECT_EQ(older->g_per_kwh(0), 100);
 }
@@ -97,8 +97,7 @@ TEST_F(ProviderTest, LatestForecastThenEmbeddedProfileBeyondItsHorizon) {
 TEST_F(ProviderTest, RecentActualsStandInForTheComingDay) {
   ASSERT_TRUE(store_->import({hourly("ZZ-TEST", kT0 - 24h, {400, 40}, std::nullopt)}, "a"));
   IntensityProvider provider(&*store_);
-  auto in =
-      provider.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h);
+  auto in = provider.planning(zone("ZZ-TEST"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h);
   ASSERT_TRUE(in) << in.error().message();
   EXPECT_EQ(in->g_per_kwh(0), 400);
   EXPECT_EQ(in->g_per_kwh(1), 40);
@@ -119,9 +118,9 @@ TEST_F(ProviderTest, NoDataAtAllIsAClearError) {
 
 TEST_F(ProviderTest, WattTimeDataServesTheZoneAndItsCloudRegions) {
   // Regression: planning for us-west-1 ignored marginal data stored for CAISO_NORTH.
-  ASSERT_TRUE(store_->import({hourly("CAISO_NORTH", kT0, {700, 100}, std::nullopt,
-                                     Signal::kMarginal, Factor::kDirect)},
-                             "wt"));
+  ASSERT_TRUE(store_->import(
+      {hourly("CAISO_NORTH", kT0, {700, 100}, std::nullopt, Signal::kMarginal, Factor::kDirect)},
+      "wt"));
   IntensityProvider provider(&*store_);
   for (const ZoneSelection& z :
        {zone("US-CAL-CISO"), region("us-west-1"), zone("us-cal-ciso"), zone("CAISO_NORTH")}) {
@@ -130,8 +129,8 @@ TEST_F(ProviderTest, WattTimeDataServesTheZoneAndItsCloudRegions) {
     EXPECT_EQ(plan->g_per_kwh(0), 700) << z.given;
     EXPECT_EQ(plan->provenance_of(0).basis, IntensityBasis::kActual);
     EXPECT_EQ(plan->provenance_of(0).zone, "CAISO_NORTH");
-    auto acc = provider.actuals(z, Signal::kMarginal, std::nullopt, kT0, kT0 + 2h,
-                                Fallback::kEmbedded);
+    auto acc =
+        provider.actuals(z, Signal::kMarginal, std::nullopt, kT0, kT0 + 2h, Fallback::kEmbedded);
     ASSERT_TRUE(acc);
     ASSERT_EQ(acc->points.size(), 2u) << z.given;
     EXPECT_EQ(acc->points[1].g_per_kwh, 100);
@@ -210,8 +209,8 @@ TEST_F(ProviderTest, SlottedOracleSpansTheStoredData) {
   EXPECT_EQ(s->first_slot_utc, kT0);
   EXPECT_EQ(s->size(), 6u);
   EXPECT_EQ(s->g_per_kwh(5), 30);
-  auto none = provider.slotted(zone("FR"), Signal::kAverage, std::nullopt, 30min, SysTime{},
-                               kT0, Fallback::kNone);
+  auto none = provider.slotted(zone("FR"), Signal::kAverage, std::nullopt, 30min, SysTime{}, kT0,
+                               Fallback::kNone);
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
 }

@@ -56,10 +56,10 @@ struct PricedEnergy {
     double it_g = 0;                ///< its grams before PUE
     double estimated_energy_j = 0;  ///< of which priced by points marked estimated
   };
-  std::vector<Part> parts;        ///< in order of provenance; only those that priced energy
-  double energy_j = 0;            ///< all energy given
-  double unpriced_energy_j = 0;   ///< energy where the timeline has no point
-  double it_g = 0;                ///< Σ parts' grams
+  std::vector<Part> parts;            ///< in order of provenance; only those that priced energy
+  double energy_j = 0;                ///< all energy given
+  double unpriced_energy_j = 0;       ///< energy where the timeline has no point
+  double it_g = 0;                    ///< Σ parts' grams
   std::vector<double> interval_it_g;  ///< per input interval, grams before PUE
 
   /// "marginal" / "average" / "mixed" and "lifecycle" / "direct" / "mixed" over the parts.

@@ -11,8 +11,9 @@ const SysTime kT0 = parse_utc("2026-03-02T00:00:00Z").value();
 
 TEST(PriceTest, SplitsEnergyByProvenanceAndCountsWhatIsUnpriced) {
   IntensityTimeline tl;
-  tl.provenances = {{IntensityBasis::kActual, "DE", Signal::kAverage, Factor::kLifecycle, "a", {}, {}},
-                    {IntensityBasis::kEmbedded, "DE", Signal::kAverage, Factor::kLifecycle, "p", {}, {}}};
+  tl.provenances = {
+      {IntensityBasis::kActual, "DE", Signal::kAverage, Factor::kLifecycle, "a", {}, {}},
+      {IntensityBasis::kEmbedded, "DE", Signal::kAverage, Factor::kLifecycle, "p", {}, {}}};
   tl.points = {{kT0, 1h, 100, false}, {kT0 + 1h, 1h, 300, true}};
   tl.provenance = {0, 1};
   // 3 kWh over 3 hours: the third hour has no intensity.

@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include "sensors/process_tree.h"
 #include "sensors/rapl_sensor.h"
 
 namespace carbonclock {
 
 SensorSet open_sensors(const SensorSetup& setup) {
   SensorSet set;
+  if (setup.adopt_orphans) {
+    if (Status s = adopt_orphans(); !s) set.notes.push_back(s.error().message());
+  }
   if (setup.use_gpus) {
     auto nvml = open_nvml_sensor(setup.nvml);
     if (nvml) {

@@ -18,6 +18,10 @@ struct SensorSetup {
   bool use_gpus = true;
   std::filesystem::path sysfs_root = "/";  ///< $CARBONCLOCK_SYSFS_ROOT in the CLI
   EstimateModel estimate;
+  /// Make this process adopt the job's orphaned processes (adopt_orphans()) so that daemons
+  /// the job starts are metered too. Process-wide: whoever waits for the job must then reap
+  /// adopted orphans (Supervisor does). Start helper processes (the watchdog) before.
+  bool adopt_orphans = true;
 };
 
 struct SensorSet {
@@ -26,7 +30,8 @@ struct SensorSet {
   std::vector<std::string> notes;
 };
 
-/// Opens every sensor that works here. Never fails: what is missing becomes a note.
+/// Opens every sensor that works here. Never fails: what is missing becomes a note (also
+/// when orphans cannot be adopted).
 SensorSet open_sensors(const SensorSetup& setup);
 
 }  // namespace carbonclock

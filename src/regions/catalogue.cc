@@ -8,8 +8,8 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "regions/embedded_data.h"
 #include "common/strings.h"
+#include "regions/embedded_data.h"
 
 namespace carbonclock {
 namespace {
@@ -17,7 +17,6 @@ namespace {
 using regions_internal::csv_rows;
 
 char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
 
 // The embedded tables are part of the build: a malformed one is a programming error.
 [[noreturn]] void bad_table(std::string_view table, std::string_view why) {
@@ -130,11 +129,21 @@ namespace {
 // ENTSO-E bidding zone Electricity Maps' German exports are named after (their rows say DE);
 // the others are ids Electricity Maps used before renaming its zones (2021-2022).
 constexpr std::pair<std::string_view, std::string_view> kZoneAliases[] = {
-    {"DE-LU", "DE"},           {"AUS-NSW", "AU-NSW"},       {"AUS-VIC", "AU-VIC"},
-    {"AUS-QLD", "AU-QLD"},     {"AUS-SA", "AU-SA"},         {"AUS-TAS", "AU-TAS"},
-    {"AUS-WA", "AU-WA"},       {"US-CA", "US-CAL-CISO"},    {"US-NY", "US-NY-NYIS"},
-    {"US-TX", "US-TEX-ERCO"},  {"US-PJM", "US-MIDA-PJM"},   {"US-BPA", "US-NW-BPAT"},
-    {"US-MISO", "US-MIDW-MISO"}, {"US-NEISO", "US-NE-ISNE"}, {"US-SPP", "US-CENT-SWPP"},
+    {"DE-LU", "DE"},
+    {"AUS-NSW", "AU-NSW"},
+    {"AUS-VIC", "AU-VIC"},
+    {"AUS-QLD", "AU-QLD"},
+    {"AUS-SA", "AU-SA"},
+    {"AUS-TAS", "AU-TAS"},
+    {"AUS-WA", "AU-WA"},
+    {"US-CA", "US-CAL-CISO"},
+    {"US-NY", "US-NY-NYIS"},
+    {"US-TX", "US-TEX-ERCO"},
+    {"US-PJM", "US-MIDA-PJM"},
+    {"US-BPA", "US-NW-BPAT"},
+    {"US-MISO", "US-MIDW-MISO"},
+    {"US-NEISO", "US-NE-ISNE"},
+    {"US-SPP", "US-CENT-SWPP"},
 };
 
 }  // namespace

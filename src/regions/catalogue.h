@@ -78,8 +78,8 @@ struct ZoneSelection {
 /// Resolves the `--region` / `--zone` option pair used by commands that need a grid zone.
 /// region: resolved with resolve_region, the zone is the region's. zone: a catalogued zone id
 /// or alias (case-insensitive; normalised to the catalogue zone), or any other id made of
-/// letters, digits, '-' and '_' (zones of imported data, WattTime regions) taken as given. Both: the
-/// zone must be the region's zone. Neither: an Error asking for one.
+/// letters, digits, '-' and '_' (zones of imported data, WattTime regions) taken as given. Both:
+/// the zone must be the region's zone. Neither: an Error asking for one.
 Result<ZoneSelection> select_zone(const std::optional<std::string>& region,
                                   const std::optional<std::string>& zone);
 

@@ -79,6 +79,96 @@ void append_sweep_json(const SweepCell& cell, const SweepLabels& labels,
   }
 }
 
+SweepStreamWriter::SweepStreamWriter(Format format, const SweepLabels& labels,
+                                     std::vector<nlohmann::ordered_json> zones, size_t jobs,
+                                     bool by_zone, Write write)
+    : format_(format),
+      labels_(labels),
+      zones_(std::move(zones)),
+      by_zone_(by_zone),
+      write_(std::move(write)),
+      summary_(jobs, labels.zones.size(), labels.windows.size()),
+      csv_(labels.jobs, labels.zones, labels.windows) {
+  auto quote = [](const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    for (const auto& n : names) {
+      out.push_back(nlohmann::json(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    return out;
+  };
+  json_jobs_ = quote(labels.jobs);
+  json_zones_ = quote(labels.zones);
+  json_windows_ = quote(labels.windows);
+}
+
+Status SweepStreamWriter::begin() {
+  if (format_ == Format::kCsv) return write_(sweep_csv_header());
+  if (format_ != Format::kJson) return {};
+  nlohmann::ordered_json head;
+  head["series"] = zones_;
+  head["slot_s"] = to_seconds(labels_.slot);
+  // The object is written open: rows follow, the skip counts close it.
+  std::string text = head.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  text.pop_back();  // '}'
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return write_(text + ",\n  \"rows\": [");
+}
+
+void SweepStreamWriter::append_json_rows(const SweepBlock& block, std::string& out) const {
+  auto row = std::back_inserter(out);
+  for (size_t i = 0; i < block.starts(); ++i) {
+    if (block.start_slot[i] < 0) continue;
+    const SysTime start = block.start_utc(i);
+    const std::string start_text = format_utc_minutes(start);
+    for (size_t w = 0; w < block.windows(); ++w) {
+      const SweepResult& r = block.result(i, w);
+      if (r.status != StartStatus::kOk) continue;
+      const double base = block.grams(r.baseline_ug), fs = block.grams(r.fs_ug),
+                   pr = block.grams(r.pr_ug);
+      // Rows are separated by ",\n" and the first written one is not preceded by it; consume()
+      // strips the leading separator of the first block.
+      fmt::format_to(row,
+                     ",\n    {{\"job\": {}, \"zone\": {}, \"start_utc\": \"{}\", \"window\": {}, "
+                     "\"algorithm\": \"flexible-start\", \"baseline_g\": {}, \"shifted_g\": {}, "
+                     "\"reduction_pct\": {}, \"pauses\": 0, \"chosen_start_utc\": \"{}\"}}",
+                     json_jobs_[block.job], json_zones_[block.zone], start_text,
+                     json_windows_[w], base, fs, reduction_pct(base, fs),
+                     format_utc_minutes(start + block.slot * r.fs_offset));
+      fmt::format_to(row,
+                     ",\n    {{\"job\": {}, \"zone\": {}, \"start_utc\": \"{}\", \"window\": {}, "
+                     "\"algorithm\": \"pause-resume\", \"baseline_g\": {}, \"shifted_g\": {}, "
+                     "\"reduction_pct\": {}, \"pauses\": {}}}",
+                     json_jobs_[block.job], json_zones_[block.zone], start_text,
+                     json_windows_[w], base, pr, reduction_pct(base, pr), r.pr_pauses);
+    }
+  }
+}
+
+void SweepStreamWriter::render(const SweepBlock& block, std::string& out) {
+  if (format_ == Format::kCsv) {
+    csv_.append(block, out);
+  } else if (format_ == Format::kJson) {
+    append_json_rows(block, out);
+  }
+}
+
+Status SweepStreamWriter::consume(const SweepBlock& block, std::string_view rendered) {
+  summary_.add(block);
+  if (rendered.empty()) return {};
+  if (format_ == Format::kJson && first_row_) {
+    rendered.remove_prefix(1);  // the first row takes no comma
+    first_row_ = false;
+  }
+  return write_(rendered);
+}
+
+Status SweepStreamWriter::finish() {
+  if (format_ == Format::kMarkdown) return write_(sweep_markdown(summary_, labels_, by_zone_));
+  if (format_ != Format::kJson) return {};
+  return write_(fmt::format("\n  ],\n  \"skipped_outside_data\": {},\n  \"skipped_gap\": {}\n}}\n",
+                            summary_.skipped_outside, summary_.skipped_gap));
+}
+
 std::string sweep_markdown(const SweepSummary& summary, const SweepLabels& labels, bool by_zone) {
   std::string out;
   append(out, "# Shifting sweep\n\n");

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+
 #include "shifting/test_support.h"
 
 namespace carbonclock {
@@ -39,6 +45,106 @@ TEST(Sweep, CsvRowsAndMarkdownTables) {
   EXPECT_NE(md.find("## Window +2h"), std::string::npos);
   EXPECT_NE(md.find("| job, quoted | 75.0 | 75.0 | 0.00 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| job, quoted | TEST | 1 | 75.0 | 75.0 | 0.00 |"), std::string::npos) << md;
+}
+
+/// Runs a sweep through the streaming writer in `format`; returns what it wrote.
+std::string stream(Format format, const std::vector<SweepJob>& jobs,
+                   const std::vector<SweepZone>& zones, const std::vector<ShiftWindow>& windows,
+                   const SweepLabels& labels, SweepOrder order) {
+  std::string out;
+  SweepStreamWriter writer(format, labels, {}, jobs.size(), false, [&out](std::string_view b) {
+    out += b;
+    return Status::ok_status();
+  });
+  EXPECT_TRUE(writer.begin().ok());
+  SweepOptions options;
+  options.order = order;
+  options.block_starts = 7;  // several blocks per cell
+  EXPECT_TRUE(run_sweep_blocks(jobs, zones, windows, options, writer).ok());
+  EXPECT_TRUE(writer.finish().ok());
+  return out;
+}
+
+TEST(SweepStream, MarkdownMeansAgreeWithTheCsvRowsOfTheSameSweep) {
+  std::mt19937_64 rng(11);
+  std::vector<SweepZone> zones;
+  SweepLabels labels;
+  labels.slot = std::chrono::minutes(5);
+  for (int z = 0; z < 2; ++z) {
+    SweepZone zone{testing::slotted(testing::random_tied_values(rng, 600, 5)), {}};
+    for (size_t s = 0; s < 500; s += 13) zone.starts.push_back(zone.intensity.slot_start(s));
+    labels.zones.push_back("Z" + std::to_string(z));
+    labels.zone_series.push_back("Z" + std::to_string(z));
+    labels.zone_starts.push_back(zone.starts);
+    zones.push_back(std::move(zone));
+  }
+  std::vector<SweepJob> jobs{{"a", 1, 2}, {"b", 3, 5}};
+  labels.jobs = {"a", "b"};
+  auto windows = parse_windows("2h,50%").value();
+  labels.windows = {"2h", "50%"};
+  std::string csv = stream(Format::kCsv, jobs, zones, windows, labels, SweepOrder::kZoneMajor);
+  std::string md = stream(Format::kMarkdown, jobs, zones, windows, labels, SweepOrder::kZoneMajor);
+  // Means from the CSV rows: per (job, window), the mean over zones of the mean over starts.
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::pair<double, int>>
+      acc;  // (job, window, algorithm, zone) -> (sum, n)
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);  // header
+  size_t rows = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    for (std::string cell; std::getline(ls, cell, ',');) f.push_back(cell);
+    ASSERT_EQ(f.size(), 9u) << line;
+    auto& a = acc[{f[0], f[3], f[4], f[1]}];
+    a.first += std::stod(f[7]);
+    ++a.second;
+    ++rows;
+  }
+  ASSERT_GT(rows, 100u);
+  for (const std::string& job : labels.jobs) {
+    for (const std::string& window : labels.windows) {
+      double means[2] = {0, 0};
+      int i = 0;
+      for (const char* algorithm : {"flexible-start", "pause-resume"}) {
+        double sum = 0;
+        int zones_used = 0;
+        for (const std::string& zone : labels.zones) {
+          auto it = acc.find({job, window, algorithm, zone});
+          if (it == acc.end()) continue;
+          sum += it->second.first / it->second.second;
+          ++zones_used;
+        }
+        means[i++] = sum / zones_used;
+      }
+      // The CSV rounds each reduction to 4 decimals; the tables print 1.
+      std::string row = fmt::format("| {} | {:.1f} | {:.1f} |", job, means[0], means[1]);
+      EXPECT_NE(md.find(row), std::string::npos) << row << "\n" << md;
+    }
+  }
+  // The same sweep in either order writes the same rows.
+  std::string job_major =
+      stream(Format::kCsv, jobs, zones, windows, labels, SweepOrder::kJobMajor);
+  std::multiset<std::string> a, b;
+  for (std::istringstream x(csv); std::getline(x, line);) a.insert(line);
+  for (std::istringstream x(job_major); std::getline(x, line);) b.insert(line);
+  EXPECT_EQ(a, b);
+}
+
+TEST(SweepStream, JsonIsOneValidDocumentWithEveryRow) {
+  std::mt19937_64 rng(3);
+  SweepZone zone{testing::slotted(testing::random_tied_values(rng, 200, 4)), {}};
+  for (size_t s = 0; s < 150; s += 5) zone.starts.push_back(zone.intensity.slot_start(s));
+  SweepLabels labels{{"job \"q\""}, {"Z"}, {"1h"}, {zone.starts}, {"Z"}, std::chrono::minutes(5)};
+  std::vector<SweepJob> jobs{{"job \"q\"", 1, 2}};
+  auto windows = parse_windows("1h").value();
+  std::string csv = stream(Format::kCsv, jobs, {zone}, windows, labels, SweepOrder::kZoneMajor);
+  std::string json = stream(Format::kJson, jobs, {zone}, windows, labels, SweepOrder::kZoneMajor);
+  auto doc = nlohmann::json::parse(json);
+  size_t csv_rows = static_cast<size_t>(std::count(csv.begin(), csv.end(), '\n')) - 1;
+  EXPECT_EQ(doc["rows"].size(), csv_rows);
+  EXPECT_EQ(doc["rows"][0]["job"], "job \"q\"");
+  EXPECT_TRUE(doc.contains("skipped_gap"));
 }
 
 }  // namespace

@@ -19,17 +19,24 @@ struct EstimateModel {
   /// CodeCarbon uses. Overridable with --dram-watts-per-gb.
   double dram_w_per_gb = 0.375;
   /// The job ran before the sensor's first read() (the Python API metering its own process):
-  /// count only the CPU time it uses from the first read() on, and scan it once more at the
-  /// read() after job_finished(). Needs attach_job() before the first read().
+  /// count only the CPU time it uses from the first read() on; it is not reaped, so its tracked
+  /// total stands at the end and it is not reported as a survivor. Needs attach_job() before
+  /// the first read().
   bool job_already_running = false;
   bool estimate_cpu = true;
   bool estimate_dram = true;
   std::filesystem::path proc_root = "/proc";
-  /// The process tree is rescanned at most this often (scanning /proc costs ~1 ms).
+  /// The job's processes are read at most this often. A reading costs a few microseconds
+  /// per process and thread of the job (bench/meter_bench), whatever else runs on the host.
   Nanos min_scan_interval = std::chrono::seconds(1);
+  /// Find the job's processes by reading every process on the host, as carbonclock did
+  /// before it followed children files: only for the benchmark's baseline.
+  bool scan_all_processes = false;
 };
 
 /// The estimate sensor. Devices "cpu-estimate" and/or "dram-estimate", method kEstimate.
+/// It follows the job's whole process tree (ProcessTreeTracker), including processes that
+/// leave it, and the orphans this process adopts: create it after adopt_orphans().
 std::unique_ptr<Sensor> make_estimate_sensor(const EstimateModel& model);
 
 }  // namespace carbonclock

@@ -8,17 +8,13 @@
 
 #include "sensors/nvml_api.h"
 #include "sensors/process_tree.h"
+#include "common/strings.h"
 
 namespace carbonclock {
 namespace {
 
 constexpr Nanos kProcessCheckInterval = Seconds(1);
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::vector<std::string_view> split_commas(std::string_view s) {
   std::vector<std::string_view> out;

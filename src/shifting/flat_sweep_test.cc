@@ -88,6 +88,68 @@ TEST(FlatSweep, EqualsBruteForceOnRandomRealSeries) {
   }
 }
 
+// Runs of equal values (hourly data on 5-minute slots has runs of twelve), ties between runs,
+// windows shorter than one run, N = 0, K = 1; starts dense, strided, sparse, repeated and out of
+// order (a step back rebuilds the state), always with the first and last valid start.
+TEST(FlatSweep, EqualsBruteForceOnRunsWithTiesAnyStartOrder) {
+  std::mt19937_64 rng(44);
+  for (int trial = 0; trial < 120; ++trial) {
+    std::vector<double> values;
+    const int distinct = 1 + trial % 6;
+    while (values.size() < 150 + rng() % 250) {
+      double v = 100.0 * static_cast<double>(1 + rng() % static_cast<uint64_t>(distinct));
+      size_t run = 1 + rng() % (trial % 2 ? 15 : 4);
+      values.insert(values.end(), run, v);
+    }
+    auto in = testing::slotted(values);
+    const size_t len = values.size();
+    size_t k = trial % 7 == 0 ? 1 : 1 + rng() % 30, n = trial % 5 == 0 ? 0 : rng() % 40;
+    if (k + n > len) continue;
+    const size_t last = len - k - n;
+    std::vector<size_t> starts;
+    switch (trial % 4) {
+      case 0:  // every slot
+        for (size_t s = 0; s <= last; ++s) starts.push_back(s);
+        break;
+      case 1:  // strided
+        for (size_t s = 0; s <= last; s += 1 + trial % 13) starts.push_back(s);
+        starts.push_back(last);
+        break;
+      case 2:  // sparse: windows rarely overlap
+        for (size_t s = 0; s <= last; s += k + n + rng() % 50) starts.push_back(s);
+        starts.push_back(last);
+        break;
+      default:  // any order, repeats
+        for (int i = 0; i < 80; ++i) starts.push_back(rng() % (last + 1));
+        starts.push_back(0);
+        starts.push_back(last);
+        break;
+    }
+    check_against_brute_force(in, k, n, starts);
+  }
+}
+
+// The K lowest by (value, time) is the lexicographically earliest optimal set: the exhaustive
+// reference agrees on small windows with many ties.
+TEST(FlatSweep, PausesEqualExhaustiveSearchOnSmallWindows) {
+  std::mt19937_64 rng(45);
+  for (int trial = 0; trial < 40; ++trial) {
+    auto in = testing::slotted(testing::random_tied_values(rng, 80, 1 + trial % 3));
+    size_t k = 1 + rng() % 5, n = rng() % 6;
+    FlatSweepIndex index(in);
+    FlatSweepWindow pass;
+    pass.reset(index, k, n);
+    std::vector<double> energy(k, 1.0);
+    for (size_t s = 0; s + k + n <= 80; ++s) {
+      FlatStartResult r = pass.at(s);
+      auto exhaustive = brute::pause_resume_exhaustive(energy, in.ug_per_kwh, s, n);
+      SCOPED_TRACE(::testing::Message() << "K=" << k << " N=" << n << " start=" << s);
+      expect_sum(r.pr_ug, exhaustive.emissions_g);
+      EXPECT_EQ(r.pr_pauses, static_cast<int32_t>(exhaustive.pauses));
+    }
+  }
+}
+
 // A real year of hourly Electricity Maps data upsampled to 5-minute slots: hours repeat twelve
 // times, so ties are everywhere. Paper-like jobs and windows, starts spread over the year.
 TEST(FlatSweep, EqualsBruteForceOnRealSeries) {
@@ -108,6 +170,31 @@ TEST(FlatSweep, EqualsBruteForceOnRealSeries) {
     std::vector<size_t> starts;
     for (size_t s = 0; s + jw.k + jw.n <= in->size(); s += 12 * 97) starts.push_back(s);
     check_against_brute_force(*in, jw.k, jw.n, starts);
+  }
+}
+
+// Dense starts on real data: every slot over two days and every hour over three weeks, in four
+// zones, for paper jobs and windows (the sliding path; the test above samples sparse starts).
+TEST(FlatSweep, EqualsBruteForceOnRealSeriesWithDenseStarts) {
+  for (const char* name : {"DE-LU_2022", "GB_2022", "US-CAL-CISO_2023", "ZA_2023"}) {
+    std::filesystem::path file = std::filesystem::path(CARBONCLOCK_SHARED_DATA) /
+                                 "electricitymaps_hourly" / (std::string(name) + "_hourly.csv");
+    if (!std::filesystem::exists(file)) GTEST_SKIP() << "shared data not found: " << file;
+    auto series = read_series_file(file, ImportOptions{});
+    ASSERT_TRUE(series.ok()) << series.error().message();
+    auto in = slot_series(series->front(), std::chrono::minutes(5));
+    ASSERT_TRUE(in.ok());
+    SCOPED_TRACE(name);
+    for (auto [k, n] :
+         {std::pair<size_t, size_t>{4, 1}, {4, 288}, {72, 72}, {228, 171}, {432, 108}}) {
+      std::vector<size_t> starts;
+      const size_t first = (in->size() / 3) / 12 * 12;
+      constexpr size_t kDay = 288;  // 5-minute slots
+      for (size_t s = first; s < first + 2 * kDay; ++s) starts.push_back(s);
+      for (size_t s = first + 2 * kDay; s < first + 23 * kDay; s += 12) starts.push_back(s);
+      starts.push_back(in->size() - k - n);
+      check_against_brute_force(*in, k, n, starts);
+    }
   }
 }
 

@@ -1,10 +1,12 @@
 #include "shifting/slots.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include <fmt/format.h>
+#include "common/units.h"
 
 namespace carbonclock {
 namespace {
@@ -45,8 +47,8 @@ Provenance SlottedIntensity::provenance_of(size_t i) const {
   if (i >= size() || !covered[i]) return Provenance{};
   if (!provenance.empty() && provenance[i] < provenances.size()) return provenances[provenance[i]];
   if (!provenances.empty()) return provenances.front();
-  return Provenance{IntensityBasis::kActual, zone, signal, factor, source, std::nullopt,
-                    std::nullopt};
+  return Provenance{
+      IntensityBasis::kActual, zone, signal, factor, source, std::nullopt, std::nullopt};
 }
 
 std::vector<Provenance> SlottedIntensity::used_provenances(size_t begin, size_t end) const {
@@ -217,7 +219,7 @@ Result<JobProfile> measured_profile(std::string name, const EnergyTimeline& time
   p.name = std::move(name);
   p.slot = slot;
   p.energy_kwh.resize(k);
-  for (size_t i = 0; i < k; ++i) p.energy_kwh[i] = energy_j[i] / 3.6e6;
+  for (size_t i = 0; i < k; ++i) p.energy_kwh[i] = energy_j[i] / kJoulesPerKwh;
   return p;
 }
 

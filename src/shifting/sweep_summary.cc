@@ -34,6 +34,20 @@ void SweepSummary::add(const SweepCell& cell) {
   }
 }
 
+void SweepSummary::add(const SweepBlock& block) {
+  for (size_t w = 0; w < block.totals.size(); ++w) {
+    const SweepWindowTotals& t = block.totals[w];
+    Acc& a = acc_[(block.job * zones_ + block.zone) * windows_ + w];
+    skipped_outside += t.outside;
+    skipped_gap += t.gap;
+    rows_ok += t.ok;
+    a.fs += t.fs_reduction_pct;
+    a.pr += t.pr_reduction_pct;
+    a.pauses_per_h += static_cast<double>(t.pr_pauses) / block.job_hours;
+    a.n += t.ok;
+  }
+}
+
 double SweepSummary::over_zones(size_t j, size_t w, double Acc::*field) const {
   double sum = 0;
   size_t zones = 0;

@@ -24,6 +24,8 @@ class SweepSummary {
  public:
   SweepSummary(size_t jobs, size_t zones, size_t windows);
   void add(const SweepCell& cell);
+  /// Adds a streamed block's per-window totals (the same means as add() of its cell).
+  void add(const SweepBlock& block);
 
   /// Mean over zones (each zone's mean over its valid starts) for job j, window w; zones
   /// without a valid start are left out. NaN when no zone has one.
