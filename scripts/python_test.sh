@@ -26,7 +26,10 @@ export CARBONCLOCK_DB=$scratch/carbonclock.db XDG_CONFIG_HOME=$scratch/config
 if [[ -z ${CARBONCLOCK_SKIP_TORCH:-} ]] && "$venv/bin/python" -c 'import torch' 2>/dev/null; then
   (cd "$scratch" && "$venv/bin/python" "$root/examples/python/torch_training.py" --zone DE \
     --epochs 2 --out torch-run)
-  (cd "$scratch" && "$venv/bin/python" -m torch.distributed.run --standalone --nproc-per-node 2 \
+  # --redirects 1 --tee 1: Debian 12's torch 1.13 on Python 3.11 fails with the default "0"
+  # (its Std flag NONE is no longer iterated); rank stdout goes to the console and a log file.
+  (cd "$scratch" && "$venv/bin/python" -m torch.distributed.run --standalone --nproc_per_node 2 \
+    --redirects 1 --tee 1 \
     "$root/examples/python/torch_ddp.py" --zone DE --out ddp-runs)
   nodes=$(find "$scratch/ddp-runs" -name run.json | wc -l)
   tasks=$(find "$scratch/ddp-runs" -path '*/tasks/*.json' | wc -l)

@@ -4,7 +4,10 @@ carbonclock in distributed mode: one process per node meters the node's devices,
 records its per-epoch windows, under OUT/<job id>/<node>/ (run.json + journal.jsonl from the
 node's meter, tasks/<rank>.json from every rank).
 
-    torchrun --standalone --nproc-per-node 2 examples/python/torch_ddp.py --out runs/ddp
+    torchrun --standalone --nproc_per_node 2 examples/python/torch_ddp.py --out runs/ddp
+
+(Debian 12's torch 1.13 under Python 3.11 also needs ``--redirects 1 --tee 1``: its launcher
+fails on the default ``0``.)
 """
 
 from __future__ import annotations
