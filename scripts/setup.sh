@@ -7,11 +7,13 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
   libhowardhinnant-date-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libeigen3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libvterm-dev
   clang-format clang-tidy python3
   chromium
   pybind11-dev python3-dev python3-venv python3-setuptools python3-wheel python3-pytest
   python3-numpy
+  munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins  # tests/slurm: real daemons
+  prometheus-cpp-dev prometheus
 )
 # PyTorch (CPU) for the PyTorch examples of examples/python/, which scripts/python_test.sh runs
 # when it is installed: about 340 packages, 260 MB to download, 1 GB installed; opt in with

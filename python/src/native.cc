@@ -268,9 +268,8 @@ class NativeTracker {
     py::list devices;
     for (const auto& d : tracker_->devices()) devices.append(py::str(device_to_json(d).dump()));
     info["devices"] = devices;
-    info["cluster"] = tracker_->cluster().active
-                          ? py::str(cluster_json(tracker_->cluster(), tracker_->role()).dump())
-                          : py::object(py::none());
+    info["cluster"] = tracker_->cluster().distributed() ? py::str(tracker_->cluster_json().dump())
+                                                        : py::object(py::none());
     return info;
   }
 
@@ -312,7 +311,7 @@ class NativeTracker {
     TrackResult r = take(running().stop({exit_code, ended_by}));
     json doc = {{"role", r.role},
                 {"run_dir", r.run_dir.string()},
-                {"cluster", r.cluster.active ? cluster_json(r.cluster, r.role) : json()},
+                {"cluster", r.cluster_json},
                 {"run", r.run_json},
                 {"report", r.account ? report_json(r.run, *r.account, r.run_dir.string()) : json()},
                 {"warnings", r.warnings},

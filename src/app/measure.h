@@ -9,6 +9,7 @@
 
 #include "accounting/accounting.h"
 #include "app/context.h"
+#include "app/distributed.h"
 #include "app/schedule.h"
 #include "metering/meter.h"
 #include "metering/run_record.h"
@@ -46,6 +47,16 @@ class RunObserver : public ScheduleObserver {
   virtual void sample(const MeterStatus& status) { (void)status; }
   /// The job ended; the meter stopped.
   virtual void job_ended() {}
+  /// The job was stopped by signal `sig` from someone else (not carbonclock's plan, not the
+  /// terminal); it stays stopped until someone continues it or a termination signal comes.
+  virtual void job_stopped(int sig) { (void)sig; }
+  /// The job stopped by someone else runs again.
+  virtual void job_continued() {}
+  /// The job stopped at the terminal (Ctrl-Z, signal `sig`): carbonclock stops with it now;
+  /// leave the terminal as the shell expects it.
+  virtual void suspending(int sig) { (void)sig; }
+  /// carbonclock and the job were continued (fg/bg).
+  virtual void continued() {}
 };
 
 struct MeasureResult {
@@ -62,6 +73,14 @@ struct MeasureResult {
   std::optional<CarbonAccount> account;   ///< unset when accounting failed (warned)
   std::string schedule_summary;           ///< scheduled runs: what happened
   std::vector<std::string> warnings;      ///< run-level problems (also in run.json)
+  /// A task of a distributed job (Slurm, torchrun; app/distributed.h): `run_dir` is
+  /// OUT/<job id>/<node>. A member (role kMember) writes only tasks/<rank>.json: `run` then
+  /// holds no devices, and `account` is unset.
+  struct Cluster {
+    TaskRecord task;
+    std::filesystem::path job_dir;
+  };
+  std::optional<Cluster> cluster;
 };
 
 /// Validates everything (options, zone, run directory) before starting the job, then runs it

@@ -63,7 +63,8 @@ Result<ReportData> build_report(const ReportRequest& request, AppContext& ctx) {
                                 out.account.pue, provider);
   }
   // A run rebuilt from its journal never reached the history: record it now, once.
-  if (out.run.recovered && opened->get() != nullptr) {
+  // A node of a distributed job is recorded with its job (app/cluster.h), not on its own.
+  if (out.run.recovered && !out.run.cluster && opened->get() != nullptr) {
     auto known = opened->get()->list_runs({out.run.start_utc, out.run.start_utc + Seconds(1), {}});
     bool recorded = known && std::any_of(known->begin(), known->end(), [&](const HistoryEntry& e) {
                       return e.run_id == out.run.id;

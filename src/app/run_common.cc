@@ -162,7 +162,8 @@ void finish_run_record(RunRecord& run, const Meter& meter, JournalWriter& journa
   overhead.samples = meter.samples();
   run.overhead = overhead;
   journal.end(meter.elapsed(), exit_code, run.overhead);
-  if (auto s = journal.flush(); !s) run.warnings.push_back(s.error().message());
+  (void)journal.flush();  // a failure is in problem(): what the journal lost, if anything
+  if (std::string p = journal.problem(); !p.empty()) run.warnings.push_back(p);
 }
 
 void account_and_record(const RunRecord& run, const std::filesystem::path& run_dir,

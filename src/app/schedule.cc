@@ -151,26 +151,66 @@ class ObservedControl final : public JobControl {
     if (waited_) observer_.waiting_done();
   }
   WaitResult wait_until(SysTime until) override {
-    if (latest_.running) return inner_.wait_until(until);
+    if (latest_.running) return tell(inner_.wait_until(until));
     for (;;) {
       SysTime now = clock_.system_now();
-      if (now >= until) return {};
       observer_.waiting(now, latest_.next_run_utc, latest_.expected_saving_pct);
       waited_ = true;
+      // Called even when `until` has passed: pending signals are taken every time.
       WaitResult r = inner_.wait_until(std::min(until, now + std::chrono::seconds(1)));
-      if (r.exit || r.forwarded_signal != 0) return r;
+      if (r.exit || r.forwarded_signal != 0 || r.resumed_at) return tell(std::move(r));
+      if (clock_.system_now() >= until) return r;
     }
   }
-  Result<PauseOutcome> pause() override { return inner_.pause(); }
-  Status resume() override { return inner_.resume(); }
+  Result<PauseOutcome> pause(SysTime latest_resume_utc) override {
+    auto p = inner_.pause(latest_resume_utc);
+    if (!p) observer_.warning(p.error().message() + "; the job runs straight through to the end");
+    return p;
+  }
+  Result<ResumeOutcome> resume() override { return inner_.resume(); }
 
  private:
+  WaitResult tell(WaitResult r) {
+    if (r.safety_lost) {
+      observer_.warning(r.resumed_note);
+    } else if (r.resumed_at) {
+      observer_.note(r.resumed_note);
+    }
+    return r;
+  }
   JobControl& inner_;
   Clock& clock_;
   ScheduleObserver& observer_;
   const ExecutionStatus& latest_;
   bool waited_ = false;
 };
+
+/// Slots from the one holding `now` to the one holding the deadline.
+int64_t window_slots(SysTime now, SysTime deadline, Nanos slot) {
+  if (deadline <= now) return 0;
+  Nanos span = deadline - floor_to(now, slot);
+  return (span.count() + slot.count() - 1) / slot.count();
+}
+
+/// Refuses a window too large to re-plan at every slot boundary (see kMaxPlanSlots), naming
+/// the shortest slot that would do.
+Status check_plan_size(const ScheduleSpec& s, SysTime now, const std::string& option,
+                       const std::string& slot_text) {
+  int64_t slots = window_slots(now, s.deadline_utc, s.slot);
+  int64_t limit = max_plan_slots(s.slot);
+  if (slots <= limit) return {};
+  int64_t slot_s = std::max<int64_t>(1, std::chrono::ceil<Seconds>(s.slot).count());
+  while (window_slots(now, s.deadline_utc, Seconds(slot_s)) > max_plan_slots(Seconds(slot_s))) {
+    slot_s = slot_s < 60 ? slot_s + 1 : (slot_s / 60 + 1) * 60;
+  }
+  return make_error(
+      "{} with --slot {}: the window up to the deadline {} holds {} slots, and carbonclock "
+      "re-plans every slot left at each slot boundary; that must take a small share of a slot, "
+      "so at most {} per second of slot length and {} in all are planned. Use --slot {} or "
+      "longer, or a shorter window",
+      option, slot_text, format_utc(s.deadline_utc), slots, kMaxPlanSlotsPerSlotSecond,
+      kMaxPlanSlots, format_duration(Seconds(slot_s)));
+}
 
 }  // namespace
 
@@ -200,6 +240,7 @@ Result<ScheduleSpec> parse_schedule(const ScheduleArgs& a, Nanos expected, SysTi
   if (a.deadline_mode != "pause-resume" && a.deadline_mode != "flex-start") {
     return make_error("--deadline-mode '{}': pause-resume or flex-start", a.deadline_mode);
   }
+  std::string option;
   if (!a.deadline.empty()) {
     auto d = parse_deadline(a.deadline, now);
     if (!d) return d.error();
@@ -207,16 +248,26 @@ Result<ScheduleSpec> parse_schedule(const ScheduleArgs& a, Nanos expected, SysTi
         a.deadline_mode == "flex-start" ? Algorithm::kFlexibleStart : Algorithm::kPauseResume;
     s.deadline_utc = *d;
     s.window = "deadline";
-    return s;
+    option = "--deadline " + a.deadline;
+  } else {
+    s.algorithm = a.flex_start.empty() ? Algorithm::kPauseResume : Algorithm::kFlexibleStart;
+    const std::string& text = a.flex_start.empty() ? a.pause_resume : a.flex_start;
+    option = (a.flex_start.empty() ? "--pause-resume " : "--flex-start ") + text;
+    auto w = parse_window(text);
+    if (!w) {
+      return w.error().with_context(a.flex_start.empty() ? "--pause-resume" : "--flex-start");
+    }
+    Nanos n = w->absolute ? *w->absolute : from_seconds(to_seconds(expected) * w->percent / 100.0);
+    s.window = w->label;
+    s.deadline_utc = now + expected + n;
   }
-  s.algorithm = a.flex_start.empty() ? Algorithm::kPauseResume : Algorithm::kFlexibleStart;
-  const std::string& text = a.flex_start.empty() ? a.pause_resume : a.flex_start;
-  auto w = parse_window(text);
-  if (!w) return w.error().with_context(a.flex_start.empty() ? "--pause-resume" : "--flex-start");
-  Nanos n = w->absolute ? *w->absolute : from_seconds(to_seconds(expected) * w->percent / 100.0);
-  s.window = w->label;
-  s.deadline_utc = now + expected + n;
+  if (Status st = check_plan_size(s, now, option, a.slot); !st) return st.error();
   return s;
+}
+
+int64_t max_plan_slots(Nanos slot) {
+  double per_slot_second = static_cast<double>(kMaxPlanSlotsPerSlotSecond) * to_seconds(slot);
+  return static_cast<int64_t>(std::min<double>(kMaxPlanSlots, per_slot_second));
 }
 
 double ZonePlan::saving_pct() const {

@@ -51,9 +51,18 @@ struct ScheduleSpec {
   std::optional<Factor> factor;
 };
 
+/// Re-planning reads the intensity and ranks every slot left before the deadline, at every slot
+/// boundary, while termination signals wait: its cost (a few microseconds a slot) must stay a
+/// small share of a slot. Windows are limited to this many slots per second of slot length
+/// (a 1s slot: 5.5 h) and this many in all (a 5m slot: 694 days).
+constexpr int64_t kMaxPlanSlotsPerSlotSecond = 20'000;
+constexpr int64_t kMaxPlanSlots = 200'000;
+/// The most slots a window may hold with slots of `slot`.
+int64_t max_plan_slots(Nanos slot);
+
 /// Parses the scheduling options for a job of `expected_duration` requested at `now`.
 /// Errors: none or several of --flex-start/--pause-resume/--deadline, bad N, bad deadline, slot
-/// under 1s.
+/// under 1s, a window of more slots than max_plan_slots() (the message names a slot that fits).
 Result<ScheduleSpec> parse_schedule(const ScheduleArgs& args, Nanos expected_duration, SysTime now);
 
 // ---- plan ----------------------------------------------------------------------------------

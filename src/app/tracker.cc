@@ -14,6 +14,18 @@
 #include "sensors/process_tree.h"
 
 namespace carbonclock {
+
+nlohmann::json window_to_json(const WindowRecord& w) {
+  nlohmann::json devices = nlohmann::json::object();
+  for (const auto& [id, joules] : w.device_energy_j) devices[id] = joules;
+  return {{"name", w.name},
+          {"begin_utc", format_utc_millis(w.begin_utc)},
+          {"end_utc", format_utc_millis(w.end_utc)},
+          {"duration_s", to_seconds(w.end_utc - w.begin_utc)},
+          {"energy_j", w.energy_j ? nlohmann::json(*w.energy_j) : nlohmann::json()},
+          {"devices", std::move(devices)}};
+}
+
 namespace {
 
 constexpr size_t kMaxQueuedSamples = 10000;
@@ -34,32 +46,23 @@ Result<std::unique_ptr<Tracker>> Tracker::start(const TrackRequest& r, AppContex
   std::unique_ptr<Tracker> t(new Tracker(r, ctx));
   t->plan_ = std::move(*plan);
   if (r.distributed) t->cluster_ = detect_distributed(ctx.env);
-  if (t->cluster_.active) {
+  if (t->cluster_.distributed()) {
     const std::filesystem::path base = r.out.empty() ? r.runs_dir : r.out;
-    t->run_dir_ = node_dir(base, t->cluster_);
-    auto lock = MeterLock::try_acquire(t->run_dir_);
-    if (!lock) return lock.error();
-    t->lock_ = std::move(*lock);
-    t->role_ = t->lock_ ? "meter" : "member";
+    auto joined = NodeTask::join(t->cluster_, base);
+    if (!joined) return joined.error();
+    t->task_ = std::move(*joined);
+    t->run_dir_ = t->task_->node_dir();
+    t->role_ = to_string(t->task_->record().role);
     std::error_code ec;
-    const auto task_file = t->run_dir_ / "tasks" / (std::to_string(t->cluster_.rank) + ".json");
+    const auto task_file = t->run_dir_ / kTasksDir / (std::to_string(t->cluster_.rank) + ".json");
     if (std::filesystem::exists(task_file, ec)) {
       return make_error("{}: exists: job {} rank {} was already recorded on node {}",
                         task_file.string(), t->cluster_.job_id, t->cluster_.rank, t->cluster_.node);
     }
-    if (t->lock_) {
-      for (const char* f : {kRunFile, kJournalFile}) {
-        if (std::filesystem::exists(t->run_dir_ / f, ec)) {
-          return make_error("{}: exists: node {} of job {} was already metered",
-                            (t->run_dir_ / f).string(), t->cluster_.node, t->cluster_.job_id);
-        }
-      }
-    } else {
+    if (!t->task_->is_meter()) {
       t->notes_.push_back(fmt::format(
-          "node {} of job {} is metered by another task (it holds {}); rank {} records its "
-          "windows only",
-          t->cluster_.node, t->cluster_.job_id, (t->run_dir_ / ".meter.lock").string(),
-          t->cluster_.rank));
+          "node {} of job {} is metered by another task; rank {} records its windows only ({})",
+          t->cluster_.node, t->cluster_.job_id, t->cluster_.rank, t->task_->record().note));
     }
   }
   t->pids_ = t->seen_pids();
@@ -68,9 +71,14 @@ Result<std::unique_ptr<Tracker>> Tracker::start(const TrackRequest& r, AppContex
     t->run_.command = r.command;
     t->run_.tags = r.tags;
     t->run_.host = host_name();
-    return t;
+  } else if (Status s = t->open_meter(); !s) {
+    return s.error();
   }
-  if (Status s = t->open_meter(); !s) return s.error();
+  // Every task announces itself in tasks/<rank>.json from its start, so a node's meter (also
+  // `carbonclock run`'s) sees it running and meters on until it ends.
+  if (t->task_) {
+    if (Status s = save_task(t->task_record(), t->run_dir_); !s) return s.error();
+  }
   return t;
 }
 
@@ -92,7 +100,7 @@ Status Tracker::open_meter() {
   meter->start();
   run_ = start_run_record(*meter, {r.version, r.command, r.tags, &plan_, &r.choices, notes_},
                           ctx_.env);
-  if (!cluster_.active) {
+  if (!task_) {
     auto dir = create_run_dir(r.out, r.runs_dir, run_.id);
     if (!dir) return dir.error();
     run_dir_ = *dir;
@@ -119,6 +127,24 @@ Tracker::~Tracker() {
 std::vector<DeviceInfo> Tracker::devices() const {
   std::lock_guard lock(mu_);
   return meter_ ? meter_->devices() : std::vector<DeviceInfo>{};
+}
+
+nlohmann::json Tracker::cluster_json() const {
+  return task_ ? task_->cluster_json() : nlohmann::json();
+}
+
+TaskRecord Tracker::task_record() const {
+  TaskRecord task = task_->record();
+  task.job_pid = request_.pid > 0 ? request_.pid : task.pid;
+  task.command = run_.command;
+  task.start_utc = run_.start_utc;
+  task.processes = pids_;
+  if (role_ == "member") task.note = notes_.front();
+  for (const TrackedWindow& w : closed_) {
+    task.windows.push_back(
+        {w.record.name, w.record.begin_utc, w.record.end_utc, w.record.energy_j});
+  }
+  return task;
 }
 
 std::vector<pid_t> Tracker::seen_pids() {
@@ -320,14 +346,14 @@ Result<TrackResult> Tracker::stop(const StopStatus& status) {
     nlohmann::json windows = nlohmann::json::array();
     for (const TrackedWindow& w : closed_) windows.push_back(window_to_json(w.record));
     doc["windows"] = std::move(windows);
-    if (cluster_.active) doc["cluster"] = cluster_json(cluster_, role_);
+    if (task_) doc["cluster"] = task_->cluster_json();
     out.run_json = doc;
     if (auto s = write_file_atomic(run_dir_ / kRunFile, doc.dump(2) + "\n"); !s) {
       ctx_.observer.warning(s.error().message() + " (the journal is kept; `carbonclock report " +
                             run_dir_.string() + "` rebuilds the run)");
     }
     account_and_record(run_, run_dir_, plan_.inputs, request_.db, ctx_, out.account,
-                       /*record_history=*/!cluster_.active);
+                       /*record_history=*/!task_);
     // The notes were given when the run started; new warnings only.
     out.warnings.assign(run_.warnings.begin() + static_cast<ptrdiff_t>(notes_.size()),
                         run_.warnings.end());
@@ -337,24 +363,18 @@ Result<TrackResult> Tracker::stop(const StopStatus& status) {
     run_.warnings.insert(run_.warnings.end(), warnings.begin(), warnings.end());
     out.warnings = warnings;
   }
-  if (cluster_.active) {
-    TaskRecord task;
-    task.role = role_;
-    task.pid = ::getpid();
-    task.pids = pids_;
-    task.command = run_.command;
-    task.start_utc = run_.start_utc;
+  if (task_) {
+    out.cluster_json = task_->cluster_json();
+    TaskRecord task = task_record();
     task.end_utc = run_.end_utc;
     task.exit_code = status.exit_code;
-    if (role_ == "member") task.note = notes_.front();
-    for (const TrackedWindow& w : closed_) task.windows.push_back(w.record);
-    if (role_ == "member") out.run_json = task_to_json(task, cluster_);
-    if (auto s = save_task(run_dir_, task, cluster_); !s) {
+    if (role_ == "member") out.run_json = task_to_json(task);
+    if (auto s = save_task(task, run_dir_); !s) {
       ctx_.observer.warning(s.error().message());
       out.warnings.push_back(s.error().message());
     }
   }
-  lock_.reset();
+  task_.reset();  // releases the meter lock
   out.run = run_;
   out.windows = closed_;
   std::lock_guard lock(mu_);

@@ -53,6 +53,21 @@ struct TrackRequest {
   bool distributed = true;  ///< follow a Slurm / torchrun context found in the environment
 };
 
+/// A named window (Python `window()`), begin and end in UTC. Energy only when the task meters
+/// (read from the counters at the window's begin and end); a member of a distributed job
+/// records the times and the merge prices them from its node's timeline.
+struct WindowRecord {
+  std::string name;
+  SysTime begin_utc;
+  SysTime end_utc;
+  std::optional<double> energy_j;
+  std::vector<std::pair<std::string, double>> device_energy_j;  ///< device id -> joules
+};
+
+/// {"name", "begin_utc", "end_utc", "duration_s", "energy_j" (null for members), "devices"}:
+/// an entry of run.json's "windows".
+nlohmann::json window_to_json(const WindowRecord& window);
+
 /// A window that ended.
 struct TrackedWindow {
   WindowRecord record;  ///< name, begin, end; energy when this task meters
@@ -73,6 +88,7 @@ struct StopStatus {
 struct TrackResult {
   std::string role;  ///< "single", "meter" (a node's meter) or "member" (metered by another)
   DistributedContext cluster;
+  nlohmann::json cluster_json;           ///< run.json's "cluster" object; null when single
   RunRecord run;                         ///< as in run.json (members: times and command only)
   nlohmann::json run_json;               ///< run.json as written; a member's tasks/<rank>.json
   std::filesystem::path run_dir;         ///< the run directory; distributed: the node's directory
@@ -96,6 +112,8 @@ class Tracker {
 
   const std::string& role() const { return role_; }
   const DistributedContext& cluster() const { return cluster_; }
+  /// run.json's "cluster" object (app/distributed.h); null when not distributed.
+  nlohmann::json cluster_json() const;
   const std::filesystem::path& run_dir() const { return run_dir_; }
   const std::string& run_id() const { return run_.id; }
   SysTime start_utc() const { return run_.start_utc; }
@@ -146,13 +164,15 @@ class Tracker {
   TrackedWindow close_window(OpenWindow& w);
   void price(TrackedWindow& w);
   std::vector<pid_t> seen_pids();
+  // This task's tasks/<rank>.json as it stands (no end while it runs).
+  TaskRecord task_record() const;
 
   TrackRequest request_;
   AppContext ctx_;
   MeteringPlan plan_;
   DistributedContext cluster_;
   std::string role_ = "single";
-  std::unique_ptr<MeterLock> lock_;
+  std::unique_ptr<NodeTask> task_;  // distributed: the task's place in its node's layout
   std::filesystem::path run_dir_;
   RunRecord run_;
   std::vector<std::string> notes_;

@@ -1,8 +1,10 @@
 #include "cli/cli.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <sstream>
 
 #include "app/run_common.h"
@@ -22,11 +24,26 @@ void StdConsole::out(std::string_view text) {
 }
 
 void StdConsole::err(std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), stderr);
+  // write(2) directly, not stdio: an unbuffered stream may split a status-line redraw into
+  // several writes, and the job's output could then land between them.
   std::fflush(stderr);
+  while (!text.empty()) {
+    ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<size_t>(n));
+  }
 }
 
 bool StdConsole::err_is_terminal() const { return ::isatty(STDERR_FILENO) != 0; }
+
+std::optional<TerminalSize> StdConsole::err_terminal_size() const {
+  winsize ws{};
+  if (::isatty(STDERR_FILENO) == 0 || ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0) {
+    return std::nullopt;
+  }
+  return TerminalSize{ws.ws_row, ws.ws_col};
+}
 
 CliEnvironment process_environment(Console& console, Clock& clock) {
   CliEnvironment env{console, clock, process_env, {}};
@@ -60,8 +77,8 @@ void CommandContext::fail(const Error& error, CommandKind kind) {
   bool first = true;
   while (!rest.empty() || first) {
     size_t nl = rest.find('\n');
-    env.console.err(fmt::format("carbonclock: {}{}\n", first ? "error: " : "  ",
-                                rest.substr(0, nl)));
+    env.console.err(
+        fmt::format("carbonclock: {}{}\n", first ? "error: " : "  ", rest.substr(0, nl)));
     rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
     first = false;
   }
@@ -94,7 +111,8 @@ void add_format_option(CLI::App* cmd, std::string& format, std::span<const Forma
               if (value == to_string(f)) return {};
             }
             std::string list;
-            for (Format f : choices) list += (list.empty() ? "" : " | ") + std::string(to_string(f));
+            for (Format f : choices)
+              list += (list.empty() ? "" : " | ") + std::string(to_string(f));
             return fmt::format("'{}' is not one of {}", value, list);
           },
           "FORMAT"));
@@ -207,7 +225,8 @@ int run_cli(int argc, const char* const* argv, CliEnvironment& env) {
   app.require_subcommand(1);
   app.footer(
       "Exit status: 0 on success; `run` passes the job's status on and uses 125 for its own "
-      "failures (126: command not executable, 127: not found); the other commands exit 2 "
+      "failures (126: command not executable, 127: not found); `exporter` exits 125 when it "
+      "cannot start; the other commands exit 2 "
       "(invalid input), 3 (not found), 4 (I/O error), 5 (unavailable) or 70 (internal error).");
   CommandContext ctx(env);
   register_run_command(app, ctx);
@@ -217,6 +236,8 @@ int run_cli(int argc, const char* const* argv, CliEnvironment& env) {
   register_history_command(app, ctx);
   register_shift_commands(app, ctx);
   register_plan_command(app, ctx);
+  register_merge_command(app, ctx);
+  register_exporter_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -229,7 +250,9 @@ int run_cli(int argc, const char* const* argv, CliEnvironment& env) {
     }
     // Which command failed to parse decides the exit code: `run` must not look like its job.
     bool wrapper = false;
-    for (const CLI::App* sub : app.get_subcommands()) wrapper = wrapper || sub->get_name() == "run";
+    for (const CLI::App* sub : app.get_subcommands()) {
+      wrapper = wrapper || sub->get_name() == "run" || sub->get_name() == "exporter";
+    }
     ctx.fail(Error(fmt::format("{} (see `carbonclock{} --help`)", e.what(),
                                app.get_subcommands().empty()
                                    ? ""

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,14 +16,23 @@
 
 namespace carbonclock::cli {
 
+/// A terminal's size in character cells.
+struct TerminalSize {
+  int rows = 0;
+  int cols = 0;
+};
+
 /// Where the CLI writes: the process's stdout and stderr, or strings in tests.
 class Console {
  public:
   virtual ~Console() = default;
   virtual void out(std::string_view text) = 0;
+  /// Writes `text` to stderr in one piece (one write on a terminal).
   virtual void err(std::string_view text) = 0;
   /// Whether stderr is a terminal (status lines, progress bars).
   virtual bool err_is_terminal() const = 0;
+  /// The size of the terminal stderr is on; nothing when it is not one.
+  virtual std::optional<TerminalSize> err_terminal_size() const { return std::nullopt; }
 };
 
 class StdConsole final : public Console {
@@ -30,6 +40,7 @@ class StdConsole final : public Console {
   void out(std::string_view text) override;
   void err(std::string_view text) override;
   bool err_is_terminal() const override;
+  std::optional<TerminalSize> err_terminal_size() const override;
 };
 
 class StringConsole final : public Console {

@@ -73,5 +73,17 @@ void register_regions_command(CLI::App& app, CommandContext& ctx);
 void register_history_command(CLI::App& app, CommandContext& ctx);
 void register_shift_commands(CLI::App& app, CommandContext& ctx);  // shift | whatif | sweep
 void register_plan_command(CLI::App& app, CommandContext& ctx);
+void register_merge_command(CLI::App& app, CommandContext& ctx);
+
+/// `report JOB_DIR` and `merge JOB_DIR`: a distributed job's merged report (merge_command.cc).
+struct JobReportArgs {
+  std::string job_dir;
+  std::string out;
+  std::string signal;
+  std::string db;
+  AccountingChoices choices;
+};
+void report_job(const JobReportArgs& args, const std::string& format, CommandContext& ctx);
+void register_exporter_command(CLI::App& app, CommandContext& ctx);
 
 }  // namespace carbonclock::cli

@@ -3,7 +3,9 @@
 namespace carbonclock::cli {
 
 int exit_code_for(ErrorCode code, CommandKind kind) {
-  if (kind == CommandKind::kJobWrapper) return kExitWrapperFailure;
+  if (kind == CommandKind::kJobWrapper || kind == CommandKind::kDaemon) {
+    return kExitWrapperFailure;
+  }
   switch (code) {
     case ErrorCode::kInvalidInput:
       return kExitUsage;

@@ -5,6 +5,9 @@
 // (bad option, unknown zone, unusable run directory), 126 when CMD cannot be executed, 127 when
 // CMD is not found, and otherwise the job's code (128+N when signal N ended it).
 //
+// `carbonclock exporter` exits 0 when stopped by SIGTERM or SIGINT and 125 when it cannot
+// start (bad option, unknown zone, an address already in use).
+//
 // The other commands exit 0 on success, and on failure by error category:
 //   2  invalid input (bad option or value, malformed file or response)
 //   3  not found (no such run, zone, series or data)
@@ -17,8 +20,10 @@
 
 namespace carbonclock::cli {
 
-/// Whether a command wraps a job (its own failures must not look like the job's).
-enum class CommandKind { kTool, kJobWrapper };
+/// Whether a command wraps a job (its own failures must not look like the job's), or is a
+/// long-running service (`exporter`): its own failures exit 125 too, so a supervisor tells a
+/// failure to start (bad option, address in use) from a death by signal.
+enum class CommandKind { kTool, kJobWrapper, kDaemon };
 
 inline constexpr int kExitWrapperFailure = 125;
 inline constexpr int kExitUsage = 2;

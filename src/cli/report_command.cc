@@ -4,8 +4,10 @@
 
 #include <memory>
 
+#include "app/cluster.h"
 #include "app/report.h"
 #include "cli/commands.h"
+#include "common/json_text.h"
 #include "reports/carbon_report.h"
 
 namespace carbonclock::cli {
@@ -23,13 +25,18 @@ struct ReportOptions {
 };
 
 void run_report(ReportOptions o, CommandContext& ctx) {
+  if (is_job_dir(o.run_dir)) {
+    // OUT/<job id> of a distributed job: merge its nodes.
+    JobReportArgs job{o.run_dir, o.out, o.signal, o.request.db, o.request.choices};
+    return report_job(job, o.format, ctx);
+  }
   auto format = parse_format(o.format, kFormats);
   if (!format) return ctx.fail(format.error());
   o.request.run_dir = o.run_dir;
   if (*format == Format::kRunJson) {
     auto run = load_run(o.run_dir);
     if (!run) return ctx.fail(run.error());
-    return ctx.emit(run_to_json(*run).dump(2) + "\n", o.out);
+    return ctx.emit(dump_json(run_to_json(*run), 2) + "\n", o.out);
   }
   o.request.choices.signal = o.signal.empty() ? std::nullopt : std::optional(o.signal);
   o.request.charts = *format == Format::kHtml;
@@ -70,7 +77,9 @@ void register_report_command(CLI::App& app, CommandContext& ctx) {
       "report",
       "Report a measured run's energy and carbon (SCI); rebuilds the run from its journal if "
       "carbonclock was killed");
-  cmd->add_option("RUN_DIR", o->run_dir, "A run directory written by `carbonclock run`")
+  cmd->add_option("RUN_DIR", o->run_dir,
+                  "A run directory written by `carbonclock run`, or a distributed job's "
+                  "OUT/<job id> (its nodes are merged, as by `carbonclock merge`)")
       ->required();
   add_format_option(cmd, o->format, kFormats,
                     "json: schemas/report.schema.json; csv: CodeCarbon's emissions.csv; "
@@ -85,7 +94,8 @@ void register_report_command(CLI::App& app, CommandContext& ctx) {
   EmbodiedOptions& e = o->request.choices.embodied;
   cmd->add_option("--embodied-kg", e.embodied_kg,
                   "Total embodied kgCO2eq of the reserved hardware (replaces the catalogue)");
-  cmd->add_option("--lifetime-years", e.lifetime_years, "Hardware lifetime EL in years (default 4)");
+  cmd->add_option("--lifetime-years", e.lifetime_years,
+                  "Hardware lifetime EL in years (default 4)");
   cmd->add_option("--machine-share", e.machine_share,
                   "Share of the machine the run reserved, RR/ToR in (0, 1]")
       ->capture_default_str();

@@ -1,10 +1,13 @@
 // carbonclock run -- CMD: meter a job's energy while it runs (optionally at planned times).
 #include <fmt/format.h>
 
+#include <cstring>
 #include <memory>
+#include <mutex>
 
 #include "app/measure.h"
 #include "cli/commands.h"
+#include "cli/status_line.h"
 #include "reports/carbon_report.h"
 #include "reports/summary.h"
 
@@ -15,11 +18,15 @@
 namespace carbonclock::cli {
 namespace {
 
-/// Draws the run on stderr: sensor notes, the plan, a status line on a terminal.
+/// Draws the run on stderr: sensor notes, the plan, and on a terminal a status line on the
+/// terminal's last row (see StatusLine) with the meter's reading and what the job is doing.
 class RunConsole final : public RunObserver {
  public:
   RunConsole(Console& console, bool quiet)
-      : console_(console), quiet_(quiet), status_line_(!quiet && console.err_is_terminal()) {}
+      : console_(console),
+        quiet_(quiet),
+        status_line_(!quiet && console.err_is_terminal()),
+        status_(console) {}
   void note(std::string_view text) override {
     if (!quiet_) console_.err(fmt::format("carbonclock: {}\n", text));
   }
@@ -38,30 +45,78 @@ class RunConsole final : public RunObserver {
     }
   }
   void waiting(SysTime now, SysTime next_run_utc, double saving_pct) override {
-    if (!status_line_) return;
     Nanos left = std::chrono::floor<Seconds>(next_run_utc - now);
-    console_.err(fmt::format(
-        "\r\033[K[carbonclock] paused: next run in {} at {} (expected saving {:.1f} %)",
-        format_duration(std::max(left, Nanos(0))), format_utc(next_run_utc), saving_pct));
+    set_activity(fmt::format("paused: next run in {} at {} (expected saving {:.1f} %)",
+                             format_duration(std::max(left, Nanos(0))), format_utc(next_run_utc),
+                             saving_pct));
   }
-  void waiting_done() override {
-    if (status_line_) console_.err("\r\033[K");
+  void waiting_done() override { set_activity(""); }
+  void job_started(pid_t pid) override {
+    std::lock_guard lock(mu_);
+    job_pgid_ = pid;
   }
   void sample(const MeterStatus& s) override {
-    if (!status_line_ || s.elapsed - last_print_ < std::chrono::seconds(1)) return;
-    last_print_ = s.elapsed;
-    console_.err(fmt::format("\r\033[K[carbonclock] {}  {:.0f} W  {}", format_duration(s.elapsed),
-                             s.power_w, format_energy(s.energy_j)));
+    {
+      std::lock_guard lock(mu_);
+      if (s.elapsed - last_print_ < std::chrono::seconds(1)) return;
+      last_print_ = s.elapsed;
+      reading_ = fmt::format("{}  {:.0f} W  {}", format_duration(s.elapsed), s.power_w,
+                             format_energy(s.energy_j));
+    }
+    redraw();
   }
-  void job_ended() override {
-    if (status_line_) console_.err("\r\033[K");
+  void job_stopped(int sig) override {
+    pid_t pgid;
+    {
+      std::lock_guard lock(mu_);
+      pgid = job_pgid_;
+    }
+    std::string text = fmt::format(
+        "the job was stopped by {} from another process; `kill -CONT -{}` continues it, Ctrl-C "
+        "ends it",
+        sigabbrev_np(sig) != nullptr ? std::string("SIG") + sigabbrev_np(sig)
+                                     : fmt::format("signal {}", sig),
+        pgid);
+    // Off a terminal there is no status line: the notice is a line of its own.
+    if (!status_line_) return note(text);
+    set_activity(std::move(text));
   }
+  void job_continued() override {
+    if (!status_line_) return note("the job was continued and runs again");
+    set_activity("");
+  }
+  void suspending(int) override { status_.restore(); }
+  void job_ended() override { status_.restore(); }
 
  private:
+  void set_activity(std::string text) {
+    {
+      std::lock_guard lock(mu_);
+      if (activity_ == text) return;
+      activity_ = std::move(text);
+    }
+    redraw();
+  }
+  void redraw() {
+    if (!status_line_) return;
+    std::string line = "[carbonclock]";
+    {
+      std::lock_guard lock(mu_);
+      if (!reading_.empty()) line += " " + reading_;
+      if (!activity_.empty()) line += (reading_.empty() ? " " : "  |  ") + activity_;
+    }
+    status_.show(line);
+  }
+
   Console& console_;
   bool quiet_;
   bool status_line_;
+  StatusLine status_;
+  std::mutex mu_;
   Nanos last_print_ = -std::chrono::hours(1);
+  std::string reading_;   ///< the meter's last reading
+  std::string activity_;  ///< waiting, paused, stopped by someone else
+  pid_t job_pgid_ = -1;
 };
 
 void run_job(MeasureRequest request, bool quiet, CommandContext& ctx) {
@@ -79,11 +134,17 @@ void run_job(MeasureRequest request, bool quiet, CommandContext& ctx) {
   }
   ctx.exit_code = result->exit_code;
   if (!result->job_ran || quiet) return;
+  // A member of a distributed job meters nothing; it said so when it started.
+  if (result->cluster && result->cluster->task.role == TaskRole::kMember) return;
   if (!result->schedule_summary.empty()) console.note(result->schedule_summary);
   RunRecord shown = result->run;
   shown.warnings = result->warnings;
   ctx.env.console.err(run_summary_text(shown, result->run_dir.string()));
   if (result->account) ctx.env.console.err(emissions_summary_text(*result->account));
+  if (result->cluster) {
+    console.note(fmt::format("this node only; the whole job: carbonclock report {}",
+                             result->cluster->job_dir.string()));
+  }
 }
 
 }  // namespace

@@ -124,6 +124,39 @@ TEST_F(RunCommandTest, SignalsAreForwardedToTheJob) {
   EXPECT_EQ(run_json()["exit_code"], 42);
 }
 
+TEST_F(RunCommandTest, AJobThatStopsItselfIsNamedAndSigtermStillEndsTheRunPromptly) {
+  // The job stops itself; nobody will continue it. carbonclock must say so (WUNTRACED), and a
+  // SIGTERM to carbonclock must reach the stopped job (SIGTERM, then SIGCONT) and end the run
+  // with the job's 128+15 instead of hanging.
+  pid_t pid = start({"run", "--no-gpu", "--out", (dir_ / "run").string(), "--", "sh", "-c",
+                     "kill -STOP $$; exit 3"});
+  bool said = false;
+  for (int i = 0; i < 3000 && !said; ++i) {
+    said = err().find("the job was stopped by SIGSTOP from another process") != std::string::npos;
+    if (!said) std::this_thread::sleep_for(10ms);
+  }
+  if (!said) {
+    ::kill(pid, SIGKILL);  // never hang the suite
+    wait_exit(pid);
+    FAIL() << err();
+  }
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 3000 && done == 0; ++i) {
+    done = ::waitpid(pid, &status, WNOHANG);
+    if (done == 0) std::this_thread::sleep_for(10ms);
+  }
+  if (done == 0) {
+    ::kill(pid, SIGKILL);
+    wait_exit(pid);
+    FAIL() << "carbonclock ignored SIGTERM while the job was stopped\n" << err();
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << err();
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM) << err();
+  EXPECT_EQ(run_json()["exit_code"], 128 + SIGTERM);
+}
+
 TEST_F(RunCommandTest, SigkilledRunIsRecoveredFromItsJournal) {
   auto ready = dir_ / "ready";
   pid_t pid = start({"run", "--interval", "100ms", "--out", (dir_ / "run").string(), "--", "sh",

@@ -248,6 +248,17 @@ TEST_F(ScheduledRunTest, BadInputIsAClearErrorAndStartsNothing) {
   EXPECT_FALSE(fs::exists(dir_ / "ticks"));
 }
 
+TEST_F(ScheduledRunTest, AWindowTooLargeToReplanInTimeIsRefusedBeforeAnythingStarts) {
+  // 365 days of 1 s slots: re-planning that window at every boundary took ~5 s per 1 s slot and
+  // kept SIGTERM pending for minutes. It is refused at once, naming a slot length that works.
+  write_intensity({500, 500, 500});
+  EXPECT_EQ(run(run_args({"--pause-resume", "365d", "--expected-duration", "1h"}, ticker(1))), 125);
+  EXPECT_NE(err().find("re-plans every slot left at each slot boundary"), std::string::npos)
+      << err();
+  EXPECT_NE(err().find("Use --slot "), std::string::npos) << err();
+  EXPECT_FALSE(fs::exists(dir_ / "ticks"));
+}
+
 TEST_F(ScheduledRunTest, PlanPrintsJsonAndAnSbatchBeginInLocalTime) {
   write_intensity({500, 500, 100, 100, 500, 500, 500, 500, 500, 500});
   std::vector<std::string> base{"plan",
@@ -275,6 +286,10 @@ TEST_F(ScheduledRunTest, PlanPrintsJsonAndAnSbatchBeginInLocalTime) {
   EXPECT_GT(j["immediate_g"].get<double>(), 360);
   EXPECT_TRUE(j["forecast"].is_null());
   EXPECT_EQ(j["intensity"]["basis"][0]["basis"], "file");
+  // What a Slurm plugin needs: the begin as Unix seconds and the allocation in whole minutes.
+  EXPECT_EQ(j["slurm"]["begin_unix_s"].get<double>(), a + 2);
+  EXPECT_EQ(j["slurm"]["time_limit_min"], 1);
+  EXPECT_EQ(j["slurm"]["sbatch"][1], "--time=00:01:00");
 
   auto sbatch_args = base;
   sbatch_args.insert(sbatch_args.end(), {"--format", "sbatch"});
@@ -285,6 +300,7 @@ TEST_F(ScheduledRunTest, PlanPrintsJsonAndAnSbatchBeginInLocalTime) {
   ASSERT_TRUE(local) << begin;
   // EST5 is UTC-5: the local wall time is five hours behind the UTC instant.
   EXPECT_NEAR(unix_s(*local), a + 2 - 5 * 3600, 1.0) << begin;
+  EXPECT_NE(begin.find(" --time=00:01:00\n"), std::string::npos) << begin;
   EXPECT_NE(err().find("local time zone of the submitting host"), std::string::npos) << err();
 }
 

@@ -36,6 +36,10 @@ int digits(std::string_view text, size_t pos, size_t n) {
   return v;
 }
 
+constexpr int kFirstYear = 1900;
+constexpr int kLastYear = 2199;
+constexpr const char* kRangeText = "outside the supported range 1900-01-01 .. 2199-12-31";
+
 }  // namespace
 
 std::string format_utc(SysTime t) {
@@ -124,7 +128,25 @@ Result<SysTime> parse_utc(std::string_view text) {
   } else {
     return bad("unexpected trailing text");
   }
-  return SysTime{sys_days{ymd}} + tod - offset;
+  // Checked before converting: days since the epoch times 86400e9 overflows 64 bits outside
+  // 1677..2262 (undefined behaviour, and the result wrapped silently).
+  if (y < kFirstYear || y > kLastYear) return bad(kRangeText);
+  SysTime t = SysTime{sys_days{ymd}} + tod - offset;
+  if (!in_time_range(t)) return bad(kRangeText);
+  return t;
+}
+
+Status check_time_range(SysTime t, std::string_view what) {
+  if (in_time_range(t)) return {};
+  return make_error("{}: {} is {}", what, format_utc(t), kRangeText);
+}
+
+Result<Nanos> checked_from_seconds(double s) {
+  if (!std::isfinite(s)) return make_error("{} is not a finite number of seconds", s);
+  if (std::abs(s) > to_seconds(kMaxDuration)) {
+    return make_error("{} s is longer than the supported maximum of 20 years", s);
+  }
+  return from_seconds(s);
 }
 
 Result<Nanos> parse_duration(std::string_view text) {
@@ -165,6 +187,9 @@ Result<Nanos> parse_duration(std::string_view text) {
     }
     total_s += v * mult;
     any = true;
+    if (total_s > to_seconds(kMaxDuration)) {
+      return make_error("duration '{}' is longer than the supported maximum of 20 years", text);
+    }
   }
   return from_seconds(total_s);
 }

@@ -64,6 +64,17 @@ void Executor::refresh_intensity(SysTime now) {
   }
 }
 
+SysTime Executor::latest_resume(SysTime now) const {
+  double remaining_s = to_seconds(options_.expected_duration) - run_s(now);
+  return options_.deadline_utc - from_seconds(std::max(remaining_s, 0.0));
+}
+
+bool Executor::slack_exhausted(SysTime now) const {
+  return to_seconds(options_.deadline_utc - now) -
+             (to_seconds(options_.expected_duration) - run_s(now)) <=
+         1e-3;
+}
+
 double Executor::run_s(SysTime now) const {
   return run_done_s_ + (run_since_ ? to_seconds(now - *run_since_) : 0.0);
 }
@@ -130,21 +141,24 @@ JobExit Executor::supervise(JobControl& job) {
     run_since_.reset();
   };
   auto do_resume = [&](SysTime at, const std::string& why) -> bool {
-    if (Status s = job.resume(); !s) {
-      resume_error_ = s.error().message();
+    auto r = job.resume();
+    if (!r) {
+      resume_error_ = r.error().message();
       event(at, "error", resume_error_);
       return false;
     }
     paused = false;
-    run_since_ = at;
-    event(at, "resume", why);
+    run_since_ = r->resumed_at.value_or(at);
+    event(*run_since_, "resume", r->note.empty() ? why : r->note + "; " + why);
     return true;
   };
   for (;;) {
     now = clock_.system_now();
     SysTime wake = now + std::chrono::hours(1);
     if (!straight_) {
-      refresh_intensity(now);
+      // Once the slack is gone the decision does not depend on the intensity: do not spend
+      // time re-reading it when the job must resume now (the watchdog waits only briefly).
+      if (!slack_exhausted(now)) refresh_intensity(now);
       Decision d = decide_now(now, true);
       if (d.straight_through) {
         straight_ = true;
@@ -153,7 +167,7 @@ JobExit Executor::supervise(JobControl& job) {
       } else if (d.run_now && paused) {
         if (!do_resume(now, d.reason)) return JobExit{127, 0, 0};
       } else if (!d.run_now && !paused) {
-        auto p = job.pause();
+        auto p = job.pause(latest_resume(now));
         SysTime at = clock_.system_now();
         if (!p) {
           // Could not pause: keep it running, never plan again.
@@ -177,6 +191,15 @@ JobExit Executor::supervise(JobControl& job) {
     }
     WaitResult r = job.wait_until(wake);
     SysTime at = clock_.system_now();
+    if (r.resumed_at && paused) {
+      // Resumed behind the plan's back (the watchdog kept the deadline, or was lost): it runs
+      // straight through from then on.
+      paused = false;
+      straight_ = true;
+      run_since_ = *r.resumed_at;
+      event(*r.resumed_at, "resume", r.resumed_note);
+      event(at, "straight-through", "no more pauses: " + r.resumed_note);
+    }
     if (r.exit) {
       stop_interval(at);
       event(at, "exit", fmt::format("exit code {}", r.exit->exit_code));

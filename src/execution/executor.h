@@ -33,19 +33,29 @@ struct PauseOutcome {
   std::string note;
 };
 
+/// What resuming did.
+struct ResumeOutcome {
+  /// Set when the job had already been resumed (by the watchdog, keeping the deadline): then.
+  std::optional<SysTime> resumed_at;
+  std::string note;
+};
+
 /// The job, as the executor drives it.
 class JobControl {
  public:
   virtual ~JobControl() = default;
   /// Blocks until wall-clock `until`, the job's end or a termination signal (which the real
   /// implementation forwards to the job), whichever comes first. Without a running job
-  /// (before its start, or checkpointed) it only sleeps and watches for signals.
+  /// (before its start, or checkpointed) it only sleeps and watches for signals. A paused job
+  /// resumed meanwhile without being asked (WaitResult::resumed_at) also ends the wait.
   virtual WaitResult wait_until(SysTime until) = 0;
-  /// Pauses the running job.
-  virtual Result<PauseOutcome> pause() = 0;
+  /// Pauses the running job. `latest_resume_utc`: the job must run again by then to finish by
+  /// the deadline (the real implementation has the watchdog keep it). Error when it cannot
+  /// pause safely: the job then still runs.
+  virtual Result<PauseOutcome> pause(SysTime latest_resume_utc) = 0;
   /// Resumes a paused job (SIGCONT, or runs the resume command). Error when it cannot: the
   /// message says what to run by hand.
-  virtual Status resume() = 0;
+  virtual Result<ResumeOutcome> resume() = 0;
 };
 
 /// One entry of the realised schedule.
@@ -114,6 +124,10 @@ class Executor {
   Decision decide_now(SysTime now, bool started);
   void refresh_intensity(SysTime now);
   double run_s(SysTime now) const;
+  /// The latest time the job may run again and still finish by the deadline.
+  SysTime latest_resume(SysTime now) const;
+  /// No slack left: the job must run from now to the end.
+  bool slack_exhausted(SysTime now) const;
   void event(SysTime at, std::string action, std::string note = {});
   void report(const Decision& d, SysTime now, bool running);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 
 #include "execution/online_planner.h"
 
@@ -26,6 +27,16 @@ class FakeJob final : public JobControl {
   FakeJob(ManualClock& clock, Nanos work) : clock_(clock), work_(work) {}
   WaitResult wait_until(SysTime until) override {
     SysTime now = clock_.system_now();
+    if (!running_ && !runs_.empty() && behind_back_ && *behind_back_ <= until) {
+      // Paused, and resumed by someone else (the watchdog) before `until`.
+      clock_.advance(std::max(*behind_back_ - now, Nanos(0)));
+      WaitResult r;
+      r.resumed_at = clock_.system_now();
+      r.resumed_note = "resumed by the watchdog";
+      behind_back_.reset();
+      start();
+      return r;
+    }
     if (until <= now) return {};
     if (running_) {
       SysTime finish = now + (work_ - done_);
@@ -34,29 +45,38 @@ class FakeJob final : public JobControl {
         done_ = work_;
         running_ = false;
         runs_.back().end_utc = finish;
-        return {JobExit{0, 0, 0}, 0};
+        WaitResult r;
+        r.exit = JobExit{0, 0, 0};
+        return r;
       }
       done_ += until - now;
     }
     clock_.advance(until - now);
     return {};
   }
-  Result<PauseOutcome> pause() override {
+  Result<PauseOutcome> pause(SysTime latest_resume_utc) override {
+    latest_resumes_.push_back(latest_resume_utc);
     running_ = false;
     runs_.back().end_utc = clock_.system_now();
     return PauseOutcome{};
   }
-  Status resume() override {
+  Result<ResumeOutcome> resume() override {
     start();
-    return {};
+    return ResumeOutcome{};
   }
   void start() {
     running_ = true;
     runs_.push_back({clock_.system_now(), clock_.system_now()});
   }
   const std::vector<RunInterval>& runs() const { return runs_; }
+  /// The latest resume time passed with each pause.
+  const std::vector<SysTime>& latest_resumes() const { return latest_resumes_; }
+  /// While paused, the job is resumed at `at` without the executor asking.
+  void resume_behind_the_back_at(SysTime at) { behind_back_ = at; }
 
  private:
+  std::optional<SysTime> behind_back_;
+  std::vector<SysTime> latest_resumes_;
   ManualClock& clock_;
   Nanos work_;
   Nanos done_{0};
@@ -184,6 +204,46 @@ TEST(ExecutorTest, FlexibleStartWaitsForTheCheapestBlockThenRunsThrough) {
   ASSERT_EQ(o.runs.size(), 1u);
   EXPECT_EQ(o.runs[0].start_utc, slot_at(3));
   EXPECT_EQ(o.runs[0].end_utc, slot_at(6));
+}
+
+TEST(ExecutorTest, EveryPauseTellsTheLatestResumeTime) {
+  ManualClock clock(kT0);
+  auto in = flat_intensity({100, 900, 900, 100, 900, 900, 900, 900, 900, 900});
+  Executor ex({Algorithm::kPauseResume, slot_at(10), 2 * kSlot}, constant(in), clock);
+  ASSERT_TRUE(ex.plan());
+  FakeJob job(clock, 2 * kSlot);
+  ASSERT_EQ(ex.wait_for_start(job), 0);
+  job.start();
+  EXPECT_EQ(ex.supervise(job).exit_code, 0);
+  // Paused after slot 0 with one slot of work left: it must run again by deadline - 1 slot.
+  ASSERT_EQ(job.latest_resumes().size(), 1u);
+  EXPECT_EQ(job.latest_resumes()[0], slot_at(9));
+}
+
+TEST(ExecutorTest, AJobResumedBehindThePlansBackRunsStraightThroughAndIsRecorded) {
+  ManualClock clock(kT0);
+  auto in = flat_intensity({100, 900, 900, 900, 100, 900, 900, 100, 900, 900});
+  Executor ex({Algorithm::kPauseResume, slot_at(10), 3 * kSlot}, constant(in), clock);
+  ASSERT_TRUE(ex.plan());
+  FakeJob job(clock, 3 * kSlot);
+  job.resume_behind_the_back_at(slot_at(2));  // the watchdog, while carbonclock was stopped
+  ASSERT_EQ(ex.wait_for_start(job), 0);
+  job.start();
+  EXPECT_EQ(ex.supervise(job).exit_code, 0);
+  // Planned: slots 0, 4 and 7. Resumed at slot 2, it ran straight to the end (no more pauses).
+  ASSERT_EQ(job.runs().size(), 2u);
+  EXPECT_EQ(job.runs()[1].start_utc, slot_at(2));
+  EXPECT_EQ(job.runs()[1].end_utc, slot_at(4));
+  ASSERT_EQ(ex.running().size(), 2u);
+  EXPECT_EQ(ex.running()[1].start_utc, slot_at(2));
+  bool resumed = false, straight = false;
+  for (const auto& e : ex.events()) {
+    resumed |= e.action == "resume" && e.at_utc == slot_at(2) &&
+               e.note.find("resumed by the watchdog") != std::string::npos;
+    straight |= e.action == "straight-through";
+  }
+  EXPECT_TRUE(resumed);
+  EXPECT_TRUE(straight);
 }
 
 TEST(ExecutorTest, BadDeadlinesAreClearErrors) {

@@ -19,22 +19,25 @@ std::string join(const std::vector<std::string>& argv) {
   return out;
 }
 
-/// Sleeps up to `timeout` unless a termination signal arrives (returned, else 0).
+/// Sleeps up to `timeout` unless a termination signal arrives (returned, else 0). A signal
+/// already pending is taken even when `timeout` is zero.
 int sleep_for_signal(Nanos timeout) {
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&set, s);
   auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto left = until - std::chrono::steady_clock::now();
-    if (left <= Nanos(0)) return 0;
+    auto left = std::max<Nanos>(until - std::chrono::steady_clock::now(), Nanos(0));
     auto nap = std::min<Nanos>(left, std::chrono::milliseconds(500));
     timespec ts{static_cast<time_t>(nap.count() / 1'000'000'000),
                 static_cast<long>(nap.count() % 1'000'000'000)};
     int sig = ::sigtimedwait(&set, nullptr, &ts);
     if (sig > 0 && sig != SIGCHLD) return sig;
+    if (sig < 0 && left <= Nanos(0)) return 0;
   }
 }
+
+constexpr Nanos kWakeCap = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -63,6 +66,7 @@ ProcessJobControl::ProcessJobControl(Supervisor& supervisor, Watchdog* watchdog,
 
 void ProcessJobControl::job_started() {
   watched_ = supervisor_.pid();
+  // A failure here is found again, and acted on, before the first pause.
   if (watchdog_ != nullptr) (void)watchdog_->watch(watched_);
 }
 
@@ -71,43 +75,117 @@ void ProcessJobControl::job_ended() {
   watched_ = -1;
 }
 
+WaitResult ProcessJobControl::check_watchdog() {
+  WaitResult r;
+  if (!paused() || watchdog_ == nullptr) return r;
+  auto action = watchdog_->ping();
+  SysTime now = clock_.system_now();
+  if (!action) {
+    // Nothing would continue the job should carbonclock die now: resume it at once and never
+    // pause again.
+    std::string how = stopped_ ? "continued" : "restarted with the resume command";
+    Status s = stopped_ ? supervisor_.signal_group(SIGCONT) : restart();
+    stopped_ = false;
+    supervisor_.expect_stops(false);
+    r.resumed_at = now;
+    r.safety_lost = true;
+    r.resumed_note = fmt::format(
+        "{}: nothing would continue the paused job if carbonclock died, so it was {} at once "
+        "and runs straight through{}",
+        action.error().message(), how, s ? "" : " (" + s.error().message() + ")");
+    return r;
+  }
+  if (action->kind == WatchdogAction::Kind::kContinued) {
+    stopped_ = false;
+    supervisor_.expect_stops(false);
+    r.resumed_at = action->at_utc;
+    r.resumed_note =
+        "carbonclock had not resumed the job by its latest resume time (it was stopped or too "
+        "slow): the watchdog continued it to keep the deadline";
+  } else if (action->kind == WatchdogAction::Kind::kRestarted) {
+    checkpointed_ = false;
+    supervisor_.adopt(action->pid);
+    job_started();
+    if (on_restart_) on_restart_(action->pid);
+    r.resumed_at = action->at_utc;
+    r.resumed_note =
+        "carbonclock had not resumed the job by its latest resume time (it was stopped or too "
+        "slow): the watchdog ran the resume command to keep the deadline";
+  }
+  return r;
+}
+
 WaitResult ProcessJobControl::wait_until(SysTime until) {
   for (;;) {
-    Nanos left = until - clock_.system_now();
-    if (left <= Nanos(0)) return {};
+    if (WaitResult w = check_watchdog(); w.resumed_at) return w;
+    Nanos left = std::max<Nanos>(until - clock_.system_now(), Nanos(0));
     if (!supervisor_.running()) {
-      int sig = sleep_for_signal(left);
       WaitResult r;
-      r.forwarded_signal = sig;
-      if (sig != 0 || clock_.system_now() >= until) return r;
+      r.forwarded_signal = sleep_for_signal(std::min(left, kWakeCap));
+      if (r.forwarded_signal != 0 && checkpointed_ && watchdog_ != nullptr) {
+        // The run ends here on purpose, the job left at its checkpoint: no restart behind it.
+        (void)watchdog_->resumed();
+      }
+      if (r.forwarded_signal != 0 || clock_.system_now() >= until) return r;
       continue;
     }
-    WaitResult r = supervisor_.wait_for(std::min<Nanos>(left, std::chrono::seconds(1)));
+    // A zero timeout still takes pending signals (a late caller never leaves them waiting).
+    WaitResult r = supervisor_.wait_for(std::min(left, kWakeCap));
     if (r.exit) job_ended();
     if (r.exit || r.forwarded_signal != 0) {
-      if (r.forwarded_signal != 0) stopped_ = false;  // the supervisor continued the group
+      if (r.forwarded_signal != 0) {
+        stopped_ = false;  // the supervisor continued the group
+        supervisor_.expect_stops(false);
+      }
       return r;
     }
+    if (clock_.system_now() >= until) return {};
   }
 }
 
-Result<PauseOutcome> ProcessJobControl::pause() {
+Result<PauseOutcome> ProcessJobControl::pause(SysTime latest_resume_utc) {
+  // Never pause without a live watchdog: it is what continues the job if carbonclock dies.
+  if (watchdog_ == nullptr) return make_error("no watchdog runs: the job is not paused");
+  if (Status s = watchdog_->watch(supervisor_.pid()); !s) {
+    return make_error("cannot confirm a live watchdog ({}): the job is not paused",
+                      s.error().message());
+  }
+  if (Status s = watchdog_->resume_by(latest_resume_utc); !s) {
+    return make_error("cannot confirm a live watchdog ({}): the job is not paused",
+                      s.error().message());
+  }
   PauseOutcome out;
+  supervisor_.expect_stops(true);
   if (method_.pause_signal == 0) {
-    if (Status s = supervisor_.signal_group(SIGSTOP); !s) return s.error();
+    if (Status s = supervisor_.signal_group(SIGSTOP); !s) {
+      supervisor_.expect_stops(false);
+      return s.error();
+    }
     stopped_ = true;
     out.kind = PauseKind::kStopped;
     return out;
   }
-  if (Status s = supervisor_.signal_group(method_.pause_signal); !s) return s.error();
+  if (Status s = supervisor_.signal_group(method_.pause_signal); !s) {
+    supervisor_.expect_stops(false);
+    return s.error();
+  }
   MonoTime until = clock_.monotonic_now() + method_.grace;
   while (clock_.monotonic_now() < until) {
     WaitResult r = supervisor_.wait_for(until - clock_.monotonic_now());
     if (r.exit) {
       job_ended();
+      supervisor_.expect_stops(false);
       if (r.exit->exit_code == 0) {
         checkpointed_ = true;
-        if (watchdog_ != nullptr) (void)watchdog_->checkpointed();
+        if (Status s = watchdog_->checkpointed(); !s) {
+          // Nothing would restart it should carbonclock die: restart it now.
+          checkpointed_ = false;
+          Status restarted = restart();
+          return make_error(
+              "cannot confirm a live watchdog ({}) after the job checkpointed: it was restarted "
+              "at once{}",
+              s.error().message(), restarted ? "" : " (" + restarted.error().message() + ")");
+        }
         out.kind = PauseKind::kCheckpointed;
         out.note =
             fmt::format("the job checkpointed and exited on {}", strsignal(method_.pause_signal));
@@ -119,10 +197,19 @@ Result<PauseOutcome> ProcessJobControl::pause() {
       }
       return out;
     }
-    if (r.forwarded_signal != 0) break;  // the user wants it to stop: do not pause further
+    if (r.forwarded_signal != 0) {
+      // The user wants it to stop: the signal was forwarded and the group continued; do not
+      // stop it now, it must be able to act on the signal.
+      supervisor_.expect_stops(false);
+      return make_error("signal {} arrived while pausing; forwarded to the job, not paused",
+                        r.forwarded_signal);
+    }
   }
   // It ignored the signal: never lose the job; stop it instead, as without --pause-signal.
-  if (Status s = supervisor_.signal_group(SIGSTOP); !s) return s.error();
+  if (Status s = supervisor_.signal_group(SIGSTOP); !s) {
+    supervisor_.expect_stops(false);
+    return s.error();
+  }
   stopped_ = true;
   out.kind = PauseKind::kStopFallback;
   out.note =
@@ -131,12 +218,7 @@ Result<PauseOutcome> ProcessJobControl::pause() {
   return out;
 }
 
-Status ProcessJobControl::resume() {
-  if (stopped_) {
-    stopped_ = false;
-    return supervisor_.signal_group(SIGCONT);
-  }
-  if (!checkpointed_) return {};
+Status ProcessJobControl::restart() {
   SpawnError error;
   if (!supervisor_.spawn(method_.resume_command, &error)) {
     return make_error(
@@ -149,6 +231,36 @@ Status ProcessJobControl::resume() {
   job_started();
   if (on_restart_) on_restart_(supervisor_.pid());
   return {};
+}
+
+Result<ResumeOutcome> ProcessJobControl::resume() {
+  ResumeOutcome out;
+  if (!paused()) return out;
+  // Cancel the watchdog's own resume; it may have resumed the job already.
+  std::optional<WatchdogAction> action;
+  if (watchdog_ != nullptr) {
+    if (auto a = watchdog_->resuming(); a) action = *a;
+  }
+  if (action && action->kind != WatchdogAction::Kind::kNone) {
+    out.resumed_at = action->at_utc;
+    out.note = "the watchdog had resumed it at its latest resume time";
+  }
+  if (stopped_) {
+    stopped_ = false;
+    Status s = supervisor_.signal_group(SIGCONT);
+    supervisor_.expect_stops(false);
+    if (!s) return s.error();
+    return out;
+  }
+  if (action && action->kind == WatchdogAction::Kind::kRestarted) {
+    checkpointed_ = false;
+    supervisor_.adopt(action->pid);
+    job_started();
+    if (on_restart_) on_restart_(action->pid);
+    return out;
+  }
+  if (Status s = restart(); !s) return s.error();
+  return out;
 }
 
 }  // namespace carbonclock

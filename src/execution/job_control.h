@@ -27,7 +27,8 @@ Result<int> parse_signal_name(std::string_view text);
 class ProcessJobControl final : public JobControl {
  public:
   /// `supervisor` has spawned the job (new session) or will before the first pause; the
-  /// watchdog (may be null) is told about every process group carbonclock may leave stopped.
+  /// watchdog is told about every process group carbonclock may leave stopped. Without a
+  /// watchdog (null) the job is never paused: pause() says so.
   ProcessJobControl(Supervisor& supervisor, Watchdog* watchdog, Clock& clock, PauseMethod method);
 
   /// Registers the supervisor's current job with the watchdog (call right after spawn).
@@ -35,12 +36,23 @@ class ProcessJobControl final : public JobControl {
   /// Called with the new process's pid after the resume command restarted the job.
   void set_on_restart(std::function<void(pid_t)> fn) { on_restart_ = std::move(fn); }
 
+  /// While the job is paused, also confirms the watchdog at every wake-up (at least once a
+  /// second): a watchdog that is lost (gone, stopped, frozen) gets the job resumed at once
+  /// (WaitResult::safety_lost), and one that resumed the job at its latest resume time is
+  /// reported (WaitResult::resumed_at).
   WaitResult wait_until(SysTime until) override;
-  Result<PauseOutcome> pause() override;
-  Status resume() override;
+  /// Confirms a live watchdog and tells it the latest resume time before pausing; Error (the
+  /// job not paused) when it cannot.
+  Result<PauseOutcome> pause(SysTime latest_resume_utc) override;
+  Result<ResumeOutcome> resume() override;
 
  private:
   void job_ended();
+  /// Pings the watchdog while the job is paused; see wait_until.
+  WaitResult check_watchdog();
+  /// Runs the resume command now (the job is checkpointed).
+  Status restart();
+  bool paused() const { return stopped_ || checkpointed_; }
   Supervisor& supervisor_;
   Watchdog* watchdog_;
   Clock& clock_;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "execution/test_proc.h"
 #include "metering/meter.h"
 #include "sensors/estimate_sensor.h"
 #include "sensors/process_tree.h"
@@ -80,6 +82,115 @@ TEST_F(SupervisorTest, CpuTimeOfTheWholeTreeIsReported) {
   SpawnError err;
   ASSERT_TRUE(s.spawn({"sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"}, &err));
   EXPECT_GT(s.wait().cpu_s, 0.05);
+}
+
+// ---- stops: someone else's, the terminal's; a parent that dies ----
+
+/// Records what the supervisor reports.
+class StopRecorder final : public SupervisorEvents {
+ public:
+  void job_stopped(int sig) override { stopped = sig; }
+  void job_continued() override { continued = true; }
+  std::atomic<int> stopped{0};
+  std::atomic<bool> continued{false};
+};
+
+TEST_F(SupervisorTest, AJobThatStopsItselfIsReportedAndASigtermStillEndsIt) {
+  Supervisor s;
+  StopRecorder events;
+  s.set_events(&events);
+  SpawnError err;
+  ASSERT_TRUE(s.spawn({"sh", "-c", "kill -STOP $$; exit 3"}, &err)) << err.message;
+  std::atomic<bool> done{false};
+  std::thread sender([&] {
+    // The supervisor notices the stop (WUNTRACED) while it waits; then carbonclock is told to
+    // end. A stopped job cannot act on SIGTERM: it must be continued after it.
+    test::eventually([&] { return events.stopped != 0; }, 30s);
+    ::kill(::getpid(), SIGTERM);
+    // Never hang the suite: end the job if the supervisor did not.
+    if (!test::eventually([&] { return done.load(); }, 30s)) {
+      ::kill(-s.pid(), SIGKILL);
+      ::kill(-s.pid(), SIGCONT);
+    }
+  });
+  JobExit exit = s.wait();
+  done = true;
+  sender.join();
+  EXPECT_EQ(events.stopped, SIGSTOP);
+  EXPECT_EQ(exit.exit_code, 128 + SIGTERM);
+}
+
+TEST_F(SupervisorTest, AJobContinuedBySomeoneElseIsReportedAndEndsNormally) {
+  Supervisor s;
+  StopRecorder events;
+  s.set_events(&events);
+  SpawnError err;
+  auto go = std::filesystem::temp_directory_path() / ("cc_sup_go_" + std::to_string(::getpid()));
+  std::filesystem::remove(go);
+  // Stopped, continued by someone else, then it waits until the test saw the continue.
+  ASSERT_TRUE(
+      s.spawn({"sh", "-c",
+               "kill -STOP $$; while [ ! -e " + go.string() + " ]; do sleep 0.02; done; exit 3"},
+              &err))
+      << err.message;
+  std::thread other([&] {
+    if (test::eventually([&] { return events.stopped != 0; }, 30s)) {
+      ::kill(-s.pid(), SIGCONT);
+      test::eventually([&] { return events.continued.load(); }, 30s);
+      std::ofstream(go).put('\n');
+    } else {
+      ::kill(-s.pid(), SIGKILL);
+    }
+  });
+  JobExit exit = s.wait();
+  other.join();
+  EXPECT_EQ(events.stopped, SIGSTOP);
+  EXPECT_TRUE(events.continued);
+  EXPECT_EQ(exit.exit_code, 3);
+  std::filesystem::remove(go);
+}
+
+TEST_F(SupervisorTest, AStoppedSessionJobIsContinuedWhenItsParentDies) {
+  // Even with no watchdog left (both killed at once), the job's first process is continued
+  // by its parent-death signal.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t owner = ::fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    Supervisor s;
+    s.set_new_session(true);
+    SpawnError err;
+    if (!s.spawn({"sleep", "60"}, &err)) ::_exit(1);
+    ::kill(-s.pid(), SIGSTOP);
+    pid_t job = s.pid();
+    if (::write(fds[1], &job, sizeof job) != sizeof job) ::_exit(2);
+    for (;;) ::pause();
+  }
+  ::close(fds[1]);
+  pid_t job = -1;
+  ASSERT_EQ(::read(fds[0], &job, sizeof job), static_cast<ssize_t>(sizeof job));
+  ::close(fds[0]);
+  ASSERT_TRUE(test::eventually([&] { return test::proc_state(job) == 'T'; }));
+  ::kill(owner, SIGKILL);
+  ::waitpid(owner, nullptr, 0);
+  EXPECT_TRUE(test::eventually([&] {
+    char st = test::proc_state(job);
+    return st != 'T' && st != '?';
+  })) << test::proc_state(job);
+  ::kill(job, SIGKILL);
+}
+
+TEST_F(SupervisorTest, PendingSignalsAreTakenEvenWhenTheWaitIsLate) {
+  Supervisor s;
+  s.set_new_session(true);
+  SpawnError err;
+  ASSERT_TRUE(s.spawn({"sleep", "30"}, &err));
+  ::kill(::getpid(), SIGTERM);
+  // A caller behind schedule (a slow re-plan) waits zero: the signal is still taken.
+  WaitResult r = s.wait_for(Nanos(0));
+  EXPECT_EQ(r.forwarded_signal, SIGTERM);
+  EXPECT_EQ(s.wait().exit_code, 128 + SIGTERM);
 }
 
 // ---- a job's daemons: adopted, metered, reaped ----

@@ -47,6 +47,23 @@ class GridCliTest : public ::testing::Test {
   fs::path binary_, db_;
 };
 
+TEST_F(GridCliTest, ZoneThatIsNotUtf8IsShownAsJsonInsteadOfAborting) {
+  // A zone read from a file is bytes; `grid show --format json` aborted (nlohmann's dump threw).
+  auto csv = write("evil.csv",
+                   "Time,zone,ci\n2020-01-01 00:00,evil\xe9zone,100\n"
+                   "2020-01-01 01:00,evil\xe9zone,110\n");
+  CliRun imp = run("grid import --format csv " + csv.string());
+  ASSERT_EQ(imp.rc, 0) << imp.err;
+  CliRun list = run("grid list --format json");
+  ASSERT_EQ(list.rc, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr(R"("zone": "evil\\xe9zone")"));
+  // Asking for it by that name is refused with a message, not an abort (zone ids are letters,
+  // digits, '-' and '_').
+  CliRun show = run("grid show --zone 'evil\xe9zone' --format json");
+  EXPECT_EQ(show.rc, 2);
+  EXPECT_THAT(show.err, HasSubstr("is not a zone id"));
+}
+
 TEST_F(GridCliTest, ImportThenShowPrintsExactlyWhatWasStored) {
   auto em = testing::grid_testdata("em_hourly.csv").string();
   CliRun imp = run("grid import " + em);

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "common/files.h"
+#include "common/json_text.h"
 #include "grid/csv_reader.h"
 
 namespace carbonclock {
@@ -252,14 +253,6 @@ int find_em_intensity(const std::vector<std::string_view>& header, std::string_v
 // ---------------------------------------------------------------------------------------------
 // JSON helpers.
 
-Result<json> parse_json(std::string_view content, const std::string& origin) {
-  try {
-    return json::parse(content.begin(), content.end());
-  } catch (const json::parse_error& e) {
-    return make_error("{}: invalid JSON: {}", origin, e.what());
-  }
-}
-
 const json* member(const json& obj, const char* key) {
   if (!obj.is_object()) return nullptr;
   auto it = obj.find(key);
@@ -286,7 +279,9 @@ Result<std::optional<double>> value_member(const json& obj, const char* key,
                                            const std::string& where) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return std::optional<double>();
-  if (!it->is_number()) return make_error("{}: '{}' is not a number ({})", where, key, it->dump());
+  if (!it->is_number()) {
+    return make_error("{}: '{}' is not a number ({})", where, key, it->type_name());
+  }
   double v = it->get<double>();
   if (!std::isfinite(v) || v < 0) {
     return make_error("{}: '{}' is negative or not finite ({})", where, key, v);
@@ -416,6 +411,17 @@ Status validate_series(const IntensitySeries& series, std::string_view origin) {
   if (series.zone.empty()) return make_error("{}: series without a zone", origin);
   const auto& p = series.points;
   for (size_t i = 0; i < p.size(); ++i) {
+    if (!in_time_range(p[i].start)) {
+      return make_error(
+          "{}: zone {}: point at {} is outside the supported range 1900-01-01 .. "
+          "2199-12-31",
+          origin, series.zone, format_utc(p[i].start));
+    }
+    if (p[i].duration > kMaxDuration) {
+      return make_error("{}: zone {}: point at {} lasts {}, longer than the supported 20 years",
+                        origin, series.zone, format_utc(p[i].start),
+                        format_duration(p[i].duration));
+    }
     if (p[i].duration <= Nanos(0)) {
       return make_error("{}: zone {}: point at {} has a non-positive duration", origin, series.zone,
                         format_utc(p[i].start));
@@ -497,7 +503,7 @@ Result<std::vector<IntensitySeries>> parse_electricitymaps_csv(std::string_view 
     if (!csv::split(line, fields)) {
       return make_error("{}: unterminated quote", where_line(origin, n));
     }
-    if (fields.size() < needed) {
+    if (fields.size() < needed || fields.size() > header.size()) {
       return make_error("{}: expected {} columns, found {}", where_line(origin, n), header.size(),
                         fields.size());
     }
@@ -611,7 +617,9 @@ Result<std::vector<IntensitySeries>> parse_generic_csv(std::string_view content,
     size_t n = lines.line_number();
     if (!csv::split(line, fields))
       return make_error("{}: unterminated quote", where_line(origin, n));
-    if (fields.size() < needed) {
+    // More fields than the header means a value holds an unquoted comma: the columns would
+    // shift, so the row is refused rather than read wrongly.
+    if (fields.size() < needed || fields.size() > header.size()) {
       return make_error("{}: expected {} columns, found {}", where_line(origin, n), header.size(),
                         fields.size());
     }
@@ -626,6 +634,11 @@ Result<std::vector<IntensitySeries>> parse_generic_csv(std::string_view content,
       if (!parse_int(time_text, index) || index < 0) {
         return make_error("{}: bad interval index '{}' (need an integer >= 0)",
                           where_line(origin, n), csv::trim(time_text));
+      }
+      // Checked before multiplying: index × step overflowed 64-bit nanoseconds and wrapped.
+      if (index > (kMaxTime - *o.index_origin) / *o.step) {
+        return make_error("{}: interval index {} puts the point {}", where_line(origin, n), index,
+                          "outside the supported range 1900-01-01 .. 2199-12-31");
       }
       t = *o.index_origin + index * *o.step;
     } else {
@@ -648,12 +661,12 @@ Result<std::vector<IntensitySeries>> parse_generic_csv(std::string_view content,
     if (duration_col >= 0) {
       double d = 0;
       std::string_view d_text = fields[static_cast<size_t>(duration_col)];
-      if (!parse_double(d_text, d) || d <= 0) {
-        return make_error("{}: bad duration '{}' (need a number > 0)", where_line(origin, n),
-                          csv::trim(d_text));
+      const auto d_unit = std::chrono::duration<double, std::nano>(o.duration_unit);
+      if (!parse_double(d_text, d) || d <= 0 || !(d * d_unit <= kMaxDuration)) {
+        return make_error("{}: bad duration '{}' (need a number > 0, at most 20 years)",
+                          where_line(origin, n), csv::trim(d_text));
       }
-      duration =
-          std::chrono::round<Nanos>(d * std::chrono::duration<double, std::nano>(o.duration_unit));
+      duration = std::chrono::round<Nanos>(d * d_unit);
     }
     if (auto st = b.add(t, v * *unit_factor, false, duration, where_line(origin, n)); !st) {
       return st.error();
@@ -774,10 +787,13 @@ Result<WattTimeMeta> read_watttime_meta(const json& root, const std::string& ori
   if (!factor) return factor.error().with_context(where);
   m.factor = *factor;
   if (const json* p = member(*meta, "data_point_period_seconds")) {
-    if (!p->is_number() || p->get<double>() <= 0) {
-      return make_error("{}: bad data_point_period_seconds {}", where, p->dump());
+    auto step = p->is_number() ? checked_from_seconds(p->get<double>())
+                               : Result<Nanos>(make_error("not a number ({})", p->type_name()));
+    if (!step || *step <= Nanos(0)) {
+      return make_error("{}: bad data_point_period_seconds: {}", where,
+                        step ? "not positive" : step.error().message());
     }
-    m.step = from_seconds(p->get<double>());
+    m.step = *step;
   }
   if (member(*meta, "generated_at")) {
     auto t = time_member(*meta, "generated_at", where);
@@ -904,8 +920,11 @@ Result<std::vector<IntensitySeries>> parse_uk_carbon_intensity_json(std::string_
         std::string zone = uk_region_zone((*regions)[k], w, st);
         if (!st) return st.error();
         json period = (*regions)[k];
-        period["from"] = item.value("from", "");
-        period["to"] = item.value("to", "");
+        // Copied as they are: a non-string from/to is reported by add_uk_period.
+        for (const char* key : {"from", "to"}) {
+          const json* v = member(item, key);
+          period[key] = v != nullptr ? *v : json();
+        }
         if (auto s = add_uk_period(builders.get(zone), period, w); !s) return s.error();
       }
     } else {

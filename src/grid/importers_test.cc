@@ -453,6 +453,124 @@ TEST(Import, UnknownJsonShapeIsAnError) {
   EXPECT_THAT(f.error().message(), HasSubstr("x.json: JSON of unknown shape"));
 }
 
+// --- Hostile input (issue 15): clear errors, never a crash or a silent wrap ---------------
+
+struct HostileCase {
+  const char* name;
+  ImportFormat format;
+  const char* content;
+  const char* expected;
+};
+
+class HostileInput : public ::testing::TestWithParam<HostileCase> {};
+
+TEST_P(HostileInput, IsAnErrorNamingTheCause) {
+  const HostileCase& c = GetParam();
+  ImportOptions o;
+  o.format = c.format;
+  if (c.format == ImportFormat::kGenericCsv) o.zone = "XX";
+  auto r = parse_series(c.content, "in.txt", o);
+  ASSERT_FALSE(r.ok()) << c.name;
+  EXPECT_THAT(r.error().message(), HasSubstr(c.expected)) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, HostileInput,
+    ::testing::Values(
+        // Numbers outside the range of a double threw out of the JSON parser (abort).
+        HostileCase{"em_overflow", ImportFormat::kElectricityMapsJson,
+                    R"({"zone":"DE","history":[{"datetime":"2024-01-01T00:00Z",)"
+                    R"("carbonIntensity":1e999}]})",
+                    "in.txt: invalid JSON: number overflow parsing '1e999'"},
+        HostileCase{"em_overflow_detected", ImportFormat::kAuto,
+                    R"({"zone":"DE","history":[{"datetime":"2024-01-01T00:00Z",)"
+                    R"("carbonIntensity":1e999}]})",
+                    "number overflow"},
+        HostileCase{"watttime_overflow", ImportFormat::kWattTimeJson,
+                    R"({"meta":{"region":"X","signal_type":"co2_moer","units":"g_co2_per_kwh"},)"
+                    R"("data":[{"point_time":"2024-01-01T00:00Z","value":-1e400}]})",
+                    "number overflow"},
+        HostileCase{"ukci_overflow", ImportFormat::kUkCarbonIntensityJson,
+                    R"({"data":[{"from":"2024-01-01T00:00Z","to":"2024-01-01T00:30Z",)"
+                    R"("intensity":{"forecast":1E+309,"actual":null}}]})",
+                    "number overflow"},
+        // A non-string from/to in the regional shape threw a type_error (abort).
+        HostileCase{"ukci_regional_from_number", ImportFormat::kUkCarbonIntensityJson,
+                    R"({"data":[{"from":5,"to":"2024-01-01T00:30Z","regions":[)"
+                    R"({"regionid":1,"intensity":{"forecast":1,"actual":2}}]}]})",
+                    "in.txt: data[0].regions[0]: missing string 'from'"},
+        HostileCase{"ukci_regional_to_object", ImportFormat::kUkCarbonIntensityJson,
+                    R"({"data":[{"from":"2024-01-01T00:00Z","to":{"x":[1]},"regions":[)"
+                    R"({"regionid":1,"intensity":{"forecast":1,"actual":2}}]}]})",
+                    "missing string 'to'"},
+        HostileCase{"watttime_huge_period", ImportFormat::kWattTimeJson,
+                    R"({"meta":{"region":"X","signal_type":"co2_moer","units":"g_co2_per_kwh",)"
+                    R"("data_point_period_seconds":1e300},)"
+                    R"("data":[{"point_time":"2024-01-01T00:00Z","value":1}]})",
+                    "in.txt: meta: bad data_point_period_seconds"},
+        HostileCase{"value_not_a_number", ImportFormat::kElectricityMapsJson,
+                    R"({"zone":"DE","history":[{"datetime":"2024-01-01T00:00Z",)"
+                    R"("carbonIntensity":[[[1]]]}]})",
+                    "'carbonIntensity' is not a number (array)"},
+        // Timestamps beyond 2262 wrapped to the 17th century and were stored.
+        HostileCase{"em_json_year_2300", ImportFormat::kElectricityMapsJson,
+                    R"({"zone":"DE","history":[{"datetime":"2300-01-01T00:00Z",)"
+                    R"("carbonIntensity":1}]})",
+                    "outside the supported range"},
+        HostileCase{"csv_year_2300", ImportFormat::kGenericCsv,
+                    "Time,ci\n2020-01-01 00:00,1\n2300-01-01 01:00,2\n",
+                    "in.txt:3: cannot parse time '2300-01-01 01:00': outside the supported "
+                    "range"},
+        HostileCase{"csv_huge_duration", ImportFormat::kGenericCsv,
+                    "Time,ci,duration\n2020-01-01 00:00,1,1e300\n",
+                    "in.txt:2: bad duration '1e300'"},
+        // More fields than the header: the columns shifted silently.
+        HostileCase{"csv_extra_field", ImportFormat::kGenericCsv,
+                    "Time,ci\n2020-01-01 00:00,1\n2020-01-01 01:00,2,3\n",
+                    "in.txt:3: expected 2 columns, found 3"},
+        HostileCase{"em_csv_extra_field", ImportFormat::kElectricityMapsCsv,
+                    "Datetime (UTC),Zone Id,Carbon Intensity gCO2eq/kWh (direct),"
+                    "Carbon Intensity gCO2eq/kWh (LCA)\n"
+                    "2022-01-01 00:00:00,DE,1,163.46,213.79\n",
+                    "in.txt:2: expected 4 columns, found 5"}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
+
+TEST(HostileImport, DeepNestingIsAnErrorNotAStackOverflow) {
+  std::string deep = R"({"data":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  for (ImportFormat f : {ImportFormat::kAuto, ImportFormat::kUkCarbonIntensityJson,
+                         ImportFormat::kElectricityMapsJson, ImportFormat::kWattTimeJson}) {
+    ImportOptions o;
+    o.format = f;
+    auto r = parse_series(deep, "deep.json", o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(r.error().message(), HasSubstr("deep.json: JSON nested deeper than 256 levels"));
+  }
+}
+
+TEST(HostileImport, IndexBeyondTheSupportedRangeIsAnErrorNotAWrap) {
+  ImportOptions o = csv_options();
+  o.csv.index_origin = utc("2020-01-01T00:00Z");
+  o.csv.step = hours(1);
+  // 2,000,000 hours after 2020 is the year 2248; 9e15 hours overflows 64-bit nanoseconds.
+  for (const char* index : {"2000000", "9000000000000000"}) {
+    auto r = parse_series(std::string("i,ci\n0,1\n") + index + ",2\n", "idx.csv", o);
+    ASSERT_FALSE(r.ok()) << index;
+    EXPECT_THAT(r.error().message(), HasSubstr("idx.csv:3: interval index"));
+    EXPECT_THAT(r.error().message(), HasSubstr("outside the supported range"));
+  }
+}
+
+TEST(HostileImport, ExtraFieldInAQuotedValueIsNotAnExtraField) {
+  auto r =
+      parse_series("Time,ci,note\n2020-01-01 00:00,1,\"a,b\"\n2020-01-01 01:00,2,c\n", "q.csv", [] {
+        ImportOptions o = csv_options();
+        o.csv.value_column = "ci";
+        return o;
+      }());
+  ASSERT_TRUE(r.ok()) << error_of(r);
+  EXPECT_EQ((*r)[0].points.size(), 2u);
+}
+
 TEST(ValidateSeries, RejectsOverlapAndBadValues) {
   IntensitySeries s;
   s.zone = "Z";
@@ -465,6 +583,13 @@ TEST(ValidateSeries, RejectsOverlapAndBadValues) {
   EXPECT_FALSE(validate_series(s, "o").ok());
   s.points = {{utc("2020-01-01T00:00Z"), Nanos(0), 1, false}};
   EXPECT_FALSE(validate_series(s, "o").ok());
+  // Times and durations outside the supported range, which arithmetic on them could wrap.
+  s.points = {{kMaxTime - hours(1), hours(2), 1, false}};
+  EXPECT_TRUE(validate_series(s, "o").ok());  // ends after kMaxTime: still representable
+  s.points = {{kMaxTime, hours(1), 1, false}};
+  EXPECT_THAT(validate_series(s, "o").error().message(), HasSubstr("outside the supported range"));
+  s.points = {{utc("2020-01-01T00:00Z"), kMaxDuration + hours(1), 1, false}};
+  EXPECT_THAT(validate_series(s, "o").error().message(), HasSubstr("longer than"));
 }
 
 }  // namespace

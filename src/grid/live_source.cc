@@ -10,15 +10,16 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 #include "grid/importers.h"
+#include "http/redaction.h"
 
 namespace carbonclock {
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
 
 std::string iso(SysTime t) { return format_utc(t); }
 
@@ -54,12 +55,26 @@ std::string credential_hint(LiveSourceKind kind) {
   return {};
 }
 
-// A short, single-line excerpt of a response body for messages.
+// A short, single-line excerpt of a response body for messages. `body` is already redacted
+// (LiveSource::call redacts every body before anything reads it); control characters and
+// escape sequences are stripped before the cut, and the cut falls between characters.
 std::string body_excerpt(const std::string& body) {
+  constexpr size_t kExcerptBytes = 200;
+  // Escaped only once, with the whole message (LiveSource::redact).
+  std::string text = strip_control_sequences(std::string_view(body).substr(0, 4 * kExcerptBytes));
   std::string out;
-  for (char c : body.substr(0, 200)) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  for (char c : text) {
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;  // collapse runs of spaces
+    out += c;
+  }
   out = std::string(trim(out));
-  if (body.size() > 200) out += "...";
+  bool cut = body.size() > 4 * kExcerptBytes || out.size() > kExcerptBytes;
+  if (out.size() > kExcerptBytes) {
+    size_t end = kExcerptBytes;
+    while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;
+    out.resize(end);
+  }
+  if (cut) out += "...";
   return out;
 }
 
@@ -197,21 +212,19 @@ SeriesQuery live_series_query(const FetchRequest& request) {
 }
 
 std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
-  for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
-    for (size_t pos = text.find(secret); pos != std::string::npos;
-         pos = text.find(secret, pos + 3)) {
-      text.replace(pos, secret.size(), "***");
-    }
-  }
-  return text;
+  Redactor redactor;
+  for (const auto& secret : secrets) redactor.add_secret(secret);
+  return redactor.redact(text);
 }
 
 LiveSource::LiveSource(HttpTransport& transport, LiveSettings settings, Clock& clock)
-    : transport_(transport), settings_(std::move(settings)), clock_(clock) {}
+    : transport_(transport), settings_(std::move(settings)), clock_(clock) {
+  redactor_.add_secret(settings_.electricitymaps_api_key);
+  redactor_.add_basic_auth(settings_.watttime_username, settings_.watttime_password);
+}
 
 Error LiveSource::redact(const Error& error) const {
-  return Error(redact_secrets(error.message(), settings_.secrets()));
+  return Error(printable_server_text(redactor_.redact(error.message())));
 }
 
 Result<HttpResponse> LiveSource::call(LiveSourceKind kind, HttpRequest request,
@@ -219,6 +232,11 @@ Result<HttpResponse> LiveSource::call(LiveSourceKind kind, HttpRequest request,
   ++report.requests;
   auto response = transport_.send(request);
   if (!response.ok()) return redact(response.error().with_context(to_string(kind)));
+  // Redacted whole, before anything (parser messages, excerpts) can quote part of it.
+  response->body = redactor_.redact(response->body);
+  for (auto& [name, value] : response->headers) {
+    value = strip_control_sequences(redactor_.redact(value));
+  }
   return response;
 }
 
@@ -237,13 +255,15 @@ Result<std::string> LiveSource::watttime_token(FetchReport& report, bool renew) 
   if (response->status != 200) {
     return redact(http_error(LiveSourceKind::kWattTime, login, *response, ""));
   }
-  auto body = nlohmann::json::parse(response->body, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("token") ||
-      !body["token"].is_string()) {
+  auto parsed = parse_json(response->body, "watttime /login");
+  nlohmann::json body = parsed.ok() ? std::move(*parsed) : nlohmann::json();
+  if (!body.is_object() || !body.contains("token") || !body["token"].is_string() ||
+      body["token"].get_ref<const std::string&>().empty()) {
     return make_error("watttime: the login answer from {} has no token",
                       url_for_messages(login.url));
   }
   watttime_token_ = body["token"].get<std::string>();
+  redactor_.add_secret(*watttime_token_);  // a bearer token is a credential too
   return *watttime_token_;
 }
 

@@ -19,6 +19,7 @@
 #include "grid/series.h"
 #include "grid/store.h"
 #include "http/http_transport.h"
+#include "http/redaction.h"
 
 namespace carbonclock {
 
@@ -75,7 +76,10 @@ class LiveSource {
   /// stores what comes back; nothing is requested when the store covers it all. Forecast: reuses
   /// a stored forecast issued within forecast_refresh, else fetches and stores a new one.
   /// Errors name the source and the HTTP status (401/403 credentials, 404 unknown zone, 429 with
-  /// Retry-After, 5xx) or the transport failure; they never contain a credential.
+  /// Retry-After, 5xx) or the transport failure; they never contain a credential in any form
+  /// (raw, base64 Basic, bearer token, URL- or JSON-encoded, any letter case) nor a control
+  /// character or escape sequence sent by the server. Every response body is redacted before it
+  /// is parsed or quoted.
   Result<FetchReport> fetch(const FetchRequest& request, GridStore& store);
 
  private:
@@ -93,12 +97,14 @@ class LiveSource {
   LiveSettings settings_;
   Clock& clock_;
   std::optional<std::string> watttime_token_;
+  Redactor redactor_;  ///< the configured credentials and the WattTime token, every form
 };
 
 /// The zone, signal and factor a source's data is stored under.
 SeriesQuery live_series_query(const FetchRequest& request);
 
-/// Replaces every occurrence of each non-empty secret in `text` by "***".
+/// Replaces every occurrence of each non-empty secret in `text` by "***", in every form
+/// Redactor::add_secret knows.
 std::string redact_secrets(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace carbonclock

@@ -439,6 +439,50 @@ TEST_F(LiveSourceTest, ServerErrorAndNotFound) {
   expect_no_secret(wt.error().message());
 }
 
+TEST_F(LiveSourceTest, MalformedResponsesAreErrorsNotCrashes) {
+  // The bodies that crashed importers (issue 15, item 3) reach parse_series through fetch as
+  // well: `grid fetch`, `plan` and `run --forecast-source` must get an error back.
+  const std::string deep =
+      R"({"data":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  struct Case {
+    std::string path;
+    LiveSourceKind kind;
+    std::string zone;
+    std::string body;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"/v3/carbon-intensity/past-range", LiveSourceKind::kElectricityMaps, "DE",
+       R"({"zone":"DE","data":[{"datetime":"2024-03-01T00:00Z","carbonIntensity":1e999}]})",
+       "number overflow"},
+      {"/regional/intensity/2024-03-01T00:00Z/2024-03-01T02:00Z/regionid/13",
+       LiveSourceKind::kUkCarbonIntensity, "GB-13",
+       R"({"data":[{"from":7,"to":[],"regions":[{"regionid":13,"intensity":{"forecast":1}}]}]})",
+       "missing string 'from'"},
+      {"/intensity/2024-03-01T00:00Z/2024-03-01T02:00Z", LiveSourceKind::kUkCarbonIntensity, "GB",
+       deep, "JSON nested deeper than 256 levels"},
+  };
+  for (const Case& c : cases) {
+    provider_.on(c.path, [body = c.body](const httplib::Request&, httplib::Response& res) {
+      res.set_content(body, "application/json");
+    });
+  }
+  provider_.on("/login", [deep](const httplib::Request&, httplib::Response& res) {
+    res.set_content(deep, "application/json");
+  });
+  provider_.start();
+  for (const Case& c : cases) {
+    auto r = fetch(history(c.kind, c.zone, "2024-03-01T00:00Z", "2024-03-01T02:00Z"));
+    ASSERT_FALSE(r.ok()) << c.path;
+    EXPECT_NE(r.error().message().find(c.expected), std::string::npos) << r.error().message();
+    expect_no_secret(r.error().message());
+  }
+  auto wt = fetch(
+      history(LiveSourceKind::kWattTime, "CAISO_NORTH", "2024-03-01T00:00Z", "2024-03-01T01:00Z"));
+  ASSERT_FALSE(wt.ok());
+  EXPECT_NE(wt.error().message().find("no token"), std::string::npos) << wt.error().message();
+}
+
 TEST_F(LiveSourceTest, SlowServerTimesOut) {
   provider_.on("/v3/carbon-intensity/past-range",
                [](const httplib::Request&, httplib::Response& res) {
@@ -477,6 +521,127 @@ TEST_F(LiveSourceTest, MissingCredentialsSayWhichVariablesToSet) {
 
 // --- settings -------------------------------------------------------------------------------
 
+
+// --- Redaction and server text (issue 15, item 10) ----------------------------------------
+
+std::string lower_ascii(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+TEST_F(LiveSourceTest, KeyStraddlingTheExcerptIsRedactedBeforeTheCut) {
+  // The excerpt is 200 bytes; a key starting at byte 190 leaked its first 10 characters.
+  provider_.on(
+      "/v3/carbon-intensity/past-range", [](const httplib::Request& req, httplib::Response& res) {
+        res.status = 401;
+        res.set_content(std::string(190, '.') + req.get_header_value("auth-token") + " end",
+                        "text/plain");
+      });
+  provider_.start();
+  auto r = fetch(
+      history(LiveSourceKind::kElectricityMaps, "DE", "2024-03-01T00:00Z", "2024-03-02T00:00Z"));
+  ASSERT_FALSE(r.ok());
+  const std::string& m = r.error().message();
+  EXPECT_EQ(m.find(std::string(kEmKey).substr(0, 6)), std::string::npos) << m;
+  EXPECT_NE(m.find("..."), std::string::npos) << m;  // an excerpt is still shown
+}
+
+TEST_F(LiveSourceTest, EchoedCredentialsInEveryFormAreRedacted) {
+  // A hostile server echoing what it got: the Basic header (base64 of user:password), the
+  // bearer token, a lower-cased and a URL-encoded copy of the key.
+  provider_.serve("/login", "watttime_login.json");
+  provider_.on("/v3/historical", [](const httplib::Request& req, httplib::Response& res) {
+    res.status = 403;
+    res.set_content("denied: " + req.get_header_value("Authorization"), "text/plain");
+  });
+  provider_.on("/v3/carbon-intensity/past-range",
+               [](const httplib::Request& req, httplib::Response& res) {
+                 res.status = 403;
+                 std::string key = req.get_header_value("auth-token");
+                 res.set_content(
+                     "key " + lower_ascii(key) + " enc " + url_encode(key) + " upper " +
+                         [&] {
+                           std::string u = key;
+                           for (char& c : u) c = static_cast<char>(std::toupper(c));
+                           return u;
+                         }(),
+                     "text/plain");
+               });
+  provider_.start();
+  auto em = fetch(
+      history(LiveSourceKind::kElectricityMaps, "DE", "2024-03-01T00:00Z", "2024-03-02T00:00Z"));
+  ASSERT_FALSE(em.ok());
+  EXPECT_EQ(lower_ascii(em.error().message()).find(lower_ascii(kEmKey)), std::string::npos)
+      << em.error().message();
+  EXPECT_NE(em.error().message().find("key *** enc *** upper ***"), std::string::npos)
+      << em.error().message();
+
+  auto wt = fetch(
+      history(LiveSourceKind::kWattTime, "CAISO_NORTH", "2024-03-01T00:00Z", "2024-03-01T01:00Z"));
+  ASSERT_FALSE(wt.ok());
+  EXPECT_EQ(wt.error().message().find("wt-token-from-login"), std::string::npos)
+      << wt.error().message();
+  EXPECT_NE(wt.error().message().find("denied: Bearer ***"), std::string::npos)
+      << wt.error().message();
+
+  // The Basic header echoed on a refused sign-in.
+  FakeProvider login_echo;
+  login_echo.on("/login", [](const httplib::Request& req, httplib::Response& res) {
+    res.status = 403;
+    res.set_content("denied " + req.get_header_value("Authorization"), "text/plain");
+  });
+  login_echo.start();
+  LiveSettings settings = this->settings();
+  settings.watttime_base_url = login_echo.base_url();
+  CurlTransport transport;
+  LiveSource source(transport, settings, clock_);
+  auto basic = source.fetch(
+      history(LiveSourceKind::kWattTime, "CAISO_NORTH", "2024-03-01T00:00Z", "2024-03-01T01:00Z"),
+      *store_);
+  ASSERT_FALSE(basic.ok());
+  EXPECT_EQ(basic.error().message().find("d3QtdXNlci1TRUNSRVQtN2YzYTp3dC1wYXNzLVNFQ1JFVC05MWMy"),
+            std::string::npos)
+      << basic.error().message();
+  EXPECT_NE(basic.error().message().find("denied Basic ***"), std::string::npos)
+      << basic.error().message();
+}
+
+TEST_F(LiveSourceTest, ControlCharactersFromTheServerNeverReachTheTerminal) {
+  provider_.on("/v3/carbon-intensity/past-range",
+               [](const httplib::Request&, httplib::Response& res) {
+                 res.status = 429;
+                 res.set_header("Retry-After",
+                                "\x1b]0;owned\x07"
+                                "30");
+                 res.set_content(
+                     "\x1b[2J\x1b[31mboom\x1b[0m\x07\x08 \xc2\x9b"
+                     "1m done \xff",
+                     "text/plain");
+               });
+  provider_.on("/v3/historical", [](const httplib::Request&, httplib::Response& res) {
+    // A 200 whose content makes the parser quote it in its error.
+    res.set_content(
+        "{\"meta\":{\"region\":\"\x1b[31mX\",\"signal_type\":\"co2_moer\","
+        "\"units\":\"\x1b[1mlbs\"},\"data\":[]}",
+        "application/json");
+  });
+  provider_.serve("/login", "watttime_login.json");
+  provider_.start();
+  auto em = fetch(
+      history(LiveSourceKind::kElectricityMaps, "DE", "2024-03-01T00:00Z", "2024-03-02T00:00Z"));
+  ASSERT_FALSE(em.ok());
+  const std::string& m = em.error().message();
+  for (char c : m) {
+    EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << "control byte in: " << m;
+  }
+  EXPECT_EQ(m.find("\xc2\x9b"), std::string::npos) << m;  // C1 CSI
+  EXPECT_NE(m.find("boom"), std::string::npos) << m;
+  EXPECT_NE(m.find("\\xff"), std::string::npos) << m;  // not UTF-8: shown escaped
+  auto wt = fetch(
+      history(LiveSourceKind::kWattTime, "CAISO_NORTH", "2024-03-01T00:00Z", "2024-03-01T01:00Z"));
+  ASSERT_FALSE(wt.ok());
+  EXPECT_EQ(wt.error().message().find('\x1b'), std::string::npos) << wt.error().message();
+}
 
 TEST(RedactSecrets, ReplacesEveryOccurrence) {
   EXPECT_EQ(redact_secrets("a KEY b KEYKEY", {"KEY", ""}), "a *** b ******");

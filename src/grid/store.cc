@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <system_error>
 
 #include "grid/importers.h"
@@ -79,7 +81,9 @@ constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
 constexpr int64_t kBlockSpanS = 86400;
 constexpr size_t kRecordBytes = 17;
-constexpr int64_t kMaxDurationS = 0xFFFFFFFFLL;
+// Durations are stored in 32 bits; import() also refuses points longer than kMaxDuration.
+constexpr int64_t kMaxDurationS =
+    std::min<int64_t>(0xFFFFFFFFLL, std::chrono::duration_cast<Seconds>(kMaxDuration).count());
 
 int64_t block_of(int64_t start_s) {
   int64_t r = start_s % kBlockSpanS;
@@ -220,17 +224,52 @@ struct SeriesRow {
 Status Stmt::decode_block(int64_t block, int64_t count, int col, std::vector<PointRow>& out) const {
   const auto* data = static_cast<const unsigned char*>(sqlite3_column_blob(s_, col));
   auto bytes = static_cast<size_t>(sqlite3_column_bytes(s_, col));
+  // A damaged or tampered file must give an error, not times that wrap when converted to
+  // nanoseconds: every field is checked against what import() can have written.
+  const int64_t min_s = to_unix_s(kMinTime), max_s = to_unix_s(kMaxTime);
+  const auto corrupt = [&](std::string_view why) {
+    std::string at = block >= min_s && block < max_s ? format_utc(from_unix_s(block))
+                                                     : fmt::format("block {}", block);
+    return make_error("corrupt point block at {} ({})", at, why);
+  };
   if (count < 0 || bytes != static_cast<size_t>(count) * kRecordBytes) {
-    return make_error("corrupt point block at {} ({} bytes for {} points)",
-                      format_utc(SysTime(Seconds(block))), bytes, count);
+    return corrupt(fmt::format("{} bytes for {} points", bytes, count));
+  }
+  if (block < min_s || block >= max_s || block_of(block) != block) {
+    return corrupt("block start outside the supported range");
   }
   for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
     const unsigned char* r = data + i * kRecordBytes;
-    out.push_back({block + static_cast<int64_t>(get_le(r, 4)),
-                   static_cast<int64_t>(get_le(r + 4, 4)), std::bit_cast<double>(get_le(r + 8, 8)),
-                   r[16] != 0});
+    PointRow p{block + static_cast<int64_t>(get_le(r, 4)), static_cast<int64_t>(get_le(r + 4, 4)),
+               std::bit_cast<double>(get_le(r + 8, 8)), r[16] != 0};
+    if (p.start_s - block >= kBlockSpanS || p.duration_s <= 0 || p.duration_s > kMaxDurationS ||
+        !std::isfinite(p.g_per_kwh) || p.g_per_kwh < 0) {
+      return corrupt(fmt::format("point {} is damaged", i));
+    }
+    out.push_back(p);
   }
   return {};
+}
+
+// The stored comma-separated list of sources with those in `incoming` (itself possibly a
+// comma-separated list) added once each, trimmed, in order of first appearance.
+std::string merge_sources(std::string_view stored, std::string_view incoming) {
+  std::vector<std::string> list;
+  for (std::string_view text : {stored, incoming}) {
+    while (!text.empty()) {
+      size_t comma = std::min(text.find(','), text.size());
+      std::string_view part = text.substr(0, comma);
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+      if (!part.empty() && std::find(list.begin(), list.end(), part) == list.end()) {
+        list.emplace_back(part);
+      }
+      text.remove_prefix(std::min(comma + 1, text.size()));
+    }
+  }
+  std::string out;
+  for (const auto& p : list) out += (out.empty() ? "" : ",") + p;
+  return out;
 }
 
 std::string describe(const std::string& zone, Signal s, Factor f) {
@@ -290,7 +329,7 @@ struct GridStore::Impl {
       int64_t block = block_of(sorted[i].start_s);
       size_t j = i;
       blob.clear();
-      int64_t last_end = 0;
+      int64_t last_end = std::numeric_limits<int64_t>::min();  // times before 1970 are < 0
       while (j < sorted.size() && block_of(sorted[j].start_s) == block) {
         encode_point(sorted[j], block, blob);
         last_end = std::max(last_end, sorted[j].end_s());
@@ -343,15 +382,18 @@ struct GridStore::Impl {
           .bind(3, std::string_view(to_string(s.factor)))
           .bind(4, int64_t{s.issued_at ? 1 : 0})
           .bind(5, s.issued_at ? to_unix_s(*s.issued_at) : int64_t{0})
-          .bind(6, s.source);
+          .bind(6, merge_sources("", s.source));
       if (auto st = ins.run(); !st) return st.error();
       row.id = sqlite3_last_insert_rowid(db.get());
-      row.source = s.source;
+      row.source = merge_sources("", s.source);
     }
     // Whole blocks around the new points: conflicts are checked against them, and blocks that
-    // gain points are rewritten with old and new points merged.
-    auto stored = points(row.id, row.max_duration_s, fresh.front().start_s,
-                         block_of(fresh.back().start_s) + kBlockSpanS);
+    // gain points are rewritten with old and new points merged. The blocks reach back by the
+    // longest stored point and forward to the end of the longest new one (a 30-day point
+    // overlaps points stored up to 30 days after its start).
+    int64_t fresh_end = fresh.back().end_s();
+    for (const PointRow& p : fresh) fresh_end = std::max(fresh_end, p.end_s());
+    auto stored = points(row.id, row.max_duration_s, fresh.front().start_s, fresh_end);
     if (!stored) return stored.error();
     std::vector<PointRow> added;
     added.reserve(fresh.size());
@@ -407,16 +449,7 @@ struct GridStore::Impl {
       }
     }
     // Keep the overlap bound and the list of sources up to date.
-    std::string source = row.source;
-    bool known = false;
-    for (size_t pos = 0; pos <= source.size();) {
-      size_t comma = std::min(source.find(',', pos), source.size());
-      if (source.compare(pos, comma - pos, s.source) == 0 && comma - pos == s.source.size()) {
-        known = true;
-      }
-      pos = comma + 1;
-    }
-    if (!known && !s.source.empty()) source = source.empty() ? s.source : source + "," + s.source;
+    std::string source = merge_sources(row.source, s.source);
     if (max_d > row.max_duration_s || source != row.source) {
       Stmt upd(db.get(), "UPDATE grid_series SET max_duration_s = ?1, source = ?2 WHERE id = ?3");
       if (auto st = upd.prepared(); !st) return st.error();

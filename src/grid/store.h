@@ -35,7 +35,9 @@ struct StoredSeriesInfo {
   std::string zone;
   Signal signal = Signal::kAverage;
   Factor factor = Factor::kLifecycle;
-  std::string source;                ///< comma-separated when several sources fed it
+  /// Comma-separated when several sources fed it; each listed once (a source label holding
+  /// commas counts as several sources).
+  std::string source;
   std::optional<SysTime> issued_at;  ///< forecasts only
   int64_t point_count = 0;
   SysTime first_start;

@@ -51,6 +51,14 @@ class StoreTest : public ::testing::Test {
     sqlite3_close(db);
     return n;
   }
+  // Runs SQL through a second connection (tampering, as another program would).
+  int exec_sql(const char* sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(store_->path().c_str(), &db);
+    int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    return rc;
+  }
   TempDir dir_;
   std::optional<GridStore> store_;
 };
@@ -118,6 +126,89 @@ TEST_F(StoreTest, OverlapWithADifferentGranularityIsAConflict) {
               HasSubstr("q.csv: conflict for DE average/lifecycle: new point at "
                         "2020-01-01T00:45:00Z"));
   EXPECT_THAT(r.error().message(), HasSubstr("overlaps stored point at 2020-01-01T00:00:00Z"));
+}
+
+TEST_F(StoreTest, LongNewPointOverlappingAStoredPointDaysLaterIsAConflict) {
+  // A 30-day point imported after a later 1-hour point: the check used to look only at the
+  // blocks up to a day after the new point's start, so both were accepted.
+  auto later = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-10T00:00Z", 1,
+                           hours(1), 100);
+  ASSERT_TRUE(store_->import({later}, "later.csv").ok());
+  auto month = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 1,
+                           hours(24 * 30), 200);
+  auto r = store_->import({month}, "month.csv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message(),
+              HasSubstr("month.csv: conflict for DE average/lifecycle: new point at "
+                        "2020-01-01T00:00:00Z (200 g/kWh, 2592000 s) overlaps stored point at "
+                        "2020-01-10T00:00:00Z"));
+  EXPECT_EQ(count_points(), 1);
+  // The other order was already caught (the stored point's length bounds the search back).
+  auto other = make_series("FR", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 1,
+                           hours(24 * 30), 200);
+  ASSERT_TRUE(store_->import({other}, "month.csv").ok());
+  auto short_later = make_series("FR", Signal::kAverage, Factor::kLifecycle, "2020-01-10T00:00Z", 1,
+                                 hours(1), 100);
+  EXPECT_FALSE(store_->import({short_later}, "later.csv").ok());
+  // A long point that ends before the next stored one is fine.
+  auto fits = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 1,
+                          hours(24 * 9), 200);
+  ASSERT_TRUE(store_->import({fits}, "fits.csv").ok());
+}
+
+TEST_F(StoreTest, SeriesBefore1970AreListedWithTheirRealEnd) {
+  auto old = make_series("DE", Signal::kAverage, Factor::kLifecycle, "1960-06-01T00:00Z", 2,
+                         hours(1), 100);
+  ASSERT_TRUE(store_->import({old}, "old.csv").ok());
+  auto list = store_->list();
+  ASSERT_TRUE(list.ok()) << list.error().message();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(format_utc((*list)[0].first_start), "1960-06-01T00:00:00Z");
+  EXPECT_EQ(format_utc((*list)[0].last_end), "1960-06-01T02:00:00Z");  // was 1970-01-01
+  auto back = store_->read({"DE", {}, {}}, utc("1960-06-01T00:30Z"), utc("1960-06-01T02:00Z"));
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  ASSERT_EQ(back->points.size(), 2u);
+  EXPECT_EQ(back->points[1].start, utc("1960-06-01T01:00Z"));
+}
+
+TEST_F(StoreTest, SourceWithCommasIsRecordedOnce) {
+  auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 2, hours(1),
+                       100);
+  s.source = "a,b";
+  ASSERT_TRUE(store_->import({s}, "x").ok());
+  ASSERT_TRUE(store_->import({s}, "x").ok());  // used to become "a,b,a,b"
+  auto more = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2020-01-01T02:00Z", 1,
+                          hours(1), 100);
+  more.source = "b, c,";
+  ASSERT_TRUE(store_->import({more}, "y").ok());
+  auto list = store_->list();
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ((*list)[0].source, "a,b,c");
+}
+
+TEST_F(StoreTest, ZonesAndSourcesThatAreNotUtf8AreKeptAsBytes) {
+  auto s = make_series("evil\xe9zone", Signal::kAverage, Factor::kLifecycle, "2020-01-01T00:00Z", 1,
+                       hours(1), 100);
+  s.source = "src\xff";
+  ASSERT_TRUE(store_->import({s}, "x").ok());
+  auto list = store_->list();
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ((*list)[0].zone, "evil\xe9zone");
+  EXPECT_EQ((*list)[0].source, "src\xff");
+}
+
+TEST_F(StoreTest, TamperedBlockIsReportedAsCorruptNotWrapped) {
+  auto s = make_series("DE", Signal::kAverage, Factor::kLifecycle, "2199-12-31T00:00Z", 1, hours(1),
+                       100);
+  ASSERT_TRUE(store_->import({s}, "x").ok());
+  // Rewrite the point's duration field to 0xFFFFFFFF s (136 years): its end would overflow
+  // 64-bit nanoseconds.
+  ASSERT_EQ(exec_sql("UPDATE grid_blocks SET points = X'00000000FFFFFFFF0000000000005940' || "
+                     "X'00'"),
+            SQLITE_OK);
+  auto r = store_->read({"DE", {}, {}}, utc("2199-12-31T00:00Z"), utc("2199-12-31T01:00Z"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message(), HasSubstr("corrupt point block at 2199-12-31T00:00:00Z"));
 }
 
 TEST_F(StoreTest, InvalidSeriesIsRejected) {

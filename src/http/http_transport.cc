@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 
 namespace carbonclock {
@@ -72,9 +74,22 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_api(nullptr)->slist_free_all(l); }
 };
 
+// Where the body goes, and how much of it may come.
+struct BodySink {
+  std::string* body;
+  uint64_t limit;
+  bool exceeded = false;
+};
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  auto* sink = static_cast<BodySink*>(user);
+  const size_t n = size * count;
+  if (sink->body->size() + n > sink->limit) {
+    sink->exceeded = true;
+    return 0;  // libcurl stops with CURLE_WRITE_ERROR
+  }
+  sink->body->append(data, n);
+  return n;
 }
 
 // Header lines of every response (redirects, 100-continue) arrive here; a status line starts a
@@ -107,6 +122,28 @@ std::string no_proxy_list() {
 
 }  // namespace
 
+Result<uint64_t> max_response_bytes(const CurlOptions& options) {
+  if (options.max_body_bytes) return *options.max_body_bytes;
+  const char* env = std::getenv("CARBONCLOCK_MAX_RESPONSE_BYTES");
+  if (env == nullptr || *env == '\0') return kDefaultMaxResponseBytes;
+  std::string_view text(env);
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  std::string_view suffix = text.substr(static_cast<size_t>(end - text.data()));
+  int shift = suffix.empty()                   ? 0
+              : suffix == "K" || suffix == "k" ? 10
+              : suffix == "M" || suffix == "m" ? 20
+              : suffix == "G" || suffix == "g" ? 30
+                                               : -1;
+  if (ec != std::errc() || value == 0 || shift < 0 || value > (UINT64_MAX >> 30)) {
+    return make_error(
+        "CARBONCLOCK_MAX_RESPONSE_BYTES='{}' is not a positive number of bytes (e.g. 67108864, "
+        "64M, 1G)",
+        text);
+  }
+  return value << shift;
+}
+
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (iequals(k, name)) return v;
@@ -126,7 +163,10 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
   std::unique_ptr<CURL, EasyDeleter> curl(api->easy_init());
   if (!curl) return make_error("{}: cannot initialise libcurl", where);
   CURL* c = curl.get();
+  auto limit = max_response_bytes(options_);
+  if (!limit) return limit.error().with_context(where);
   HttpResponse response;
+  BodySink sink{&response.body, *limit};
   std::unique_ptr<curl_slist, SlistDeleter> header_list;
   for (const auto& [k, v] : request.headers) {
     std::string line = k + ": " + v;
@@ -150,7 +190,11 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
   api->easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl can decode
   api->easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
   api->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  api->easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  api->easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  // Refused before the transfer when the server announces the size; on_body counts the rest.
+  api->easy_setopt(
+      c, CURLOPT_MAXFILESIZE_LARGE,
+      static_cast<curl_off_t>(std::min<uint64_t>(*limit, std::numeric_limits<curl_off_t>::max())));
   api->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   api->easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
   if (request.basic_auth) {
@@ -163,6 +207,12 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     api->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
   CURLcode rc = api->easy_perform(c);
+  if (sink.exceeded || rc == CURLE_FILESIZE_EXCEEDED) {
+    return make_error(
+        "{}: response larger than {} bytes (the limit; set CARBONCLOCK_MAX_RESPONSE_BYTES to "
+        "raise it)",
+        where, *limit);
+  }
   if (rc == CURLE_OPERATION_TIMEDOUT) {
     return make_error("{}: timed out (connect timeout {}, total timeout {})", where,
                       format_duration(options_.connect_timeout),

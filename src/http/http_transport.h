@@ -2,6 +2,7 @@
 // them at a loopback server and production uses libcurl (CurlTransport).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,18 +48,34 @@ struct HttpResponse {
 
 /// Sends one request and waits for the whole response. Any HTTP status is a response (the
 /// caller interprets 4xx/5xx); an Error means no response: cannot connect, timed out, TLS
-/// failure. Error messages name the method and URL, never header values or credentials.
+/// failure, body over the size limit. Error messages name the method and URL, never header
+/// values or credentials.
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
   virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
 };
 
+/// The largest response body CurlTransport accepts by default: 64 MiB. The providers' largest
+/// answers (32 days of 5-minute WattTime data) are about 1 MB.
+inline constexpr uint64_t kDefaultMaxResponseBytes = uint64_t{64} << 20;
+
 struct CurlOptions {
   Nanos connect_timeout = std::chrono::seconds(10);  ///< establishing the connection
-  Nanos total_timeout = std::chrono::seconds(60);    ///< the whole exchange
+  /// The whole exchange, from connecting to the last byte: a server that keeps sending slowly
+  /// is cut off too (libcurl's CURLOPT_TIMEOUT_MS, not a per-read limit).
+  Nanos total_timeout = std::chrono::seconds(60);
   std::string user_agent = "carbonclock";
+  /// Largest body accepted (decoded bytes, so a compressed bomb is cut off as well); a
+  /// larger one is an Error as soon as it passes the limit, announced or not. nullopt:
+  /// max_response_bytes() decides.
+  std::optional<uint64_t> max_body_bytes;
 };
+
+/// The body limit in effect: options.max_body_bytes, else $CARBONCLOCK_MAX_RESPONSE_BYTES (a
+/// positive number of bytes, optionally with K, M or G for KiB, MiB, GiB), else
+/// kDefaultMaxResponseBytes. Error when the variable is set but not such a number.
+Result<uint64_t> max_response_bytes(const CurlOptions& options);
 
 /// libcurl. http and https only; follows no redirects (a redirect is returned as a response);
 /// honours the usual proxy variables except for loopback hosts. One easy handle per call, so

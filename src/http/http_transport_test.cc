@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 namespace carbonclock {
@@ -106,6 +108,90 @@ TEST(CurlTransport, TimesOutWithAClearMessage) {
   EXPECT_NE(m.find("timed out"), std::string::npos) << m;
   EXPECT_NE(m.find("/slow"), std::string::npos) << m;
   EXPECT_EQ(m.find("secret"), std::string::npos) << m;  // the query is left out
+}
+
+TEST(CurlTransport, BodyLargerThanTheLimitIsRefused) {
+  // 1.46 GB from a hostile provider drove memory to 11.6 GB (body, then the parsed document).
+  const std::string big(3 << 20, 'x');
+  LoopbackServer server([&](httplib::Server& s) {
+    s.Get("/sized", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_content(big, "application/json");  // with Content-Length
+    });
+  });
+  CurlOptions options = timeouts(2s, 20s);
+  options.max_body_bytes = 1 << 20;
+  CurlTransport transport(options);
+  auto response = transport.send(HttpRequest::get(server.url("/sized?k=secret")));
+  ASSERT_FALSE(response.ok());
+  const std::string& m = response.error().message();
+  EXPECT_NE(m.find("GET http://127.0.0.1"), std::string::npos) << m;
+  EXPECT_NE(m.find("response larger than 1048576 bytes"), std::string::npos) << m;
+  EXPECT_NE(m.find("CARBONCLOCK_MAX_RESPONSE_BYTES"), std::string::npos) << m;
+  EXPECT_EQ(m.find("secret"), std::string::npos) << m;
+  options.max_body_bytes = 4 << 20;  // raised: accepted
+  auto accepted = CurlTransport(options).send(HttpRequest::get(server.url("/sized")));
+  ASSERT_TRUE(accepted.ok()) << accepted.error().message();
+  EXPECT_EQ(accepted->body.size(), big.size());
+}
+
+TEST(CurlTransport, EndlessBodyWithoutALengthIsCutAtTheLimit) {
+  std::atomic<bool> stop{false};
+  LoopbackServer server([&](httplib::Server& s) {
+    s.Get("/endless", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("application/json", [&](size_t, httplib::DataSink& sink) {
+        static const std::string chunk(64 << 10, '[');
+        return !stop && sink.write(chunk.data(), chunk.size());
+      });
+    });
+  });
+  CurlOptions options = timeouts(2s, 60s);
+  options.max_body_bytes = 1 << 20;
+  auto response = CurlTransport(options).send(HttpRequest::get(server.url("/endless")));
+  stop = true;
+  ASSERT_FALSE(response.ok());
+  // Not "timed out" after 60 s: the transfer stops at the limit.
+  EXPECT_NE(response.error().message().find("response larger than 1048576 bytes"),
+            std::string::npos)
+      << response.error().message();
+}
+
+TEST(CurlTransport, TheTotalTimeoutCoversASlowDripNotEachRead) {
+  // One byte every 20 ms keeps every read short; the total limit still ends the exchange.
+  std::atomic<bool> stop{false};
+  LoopbackServer server([&](httplib::Server& s) {
+    s.Get("/drip", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("text/plain", [&](size_t, httplib::DataSink& sink) {
+        std::this_thread::sleep_for(20ms);
+        return !stop && sink.write("x", 1);
+      });
+    });
+  });
+  auto response = CurlTransport(timeouts(1s, 300ms)).send(HttpRequest::get(server.url("/drip")));
+  stop = true;
+  ASSERT_FALSE(response.ok());
+  EXPECT_NE(response.error().message().find("timed out"), std::string::npos)
+      << response.error().message();
+  EXPECT_NE(response.error().message().find("total timeout 300ms"), std::string::npos)
+      << response.error().message();
+}
+
+TEST(MaxResponseBytes, DefaultEnvironmentAndExplicitValue) {
+  ::unsetenv("CARBONCLOCK_MAX_RESPONSE_BYTES");
+  EXPECT_EQ(max_response_bytes(CurlOptions{}).value(), kDefaultMaxResponseBytes);
+  ::setenv("CARBONCLOCK_MAX_RESPONSE_BYTES", "256M", 1);
+  EXPECT_EQ(max_response_bytes(CurlOptions{}).value(), uint64_t{256} << 20);
+  ::setenv("CARBONCLOCK_MAX_RESPONSE_BYTES", "1048576", 1);
+  EXPECT_EQ(max_response_bytes(CurlOptions{}).value(), uint64_t{1} << 20);
+  CurlOptions explicit_limit;
+  explicit_limit.max_body_bytes = 7;
+  EXPECT_EQ(max_response_bytes(explicit_limit).value(), 7u);
+  for (const char* bad : {"lots", "0", "-5", "12Q", "99999999999G"}) {
+    ::setenv("CARBONCLOCK_MAX_RESPONSE_BYTES", bad, 1);
+    auto r = max_response_bytes(CurlOptions{});
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message().find("CARBONCLOCK_MAX_RESPONSE_BYTES"), std::string::npos);
+  }
+  ::unsetenv("CARBONCLOCK_MAX_RESPONSE_BYTES");
 }
 
 TEST(CurlTransport, ConnectionRefusedIsAnError) {

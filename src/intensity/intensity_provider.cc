@@ -187,6 +187,49 @@ Result<IntensityTimeline> IntensityProvider::actuals(const ZoneSelection& zone, 
   return tl;
 }
 
+Result<IntensityTimeline> IntensityProvider::in_force(const ZoneSelection& zone, Signal signal,
+                                                      std::optional<Factor> factor, SysTime as_of,
+                                                      SysTime from, SysTime to, Fallback fallback) {
+  auto actual = actuals(zone, signal, factor, from, to, Fallback::kNone);
+  if (!actual) return actual.error();
+  std::vector<IntensitySeries> series;  // the stored actuals, then one forecast, then a profile
+  std::vector<Provenance> provenances;
+  for (size_t i = 0; i < actual->provenances.size(); ++i) {
+    series.push_back(actual->series_of(i));
+    provenances.push_back(actual->provenances[i]);
+  }
+  auto forecasts = stored_series(zone, signal, factor, true);
+  if (!forecasts) return forecasts.error();
+  for (const SeriesQuery& q : *forecasts) {
+    auto f = store_->latest_forecast(q, as_of, from, to);
+    if (!f) return f.error();
+    if (!f->has_value() || (*f)->points.empty()) continue;
+    const IntensitySeries& fs = **f;
+    provenances.push_back({IntensityBasis::kForecast, fs.zone, fs.signal, fs.factor, fs.source,
+                           fs.issued_at, fs.points.back().end()});
+    series.push_back(std::move(**f));
+    break;
+  }
+  if (fallback == Fallback::kEmbedded) {
+    if (auto profile = embedded_profile_series(zone.zone, from, to); profile) {
+      provenances.push_back({IntensityBasis::kEmbedded, profile->zone, profile->signal,
+                             profile->factor, profile->source, std::nullopt, std::nullopt});
+      series.push_back(std::move(*profile));
+    }
+  }
+  std::vector<TimelineSource> sources;
+  for (size_t i = 0; i < series.size(); ++i) sources.push_back({&series[i], provenances[i]});
+  IntensityTimeline tl = stitch_timeline(zone.zone, signal, from, to, sources);
+  for (const Provenance& p : tl.provenances) {
+    if (p.basis != IntensityBasis::kEmbedded || signal != Signal::kMarginal) continue;
+    tl.notes.push_back(fmt::format(
+        "the embedded typical profile is an average signal: it stands in for marginal data "
+        "where none is stored for {}",
+        zone.zone));
+  }
+  return tl;
+}
+
 Result<SlottedIntensity> IntensityProvider::slotted(const ZoneSelection& zone, Signal signal,
                                                     std::optional<Factor> factor, Nanos slot,
                                                     SysTime from, SysTime to, Fallback fallback) {

@@ -9,6 +9,8 @@
 //   actuals  (accounting, what-if, shift): stored actuals of the signal under every id of the
 //            zone (the asked factor, else lifecycle before direct), then, with
 //            Fallback::kEmbedded, the zone's embedded typical profile; the rest is unpriced.
+//   in force (exporter): stored actuals, then the latest stored forecast issued by the time
+//            asked, then (Fallback::kEmbedded) the embedded profile; the rest is unpriced.
 //   planning (plan, run --flex-start/--pause-resume): per slot, a scripted intensity file, the
 //            latest stored forecast issued by the decision time, stored actuals, actuals of the
 //            same time a day earlier, the embedded typical profile.
@@ -65,6 +67,12 @@ class IntensityProvider {
   Result<IntensityTimeline> actuals(const ZoneSelection& zone, Signal signal,
                                     std::optional<Factor> factor, SysTime from, SysTime to,
                                     Fallback fallback);
+
+  /// The intensity in force over [from, to) as known at `as_of` (see the chain above), at the
+  /// data's own resolution: what a live meter prices energy against as it comes in.
+  Result<IntensityTimeline> in_force(const ZoneSelection& zone, Signal signal,
+                                     std::optional<Factor> factor, SysTime as_of, SysTime from,
+                                     SysTime to, Fallback fallback);
 
   /// The same cut into slots. With Fallback::kNone the slots span the stored data inside
   /// [from, to) (an error when there is none); with kEmbedded they span [from, to).

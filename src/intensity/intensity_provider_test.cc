@@ -94,6 +94,42 @@ TEST_F(ProviderTest, LatestForecastThenEmbeddedProfileBeyondItsHorizon) {
   EXPECT_EQ(older->g_per_kwh(0), 100);
 }
 
+TEST_F(ProviderTest, InForceIsActualsThenTheLatestForecastKnownThenTheProfile) {
+  ASSERT_TRUE(store_->import({hourly("DE", kT0, {111}, std::nullopt)}, "actuals"));
+  ASSERT_TRUE(store_->import({hourly("DE", kT0, {500, 200, 300}, kT0 - 1h)}, "forecast"));
+  // Issued after the time asked: not known then.
+  ASSERT_TRUE(store_->import({hourly("DE", kT0, {9, 9, 9, 9}, kT0 + 30min)}, "later"));
+  IntensityProvider provider(&*store_);
+  auto tl = provider.in_force(zone("DE"), Signal::kAverage, std::nullopt, kT0 + 10min, kT0 + 30min,
+                              kT0 + 4h, Fallback::kEmbedded);
+  ASSERT_TRUE(tl) << tl.error().message();
+  ASSERT_EQ(tl->points.size(), 4u);
+  EXPECT_EQ(tl->points[0].start, kT0 + 30min);  // clipped to [from, to)
+  EXPECT_EQ(tl->points[0].g_per_kwh, 111);
+  EXPECT_EQ(tl->provenances[tl->provenance[0]].basis, IntensityBasis::kActual);
+  EXPECT_EQ(tl->points[1].g_per_kwh, 200);
+  EXPECT_EQ(tl->points[2].g_per_kwh, 300);
+  const Provenance& forecast = tl->provenances[tl->provenance[1]];
+  EXPECT_EQ(forecast.basis, IntensityBasis::kForecast);
+  EXPECT_EQ(forecast.issued_at, kT0 - 1h);
+  EXPECT_EQ(tl->provenances[tl->provenance[3]].basis, IntensityBasis::kEmbedded);
+  EXPECT_EQ(tl->points[3].start, kT0 + 3h);
+  EXPECT_EQ(tl->points.back().end(), kT0 + 4h);
+
+  // Without a fallback the hour past the forecast is unpriced; with no store, only the profile.
+  auto bare = provider.in_force(zone("DE"), Signal::kAverage, std::nullopt, kT0 + 10min, kT0,
+                                kT0 + 4h, Fallback::kNone);
+  ASSERT_TRUE(bare) << bare.error().message();
+  EXPECT_EQ(bare->points.back().end(), kT0 + 3h);
+  IntensityProvider no_store(nullptr);
+  auto profile = no_store.in_force(zone("DE"), Signal::kMarginal, std::nullopt, kT0, kT0, kT0 + 1h,
+                                   Fallback::kEmbedded);
+  ASSERT_TRUE(profile) << profile.error().message();
+  ASSERT_EQ(profile->provenances.size(), 1u);
+  EXPECT_EQ(profile->provenances[0].basis, IntensityBasis::kEmbedded);
+  EXPECT_EQ(profile->notes.size(), 1u);  // an average profile standing in for marginal data
+}
+
 TEST_F(ProviderTest, RecentActualsStandInForTheComingDay) {
   ASSERT_TRUE(store_->import({hourly("ZZ-TEST", kT0 - 24h, {400, 40}, std::nullopt)}, "a"));
   IntensityProvider provider(&*store_);

@@ -8,8 +8,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <istream>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "metering/run_record.h"
 
@@ -32,18 +35,36 @@ class JournalWriter {
   void warning(Nanos offset, const std::string& message);
   void end(Nanos offset, std::optional<int> exit_code, const RunOverhead& overhead);
   /// Hands buffered lines to the kernel (write(2)); they survive the process being killed.
+  /// When a write fails (disk full, quota, I/O error) the file is cut back to its last whole
+  /// line, so it never holds half a line, and the lines wait for the next flush. Error names
+  /// the path and the cause.
   Status flush();
+  /// What a failed flush cost the journal ("" when nothing): kept for the run's warnings.
+  std::string problem() const;
+
+  /// Lines waiting for a flush beyond this many bytes (a disk that stays full) make the
+  /// writer drop the waiting samples, never a warning or the end line. Samples carry
+  /// cumulative energy, so no energy is lost: only the timeline's detail inside the gap.
+  static constexpr size_t kMaxPendingBytes = 1 << 20;
 
  private:
-  JournalWriter(std::FILE* file, std::filesystem::path path);
-  std::FILE* file_;
+  JournalWriter(int fd, std::filesystem::path path);
+  void append(std::string_view line);
+  int fd_;
   std::filesystem::path path_;
+  std::string pending_;  ///< whole lines not yet written
   std::string line_;
+  int failed_flushes_ = 0;
+  size_t dropped_samples_ = 0;
+  std::string last_error_;
 };
 
 /// Rebuilds a run from RUN_DIR/journal.jsonl: replays the samples through the same
 /// TimelineBuilder the live run used. A torn last line is ignored. The result has
 /// `recovered` set and a warning saying so.
 Result<RunRecord> recover_from_journal(const std::filesystem::path& run_dir);
+/// The same for journal text read from `in`; `name` names it in messages ("NAME:LINE: ...").
+/// Every value is checked (see run_from_json); damage is an Error, never a crash.
+Result<RunRecord> recover_from_journal(std::istream& in, const std::string& name);
 
 }  // namespace carbonclock

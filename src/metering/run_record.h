@@ -9,12 +9,15 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/json_fields.h"
 #include "metering/energy_timeline.h"
 
 namespace carbonclock {
 
 /// Version of run.json and of the journal. Readers refuse newer versions.
 inline constexpr int kRunSchemaVersion = 1;
+/// Exit codes are 0..255 (128+N for a job killed by signal N).
+inline constexpr int kMaxExitCode = 255;
 
 struct RunOverhead {
   double cpu_s = 0;        ///< carbonclock's own user + system CPU seconds
@@ -48,6 +51,9 @@ struct RunRecord {
   /// realised schedule and the savings, as written by execution/schedule_record.h (schema:
   /// schemas/run.schema.json, `schedule`). Absent for unscheduled runs.
   std::optional<nlohmann::json> schedule;
+  /// A task of a distributed job (app/distributed.h): {"job_id", "node", "launcher", "rank",
+  /// "local_rank", "world_size", "tasks_on_node", "node_count", "role"}. Absent otherwise.
+  std::optional<nlohmann::json> cluster;
 
   double duration_s() const { return to_seconds(end_utc - start_utc); }
   /// Fraction of the energy measured by counters or power integration rather than estimated.
@@ -58,17 +64,29 @@ struct RunRecord {
 nlohmann::json device_to_json(const DeviceInfo& device);
 Result<DeviceInfo> device_from_json(const nlohmann::json& j);
 
+// Checked readers shared by run.json and the journal (errors go to `r`, naming `path`).
+/// A device object at `path` ("devices[2]"): a string id, a known kind and method.
+DeviceInfo read_device(JsonFieldReader& r, const nlohmann::json& j, std::string_view path);
+/// `bucket_s` of `obj`: at least 1 s, at most a day, dividing a day evenly (`run --bucket`).
+Nanos read_bucket(JsonFieldReader& r, const nlohmann::json& obj, std::string_view path);
+
 /// Copies the optional accounting choices (zone, region, pue, per, work) into a JSON object
-/// and back; shared by run.json and the journal header so a recovered run keeps them.
+/// and back; shared by run.json and the journal header so a recovered run keeps them. pue
+/// must be 1 .. 3 and work > 0.
 void put_accounting_fields(const RunRecord& run, nlohmann::json& doc);
-void get_accounting_fields(const nlohmann::json& doc, RunRecord& run);
+void get_accounting_fields(JsonFieldReader& r, const nlohmann::json& doc, RunRecord& run);
 
 /// The run.json document.
 nlohmann::json run_to_json(const RunRecord& run);
-/// Parses a run.json document; `origin` names it in errors. Refuses a newer schema_version.
+/// Parses a run.json document; `origin` names it in errors. Refuses a newer schema_version and
+/// any value out of its range ("ORIGIN: timeline[3].bucket_s: 0 is out of range ..."):
+/// non-finite or negative energies and durations, exit codes outside 0..255, times outside
+/// 1900..2199, end before start, buckets that are not UTC-aligned, consecutive and of one
+/// length, duplicate device ids. Strings are taken as they are (see parse_carbonclock_json).
 Result<RunRecord> run_from_json(const nlohmann::json& doc, const std::string& origin);
 
-/// Writes RUN_DIR/run.json atomically.
+/// Writes RUN_DIR/run.json atomically; strings that are not UTF-8 (command arguments, tags,
+/// environment values are bytes) are escaped losslessly by dump_json.
 Status save_run(const RunRecord& run, const std::filesystem::path& run_dir);
 
 /// Loads a run: RUN_DIR/run.json, or, when that is missing, the run rebuilt from

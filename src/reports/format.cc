@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/json_text.h"
+
 namespace carbonclock {
 
 const char* to_string(Format format) {
@@ -44,13 +46,9 @@ Result<Format> parse_format(std::string_view text, std::span<const Format> allow
   return make_error("--format '{}': choose {}", text, format_choices(allowed));
 }
 
-std::string json_text(const nlohmann::json& doc) {
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
+std::string json_text(const nlohmann::json& doc) { return dump_json(doc, 2) + "\n"; }
 
-std::string json_text(const nlohmann::ordered_json& doc) {
-  return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-}
+std::string json_text(const nlohmann::ordered_json& doc) { return dump_json(doc, 2) + "\n"; }
 
 std::string csv_field(std::string_view s) {
   if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);

@@ -23,6 +23,20 @@ std::string local_begin(SysTime t, std::string* zone_text) {
   return buf;
 }
 
+// The allocation a plan needs on Slurm: from its first start to the end of its last run
+// (pauses happen inside the allocation), in whole minutes, Slurm's unit, rounded up.
+int64_t slurm_time_limit_min(const PlanResult& p) {
+  Nanos span = p.home.runs.back().end_utc - p.start_utc();
+  return std::max<int64_t>(1, std::chrono::ceil<std::chrono::minutes>(span).count());
+}
+
+// "--time" as D-HH:MM:SS (Slurm reads a bare number as minutes; this is unambiguous).
+std::string slurm_time(int64_t minutes) {
+  int64_t days = minutes / (24 * 60), hours = minutes / 60 % 24, mins = minutes % 60;
+  return days > 0 ? fmt::format("{}-{:02}:{:02}:00", days, hours, mins)
+                  : fmt::format("{:02}:{:02}:00", hours, mins);
+}
+
 ojson runs_json(const std::vector<RunInterval>& runs) {
   ojson a = ojson::array();
   for (const auto& r : runs) {
@@ -32,6 +46,7 @@ ojson runs_json(const std::vector<RunInterval>& runs) {
 }
 
 std::string render_json(const PlanResult& p) {
+  std::string zone;
   const ZonePlan& home = p.home;
   const ScheduleSpec& spec = p.spec;
   ojson j;
@@ -70,6 +85,14 @@ std::string render_json(const PlanResult& p) {
                   {"saving_pct", z.saving_pct()}});
   }
   j["zones"] = zs;
+  // What a Slurm job_submit plugin sets (contrib/slurm/job_submit.lua): the begin time as Unix
+  // seconds (never before the planned instant) and the time limit the plan needs.
+  j["slurm"] = {
+      {"begin_unix_s", std::chrono::ceil<Seconds>(p.start_utc()).time_since_epoch().count()},
+      {"begin_utc", format_utc(std::chrono::ceil<Seconds>(p.start_utc()))},
+      {"time_limit_min", slurm_time_limit_min(p)},
+      {"sbatch", ojson::array({fmt::format("--begin={}", local_begin(p.start_utc(), &zone)),
+                               fmt::format("--time={}", slurm_time(slurm_time_limit_min(p)))})}};
   return json_text(j);
 }
 
@@ -78,9 +101,8 @@ std::string render_text(const PlanResult& p) {
   const ScheduleSpec& spec = p.spec;
   std::string out =
       fmt::format("{} {} for a {} job ({:.4f} kWh) in {}: requested {}, deadline {}\n",
-                  to_string(spec.algorithm), spec.window, format_duration(p.duration),
-                  p.energy_kwh, home.zone, format_utc(spec.requested_start_utc),
-                  format_utc(spec.deadline_utc));
+                  to_string(spec.algorithm), spec.window, format_duration(p.duration), p.energy_kwh,
+                  home.zone, format_utc(spec.requested_start_utc), format_utc(spec.deadline_utc));
   if (!p.profile_note.empty()) out += fmt::format("  {}\n", p.profile_note);
   out += fmt::format("  start {}; runs: ", format_utc(p.start_utc()));
   for (size_t i = 0; i < home.runs.size(); ++i) {
@@ -103,8 +125,8 @@ std::string render_text(const PlanResult& p) {
       out += fmt::format("  {}: {}\n", z.zone, z.error->message());
     } else {
       out += fmt::format("  {}: start {}, expected {:.3f} g against {:.3f} g now ({:.1f} % less)\n",
-                         z.zone, format_utc(z.runs.front().start_utc), z.expected_g,
-                         z.immediate_g, z.saving_pct() + 0.0);
+                         z.zone, format_utc(z.runs.front().start_utc), z.expected_g, z.immediate_g,
+                         z.saving_pct() + 0.0);
     }
   }
   return out;
@@ -118,7 +140,8 @@ std::string render_plan(const PlanResult& plan, Format format) {
       return render_json(plan);
     case Format::kSbatch: {
       std::string zone_text;
-      return fmt::format("--begin={}\n", local_begin(plan.start_utc(), &zone_text));
+      return fmt::format("--begin={} --time={}\n", local_begin(plan.start_utc(), &zone_text),
+                         slurm_time(slurm_time_limit_min(plan)));
     }
     default:
       return render_text(plan);
@@ -133,6 +156,11 @@ std::vector<std::string> sbatch_notes(const PlanResult& plan) {
       "Slurm reads --begin in the local time zone of the submitting host: {} is local time ({}), "
       "i.e. {} UTC",
       begin, zone_text, format_utc(std::chrono::ceil<Seconds>(plan.start_utc()))));
+  out.push_back(fmt::format(
+      "--time={} is the time from the start to the end of the plan's last run, rounded up to "
+      "whole minutes; Slurm ends the job at that limit, so give a later --time after these "
+      "options if the duration is uncertain",
+      slurm_time(slurm_time_limit_min(plan))));
   if (plan.pauses() > 0) {
     out.push_back(fmt::format(
         "the plan pauses {} time{}: run the job under `carbonclock run --pause-resume ...` in the "

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/json_text.h"
 #include "regions/embedded_profile.h"
+#include "reports/format.h"
 
 namespace carbonclock {
 namespace {
@@ -33,7 +35,6 @@ std::vector<std::string> fields(const CloudRegion& r) {
           r.watttime_region,
           profile_text(r)};
 }
-
 
 std::string render_text(std::span<const CloudRegion> regions) {
   std::vector<std::vector<std::string>> rows;
@@ -88,7 +89,7 @@ std::string render_json(std::span<const CloudRegion> regions) {
           r.watttime_region.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.watttime_region)},
          {"profile", profile}});
   }
-  return out.dump(2) + "\n";
+  return json_text(out);
 }
 
 }  // namespace

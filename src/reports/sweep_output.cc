@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/json_text.h"
 #include "reports/format.h"
 #include "shifting/plan.h"
 
@@ -92,7 +93,7 @@ SweepStreamWriter::SweepStreamWriter(Format format, const SweepLabels& labels,
   auto quote = [](const std::vector<std::string>& names) {
     std::vector<std::string> out;
     for (const auto& n : names) {
-      out.push_back(nlohmann::json(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      out.push_back(dump_json(nlohmann::json(n)));
     }
     return out;
   };
@@ -108,7 +109,7 @@ Status SweepStreamWriter::begin() {
   head["series"] = zones_;
   head["slot_s"] = to_seconds(labels_.slot);
   // The object is written open: rows follow, the skip counts close it.
-  std::string text = head.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  std::string text = dump_json(std::move(head), 2);
   text.pop_back();  // '}'
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return write_(text + ",\n  \"rows\": [");
@@ -131,15 +132,15 @@ void SweepStreamWriter::append_json_rows(const SweepBlock& block, std::string& o
                      ",\n    {{\"job\": {}, \"zone\": {}, \"start_utc\": \"{}\", \"window\": {}, "
                      "\"algorithm\": \"flexible-start\", \"baseline_g\": {}, \"shifted_g\": {}, "
                      "\"reduction_pct\": {}, \"pauses\": 0, \"chosen_start_utc\": \"{}\"}}",
-                     json_jobs_[block.job], json_zones_[block.zone], start_text,
-                     json_windows_[w], base, fs, reduction_pct(base, fs),
+                     json_jobs_[block.job], json_zones_[block.zone], start_text, json_windows_[w],
+                     base, fs, reduction_pct(base, fs),
                      format_utc_minutes(start + block.slot * r.fs_offset));
       fmt::format_to(row,
                      ",\n    {{\"job\": {}, \"zone\": {}, \"start_utc\": \"{}\", \"window\": {}, "
                      "\"algorithm\": \"pause-resume\", \"baseline_g\": {}, \"shifted_g\": {}, "
                      "\"reduction_pct\": {}, \"pauses\": {}}}",
-                     json_jobs_[block.job], json_zones_[block.zone], start_text,
-                     json_windows_[w], base, pr, reduction_pct(base, pr), r.pr_pauses);
+                     json_jobs_[block.job], json_zones_[block.zone], start_text, json_windows_[w],
+                     base, pr, reduction_pct(base, pr), r.pr_pauses);
     }
   }
 }

@@ -70,7 +70,20 @@ typedef struct nvmlProcessInfo_v2_st {
 } nvmlProcessInfo_v2_t;
 typedef nvmlProcessInfo_v2_t nvmlProcessInfo_t;
 
+/// Filled by nvmlDeviceGetProcessUtilization: one sample of one process's share of the GPU
+/// (32 bytes).
+typedef struct nvmlProcessUtilizationSample_st {
+  unsigned int pid;
+  unsigned long long timeStamp;  ///< CPU timestamp, microseconds since the Unix epoch
+  unsigned int smUtil;           ///< SM (3D/compute) utilisation, percent
+  unsigned int memUtil;          ///< frame buffer memory utilisation, percent
+  unsigned int encUtil;          ///< encoder utilisation, percent
+  unsigned int decUtil;          ///< decoder utilisation, percent
+} nvmlProcessUtilizationSample_t;
+
 static_assert(sizeof(nvmlProcessInfo_v1_t) == 16, "NVML ABI: nvmlProcessInfo_v1_t is 16 bytes");
+static_assert(sizeof(nvmlProcessUtilizationSample_t) == 32,
+              "NVML ABI: nvmlProcessUtilizationSample_t is 32 bytes");
 static_assert(sizeof(nvmlProcessInfo_v2_t) == 24, "NVML ABI: nvmlProcessInfo_v2_t is 24 bytes");
 
 // Required: every driver since the R3xx series exports these (versioned names first).
@@ -96,6 +109,13 @@ nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsign
                                                      nvmlProcessInfo_v2_t* infos);
 nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t device, unsigned int* info_count,
                                                   nvmlProcessInfo_v1_t* infos);
+/// The samples with a timestamp after `lastSeenTimeStamp` (0: all the driver keeps). With
+/// `utilization` null, or `*processSamplesCount` too small, answers NVML_ERROR_INSUFFICIENT_SIZE
+/// and the count needed; NVML_ERROR_NOT_FOUND when there is no such sample.
+nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device,
+                                             nvmlProcessUtilizationSample_t* utilization,
+                                             unsigned int* processSamplesCount,
+                                             unsigned long long lastSeenTimeStamp);
 nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int* current_mode,
                                   unsigned int* pending_mode);
 nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int* count);

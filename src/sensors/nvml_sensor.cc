@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <utility>
 
+#include "sensors/gpu_processes.h"
 #include "sensors/nvml_api.h"
 #include "sensors/process_tree.h"
 #include "common/strings.h"
@@ -51,6 +53,7 @@ struct NvmlApi {
   decltype(&nvmlDeviceGetComputeRunningProcesses_v3) processes_v3 = nullptr;
   decltype(&nvmlDeviceGetComputeRunningProcesses_v2) processes_v2 = nullptr;
   decltype(&nvmlDeviceGetComputeRunningProcesses) processes_v1 = nullptr;
+  decltype(&nvmlDeviceGetProcessUtilization) process_utilization = nullptr;
   decltype(&nvmlDeviceGetMigMode) get_mig_mode = nullptr;
   decltype(&nvmlDeviceGetMaxMigDeviceCount) get_max_mig_count = nullptr;
   decltype(&nvmlDeviceGetMigDeviceHandleByIndex) get_mig_handle = nullptr;
@@ -114,6 +117,7 @@ Result<NvmlApi> load_api(void* handle) {
   resolve(handle, api.processes_v3, {"nvmlDeviceGetComputeRunningProcesses_v3"});
   resolve(handle, api.processes_v2, {"nvmlDeviceGetComputeRunningProcesses_v2"});
   resolve(handle, api.processes_v1, {"nvmlDeviceGetComputeRunningProcesses"});
+  resolve(handle, api.process_utilization, {"nvmlDeviceGetProcessUtilization"});
   resolve(handle, api.get_mig_mode, {"nvmlDeviceGetMigMode"});
   resolve(handle, api.get_max_mig_count, {"nvmlDeviceGetMaxMigDeviceCount"});
   resolve(handle, api.get_mig_handle, {"nvmlDeviceGetMigDeviceHandleByIndex"});
@@ -268,10 +272,14 @@ Result<std::vector<Pick>> select_gpus(const std::vector<GpuEntry>& gpus,
   return picks;
 }
 
-class NvmlSensor final : public Sensor {
+class NvmlSensor final : public Sensor, public GpuProcessSource {
  public:
-  NvmlSensor(DlHandle library, NvmlApi api, bool track_used)
-      : library_(std::move(library)), api_(api), init_(api_.shutdown), track_used_(track_used) {}
+  NvmlSensor(DlHandle library, NvmlApi api, bool track_used, Nanos retry_lost_after)
+      : library_(std::move(library)),
+        api_(api),
+        init_(api_.shutdown),
+        track_used_(track_used),
+        retry_lost_after_(retry_lost_after) {}
 
   // Adds a GPU; probes its energy counter to choose the method.
   void add(const GpuEntry& entry, unsigned job_mig_devices) {
@@ -309,9 +317,17 @@ class NvmlSensor final : public Sensor {
   void read(MonoTime now, std::span<double> energy_j, std::vector<std::string>& warnings) override {
     for (size_t i = 0; i < gpus_.size(); ++i) {
       Gpu& gpu = gpus_[i];
-      if (!gpu.failed) {
+      const bool retry =
+          gpu.failed && retry_lost_after_ > Nanos(0) && now - gpu.failed_at >= retry_lost_after_;
+      if (!gpu.failed || retry) {
         const nvmlReturn_t code = gpu.counter ? read_counter(gpu) : read_power(gpu, now);
-        if (code != NVML_SUCCESS) fail(i, code, warnings);
+        if (code == NVML_SUCCESS && gpu.failed) {
+          recover(i, warnings);
+        } else if (code != NVML_SUCCESS && gpu.failed) {
+          gpu.failed_at = now;  // still lost: ask again after another retry_lost_after
+        } else if (code != NVML_SUCCESS) {
+          fail(i, code, now, warnings);
+        }
       }
       if (i < energy_j.size()) energy_j[i] = gpu.energy_j;
     }
@@ -328,6 +344,34 @@ class NvmlSensor final : public Sensor {
     return index < gpus_.size() && (gpus_[index].used || gpus_[index].used_unknown);
   }
 
+  bool responding(size_t index) const override {
+    return index < gpus_.size() && !gpus_[index].failed;
+  }
+
+  Result<std::vector<GpuProcess>> gpu_processes(size_t index) override {
+    if (index >= gpus_.size()) return make_error(ErrorCode::kInternal, "no GPU device {}", index);
+    Gpu& gpu = gpus_[index];
+    const DeviceInfo& d = devices_[index];
+    std::vector<pid_t> pids;
+    nvmlReturn_t code = NVML_ERROR_FUNCTION_NOT_FOUND;
+    if (api_.processes_v3 != nullptr) {
+      code = collect_pids(api_.processes_v3, gpu.handle, infos_, pids);
+    } else if (api_.processes_v2 != nullptr) {
+      code = collect_pids(api_.processes_v2, gpu.handle, infos_, pids);
+    } else if (api_.processes_v1 != nullptr) {
+      code = collect_pids(api_.processes_v1, gpu.handle, infos_v1_, pids);
+    }
+    if (code != NVML_SUCCESS) {
+      return make_error(ErrorCode::kUnavailable, "nvml: cannot list the processes on {} ({}): {}",
+                        d.id, d.name, api_.describe(code));
+    }
+    std::vector<GpuProcess> out;
+    out.reserve(pids.size());
+    for (pid_t pid : pids) out.push_back(GpuProcess{pid, std::nullopt});
+    add_utilisation(gpu, out);
+    return out;
+  }
+
  private:
   struct Gpu {
     nvmlDevice_t handle = nullptr;
@@ -339,6 +383,8 @@ class NvmlSensor final : public Sensor {
     MonoTime last_time{};
     double energy_j = 0;
     bool failed = false;
+    MonoTime failed_at{};
+    unsigned long long util_seen_us = 0;  // newest process-utilisation sample read
     bool used = false;
     bool used_unknown = false;  // the process list could not be read: kept in the record
   };
@@ -372,12 +418,75 @@ class NvmlSensor final : public Sensor {
     return NVML_SUCCESS;
   }
 
-  void fail(size_t i, nvmlReturn_t code, std::vector<std::string>& warnings) {
-    gpus_[i].failed = true;
+  void fail(size_t i, nvmlReturn_t code, MonoTime now, std::vector<std::string>& warnings) {
+    Gpu& gpu = gpus_[i];
+    gpu.failed = true;
+    gpu.failed_at = now;
     const DeviceInfo& d = devices_[i];
+    if (retry_lost_after_ > Nanos(0)) {
+      gpu.started = gpu.counter && gpu.started;  // power integration restarts on return
+      warnings.push_back(fmt::format(
+          "nvml: {} ({}, {}) stopped responding: {}; its energy stays at {:.1f} J until it "
+          "answers again (asked every {})",
+          d.id, d.name, d.uuid, api_.describe(code), gpu.energy_j,
+          format_duration(retry_lost_after_)));
+      return;
+    }
     warnings.push_back(fmt::format(
         "nvml: {} ({}, {}) stopped responding: {}; its energy stays at {:.1f} J from here on", d.id,
-        d.name, d.uuid, api_.describe(code), gpus_[i].energy_j));
+        d.name, d.uuid, api_.describe(code), gpu.energy_j));
+  }
+
+  void recover(size_t i, std::vector<std::string>& warnings) {
+    gpus_[i].failed = false;
+    const DeviceInfo& d = devices_[i];
+    warnings.push_back(fmt::format("nvml: {} ({}, {}) answers again; counting from {:.1f} J", d.id,
+                                   d.name, d.uuid, gpus_[i].energy_j));
+  }
+
+  // Adds each process's mean SM utilisation over the driver's samples newer than the last
+  // ones read for this GPU. Processes without a sample keep nullopt.
+  void add_utilisation(Gpu& gpu, std::vector<GpuProcess>& processes) {
+    if (api_.process_utilization == nullptr || processes.empty()) return;
+    unsigned count = 0;
+    nvmlReturn_t code = NVML_ERROR_INSUFFICIENT_SIZE;
+    for (int attempt = 0; attempt < 4 && code == NVML_ERROR_INSUFFICIENT_SIZE; ++attempt) {
+      if (utilisation_.size() < count + 16) utilisation_.resize(count + 16);
+      count = static_cast<unsigned>(utilisation_.size());
+      code = api_.process_utilization(gpu.handle, utilisation_.data(), &count, gpu.util_seen_us);
+    }
+    if (code != NVML_SUCCESS) return;              // NOT_FOUND: no sample since the last call
+    std::map<pid_t, std::pair<double, int>> sums;  // pid -> (sum of smUtil, samples)
+    for (unsigned k = 0; k < count && k < utilisation_.size(); ++k) {
+      const nvmlProcessUtilizationSample_t& s = utilisation_[k];
+      auto& [sum, n] = sums[static_cast<pid_t>(s.pid)];
+      sum += s.smUtil;
+      ++n;
+      gpu.util_seen_us = std::max(gpu.util_seen_us, s.timeStamp);
+    }
+    for (GpuProcess& p : processes) {
+      auto it = sums.find(p.pid);
+      if (it != sums.end()) p.sm_util_pct = it->second.first / it->second.second;
+    }
+  }
+
+  // Calls one of the GetComputeRunningProcesses variants into `buffer` (grown while the
+  // driver says it is too small) and appends the listed pids.
+  template <typename Fn, typename Info>
+  static nvmlReturn_t collect_pids(Fn fn, nvmlDevice_t handle, std::vector<Info>& buffer,
+                                   std::vector<pid_t>& pids) {
+    nvmlReturn_t code = NVML_ERROR_INSUFFICIENT_SIZE;
+    unsigned count = 0;
+    for (int attempt = 0; attempt < 4 && code == NVML_ERROR_INSUFFICIENT_SIZE; ++attempt) {
+      if (buffer.size() < count + 16) buffer.resize(count + 16);
+      count = static_cast<unsigned>(buffer.size());
+      code = fn(handle, &count, buffer.data());
+    }
+    if (code != NVML_SUCCESS) return code;
+    for (unsigned k = 0; k < count && k < buffer.size(); ++k) {
+      pids.push_back(static_cast<pid_t>(buffer[k].pid));
+    }
+    return NVML_SUCCESS;
   }
 
   // Marks the GPUs whose compute processes include a process of the job's tree.
@@ -429,6 +538,7 @@ class NvmlSensor final : public Sensor {
   NvmlApi api_;
   NvmlInitGuard init_;  // calls nvmlShutdown before library_ closes
   bool track_used_;
+  Nanos retry_lost_after_;
   std::vector<Gpu> gpus_;
   std::vector<DeviceInfo> devices_;
   pid_t job_pid_ = 0;
@@ -436,6 +546,7 @@ class NvmlSensor final : public Sensor {
   MonoTime last_process_check_{};
   std::vector<nvmlProcessInfo_v2_t> infos_;
   std::vector<nvmlProcessInfo_v1_t> infos_v1_;
+  std::vector<nvmlProcessUtilizationSample_t> utilisation_;
 };
 
 }  // namespace
@@ -473,7 +584,8 @@ Result<std::unique_ptr<Sensor>> open_nvml_sensor(const NvmlOptions& options) {
   // From here the sensor owns the library and the nvmlInit, whatever happens next.
   const NvmlApi resolved = *api;
   auto sensor = std::make_unique<NvmlSensor>(std::move(library).value(), resolved,
-                                             options.gpus.mode == GpuSelection::Mode::kUsed);
+                                             options.gpus.mode == GpuSelection::Mode::kUsed,
+                                             options.retry_lost_after);
   unsigned count = 0;
   if (nvmlReturn_t code = resolved.get_count(&count); code != NVML_SUCCESS) {
     return make_error("NVML cannot count GPUs: {}", resolved.describe(code));

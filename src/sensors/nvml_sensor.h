@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/time.h"
 #include "sensors/sensor.h"
 
 namespace carbonclock {
@@ -40,6 +41,9 @@ struct NvmlOptions {
   /// indices, i.e. CUDA_DEVICE_ORDER=PCI_BUS_ID) or unique UUID prefixes; the list ends at
   /// the first item that matches no GPU or repeats one. A MIG- UUID selects its parent GPU.
   std::optional<std::string> cuda_visible_devices;
+  /// How long after a GPU stopped responding it is asked again (the exporter, which outlives
+  /// GPU resets); 0, the default: never, its energy stays where it stopped (a run).
+  Nanos retry_lost_after{0};
 };
 
 /// Loads NVML, initialises it and opens the selected GPUs as a Sensor named "nvml" with
@@ -50,6 +54,11 @@ struct NvmlOptions {
 /// kEstimate with a note. A GPU that fails mid-run keeps its last energy and adds one
 /// warning. Under kUsed the job's process tree is matched against each GPU's compute
 /// processes at most once per second, and device_used() reports whether it ever appeared.
+/// With `retry_lost_after`, a lost GPU is asked again that long after it failed (and so on
+/// while it stays lost) and, once it answers, counted on from its new reading: a counter that kept
+/// running adds the energy of the gap, one that went backwards (driver reload) counts from its
+/// new value, and power integration restarts (the gap is not integrated).
+/// The sensor is also a GpuProcessSource (sensors/gpu_processes.h).
 /// Returns a one-line Error when the library cannot be loaded, lacks the init/count/handle
 /// entry points, fails to initialise, or no GPU is found or selected.
 Result<std::unique_ptr<Sensor>> open_nvml_sensor(const NvmlOptions& options);

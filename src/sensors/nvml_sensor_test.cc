@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "sensors/gpu_processes.h"
 
 namespace carbonclock {
 namespace {
@@ -492,6 +495,125 @@ TEST_F(NvmlSensorTest, ReplayedTraceMatchesTheTracesOwnIntegral) {
     EXPECT_NEAR(energy_j[gpu], expected_j, 0.01 * expected_j) << "gpu" << gpu;
   }
   EXPECT_TRUE(warnings.empty());
+}
+
+// A child that names itself `comm` (prctl, no exec) and waits to be killed.
+class NamedChild {
+ public:
+  explicit NamedChild(const std::string& comm) : pid_(::fork()) {
+    if (pid_ == 0) {
+      ::prctl(PR_SET_NAME, comm.c_str());
+      while (true) ::pause();
+    }
+  }
+  ~NamedChild() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  NamedChild(const NamedChild&) = delete;
+  NamedChild& operator=(const NamedChild&) = delete;
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_;
+};
+
+TEST_F(NvmlSensorTest, GpuProcessesListEachProcessWithItsUtilisation) {
+  NamedChild a("cc-nvt-a"), b("cc-nvt-b"), c("cc-nvt-c");
+  ASSERT_TRUE(wait_for_comm(a.pid(), "cc-nvt-a"));
+  ASSERT_TRUE(wait_for_comm(b.pid(), "cc-nvt-b"));
+  ASSERT_TRUE(wait_for_comm(c.pid(), "cc-nvt-c"));
+  script(
+      "gpu\npower 100\nprocess_comm cc-nvt-a sm=75\nprocess_comm cc-nvt-b\n"
+      "gpu\npower 100\nprocess_comm cc-nvt-c sm=40\n");
+  for (const char* library : {FAKE_NVML_LIBRARY, FAKE_NVML_LEGACY_LIBRARY}) {
+    auto sensor = open({}, library);
+    ASSERT_TRUE(sensor) << sensor.error().message();
+    auto* source = dynamic_cast<GpuProcessSource*>(sensor->get());
+    ASSERT_NE(source, nullptr);
+    for (int call = 0; call < 2; ++call) {  // fresh samples at every call
+      auto gpu0 = source->gpu_processes(0);
+      ASSERT_TRUE(gpu0) << gpu0.error().message();
+      ASSERT_EQ(gpu0->size(), 2u) << library;
+      EXPECT_EQ((*gpu0)[0].pid, a.pid());
+      EXPECT_EQ((*gpu0)[0].sm_util_pct, 75.0);
+      EXPECT_EQ((*gpu0)[1].pid, b.pid());
+      EXPECT_FALSE((*gpu0)[1].sm_util_pct.has_value());  // no sample for it
+      auto gpu1 = source->gpu_processes(1);
+      ASSERT_TRUE(gpu1) << gpu1.error().message();
+      ASSERT_EQ(gpu1->size(), 1u);
+      EXPECT_EQ((*gpu1)[0].pid, c.pid());
+      EXPECT_EQ((*gpu1)[0].sm_util_pct, 40.0);
+    }
+    EXPECT_TRUE(source->responding(0));
+  }
+}
+
+TEST_F(NvmlSensorTest, LostGpuListsNoProcessesAndSaysWhy) {
+  script("gpu\nname Lost GPU\npower 100\nvanish_after 0\n");
+  auto sensor = open();
+  ASSERT_TRUE(sensor) << sensor.error().message();
+  auto* source = dynamic_cast<GpuProcessSource*>(sensor->get());
+  ASSERT_NE(source, nullptr);
+  auto list = source->gpu_processes(0);
+  ASSERT_FALSE(list);
+  EXPECT_EQ(list.error().code(), ErrorCode::kUnavailable);
+  EXPECT_THAT(list.error().message(), HasSubstr("on gpu0 ("));
+  EXPECT_THAT(list.error().message(), HasSubstr("GPU is lost"));
+}
+
+TEST_F(NvmlSensorTest, ReturningGpuIsCountedOnOnlyWhenRetrying) {
+  // GPU 0 has a counter, GPU 1 integrates power; both are lost from 0.2 to 0.5 s.
+  script(
+      "gpu\npower 100\nvanish_during 0.2 0.5\n"
+      "gpu\nenergy_counter no\npower 100\nvanish_during 0.2 0.5\n");
+  FakeHooks hooks(FAKE_NVML_LIBRARY);
+  ASSERT_TRUE(hooks.ok());
+  {
+    NvmlOptions options;
+    options.retry_lost_after = milliseconds(50);
+    auto sensor = open(options);
+    ASSERT_TRUE(sensor) << sensor.error().message();
+    std::vector<double> energy_j;
+    std::vector<std::string> warnings;
+    auto times = sample(**sensor, milliseconds(800), milliseconds(5), energy_j, warnings);
+    ASSERT_EQ(warnings.size(), 4u);  // lost and back, for each GPU
+    EXPECT_THAT(warnings[0], HasSubstr("until it answers again"));
+    EXPECT_THAT(warnings[2], HasSubstr("gpu0"));
+    EXPECT_THAT(warnings[2], HasSubstr("answers again"));
+    auto* source = dynamic_cast<GpuProcessSource*>(sensor->get());
+    EXPECT_TRUE(source->responding(0));
+    EXPECT_TRUE(source->responding(1));
+    // The counter kept running while the GPU was lost: all of it is counted.
+    const double first_s = hooks.fake_time_s(times.front());
+    const double last_s = hooks.fake_time_s(times.back());
+    EXPECT_NEAR(energy_j[0], 100.0 * (last_s - first_s), 0.01 * 100.0 * (last_s - first_s));
+    // Power integration skips the gap, from the last read before it to the first after it.
+    double before_s = first_s, after_s = last_s;
+    for (MonoTime t : times) {
+      const double s = hooks.fake_time_s(t);
+      if (s < 0.2) before_s = s;
+      if (s >= 0.5 && s < after_s) after_s = s;
+    }
+    // Retries come every 50 ms, so the first good one is at most 50 ms + a read after 0.5 s.
+    EXPECT_LT(after_s, 0.5 + 0.05 + 0.05);
+    const double integrated_s = (last_s - first_s) - (after_s - before_s);
+    EXPECT_LT(energy_j[1], energy_j[0] - 100.0 * 0.25);
+    EXPECT_NEAR(energy_j[1], 100.0 * integrated_s, 100.0 * 0.06);
+  }
+  {
+    auto sensor = open();  // a run: a lost GPU stays lost
+    ASSERT_TRUE(sensor) << sensor.error().message();
+    std::vector<double> energy_j;
+    std::vector<std::string> warnings;
+    auto times = sample(**sensor, milliseconds(700), milliseconds(5), energy_j, warnings);
+    EXPECT_EQ(warnings.size(), 2u);
+    EXPECT_LT(energy_j[0], 100.0 * 0.21);
+    auto* source = dynamic_cast<GpuProcessSource*>(sensor->get());
+    EXPECT_FALSE(source->responding(0));
+  }
 }
 
 }  // namespace

@@ -115,9 +115,7 @@ nvmlReturn_t lookup(nvmlDevice_t device, FakeGpu*& gpu, int* mig = nullptr) {
     bool match = h == &g->handle;
     for (const FakeHandle& m : g->mig_handles) match = match || h == &m;
     if (!match) continue;
-    if (g->script.vanish_after_s && elapsed_s() >= *g->script.vanish_after_s) {
-      return NVML_ERROR_GPU_IS_LOST;
-    }
+    if (g->script.lost_at(elapsed_s())) return NVML_ERROR_GPU_IS_LOST;
     gpu = g.get();
     if (mig != nullptr) *mig = h->mig;
     return NVML_SUCCESS;
@@ -165,7 +163,10 @@ nvmlReturn_t do_processes(nvmlDevice_t device, unsigned int* count, Info* infos)
   FakeGpu* gpu = nullptr;
   if (nvmlReturn_t r = lookup(device, gpu); r != NVML_SUCCESS) return r;
   if (count == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
-  const auto pids = pids_with_comm(gpu->script.process_comm);
+  std::vector<unsigned> pids;
+  for (const auto& rule : gpu->script.processes) {
+    for (unsigned pid : pids_with_comm(rule.comm)) pids.push_back(pid);
+  }
   if (*count < pids.size()) {
     *count = static_cast<unsigned>(pids.size());
     return NVML_ERROR_INSUFFICIENT_SIZE;
@@ -182,6 +183,45 @@ nvmlReturn_t do_processes(nvmlDevice_t device, unsigned int* count, Info* infos)
     infos[i] = info;
   }
   *count = static_cast<unsigned>(pids.size());
+  return NVML_SUCCESS;
+}
+
+// Wall-clock microseconds, the driver's timestamp for utilisation samples.
+unsigned long long realtime_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<unsigned long long>(ts.tv_sec) * 1000000ull +
+         static_cast<unsigned long long>(ts.tv_nsec) / 1000ull;
+}
+
+// One sample, stamped now, for every running process of a rule with sm=PERCENT; the driver's
+// contract for the buffer as for process lists; NOT_FOUND when no sample is newer than
+// `last_seen_us`.
+nvmlReturn_t do_process_utilization(nvmlDevice_t device, nvmlProcessUtilizationSample_t* samples,
+                                    unsigned int* count, unsigned long long last_seen_us) {
+  std::lock_guard lock(state().mutex);
+  FakeGpu* gpu = nullptr;
+  if (nvmlReturn_t r = lookup(device, gpu); r != NVML_SUCCESS) return r;
+  if (count == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
+  const unsigned long long now_us = realtime_us();
+  std::vector<nvmlProcessUtilizationSample_t> out;
+  for (const auto& rule : gpu->script.processes) {
+    if (!rule.sm_util_pct || now_us <= last_seen_us) continue;
+    for (unsigned pid : pids_with_comm(rule.comm)) {
+      nvmlProcessUtilizationSample_t sample{};
+      sample.pid = pid;
+      sample.timeStamp = now_us;
+      sample.smUtil = static_cast<unsigned>(*rule.sm_util_pct + 0.5);
+      out.push_back(sample);
+    }
+  }
+  if (out.empty()) return NVML_ERROR_NOT_FOUND;
+  if (samples == nullptr || *count < out.size()) {
+    *count = static_cast<unsigned>(out.size());
+    return NVML_ERROR_INSUFFICIENT_SIZE;
+  }
+  for (size_t i = 0; i < out.size(); ++i) samples[i] = out[i];
+  *count = static_cast<unsigned>(out.size());
   return NVML_SUCCESS;
 }
 
@@ -285,6 +325,13 @@ nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int* power) {
 nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t device, unsigned int* info_count,
                                                   nvmlProcessInfo_v1_t* infos) {
   return do_processes(device, info_count, infos);
+}
+
+nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device,
+                                             nvmlProcessUtilizationSample_t* utilization,
+                                             unsigned int* processSamplesCount,
+                                             unsigned long long lastSeenTimeStamp) {
+  return do_process_utilization(device, utilization, processSamplesCount, lastSeenTimeStamp);
 }
 
 #ifndef FAKE_NVML_LEGACY

@@ -307,14 +307,40 @@ std::optional<Script> parse_script(std::string_view text, const std::string& bas
       auto n = parse_number(rest);
       if (!n || *n < 1 || *n > 7) return fail("mig needs a device count 1..7");
       gpu.mig_devices = static_cast<unsigned>(*n);
+    } else if (key == "vanish_during") {
+      const auto args = words(rest);
+      auto from = args.size() == 2 ? parse_number(args[0]) : std::nullopt;
+      auto to = args.size() == 2 ? parse_number(args[1]) : std::nullopt;
+      if (!from || !to || *from < 0 || *to <= *from) {
+        return fail("vanish_during needs START END seconds with 0 <= START < END");
+      }
+      gpu.lost_s.emplace_back(*from, *to);
     } else if (key == "process_comm") {
-      if (rest.empty()) return fail("process_comm needs a name");
-      gpu.process_comm = rest;
+      const auto args = words(rest);
+      if (args.empty()) return fail("process_comm needs a name");
+      ProcessRule rule{std::string(args[0]), std::nullopt};
+      for (size_t i = 1; i < args.size(); ++i) {
+        auto util = args[i].starts_with("sm=") ? parse_number(args[i].substr(3)) : std::nullopt;
+        if (!util || *util < 0 || *util > 100) {
+          return fail("process_comm option '" + std::string(args[i]) +
+                      "': use sm=PERCENT (0..100)");
+        }
+        rule.sm_util_pct = *util;
+      }
+      gpu.processes.push_back(std::move(rule));
     } else {
       return fail("unknown key '" + std::string(key) + "'");
     }
   }
   return script;
+}
+
+bool GpuScript::lost_at(double t_s) const {
+  if (vanish_after_s && t_s >= *vanish_after_s) return true;
+  for (const auto& [from, to] : lost_s) {
+    if (t_s >= from && t_s < to) return true;
+  }
+  return false;
 }
 
 std::optional<Script> load_script(const std::string& path, std::string& error) {

@@ -60,14 +60,27 @@ std::optional<TraceColumn> parse_nvidia_smi_trace(const std::string& path, int g
 /// read as UTC; nullopt when malformed.
 std::optional<double> parse_smi_timestamp(std::string_view text);
 
+/// Processes a GPU reports as running: every live process whose /proc/PID/comm is `comm`.
+struct ProcessRule {
+  std::string comm;
+  /// SM utilisation reported for each of them by nvmlDeviceGetProcessUtilization; nullopt: no
+  /// utilisation sample for them.
+  std::optional<double> sm_util_pct;
+};
+
 struct GpuScript {
   std::string name = "Fake GPU";
   std::string uuid;            ///< default "GPU-00000000-0000-0000-0000-00000000000<i>"
   bool energy_counter = true;  ///< else TotalEnergyConsumption is NOT_SUPPORTED
   PowerModel power = PowerModel::constant(0);
   std::optional<double> vanish_after_s;  ///< then every call on it returns GPU_IS_LOST
-  unsigned mig_devices = 0;              ///< > 0: MIG mode on with this many MIG devices
-  std::string process_comm;              ///< report processes with this /proc/PID/comm as running
+  /// [start, end) seconds in which every call on it returns GPU_IS_LOST (vanish_during lines).
+  std::vector<std::pair<double, double>> lost_s;
+  unsigned mig_devices = 0;            ///< > 0: MIG mode on with this many MIG devices
+  std::vector<ProcessRule> processes;  ///< process_comm lines, in order
+
+  /// Whether the GPU is lost at `t_s` seconds since nvmlInit.
+  bool lost_at(double t_s) const;
 };
 
 struct Script {

@@ -120,6 +120,8 @@ TEST(Script, ParsesEveryKey) {
       "vanish_after 1.5\n"
       "mig 3\n"
       "process_comm sleep\n"
+      "process_comm python3 sm=62.5\n"
+      "vanish_during 2 3.5\n"
       "gpu\n"
       "power_trace " +
           trace + " gpu=0 gpus=1 offset=0.5 speed=2\n",
@@ -133,11 +135,30 @@ TEST(Script, ParsesEveryKey) {
   EXPECT_DOUBLE_EQ(a.power.power_w(0.7), 150);
   EXPECT_EQ(a.vanish_after_s, 1.5);
   EXPECT_EQ(a.mig_devices, 3u);
-  EXPECT_EQ(a.process_comm, "sleep");
+  ASSERT_EQ(a.processes.size(), 2u);
+  EXPECT_EQ(a.processes[0].comm, "sleep");
+  EXPECT_FALSE(a.processes[0].sm_util_pct.has_value());
+  EXPECT_EQ(a.processes[1].comm, "python3");
+  EXPECT_EQ(a.processes[1].sm_util_pct, 62.5);
+  EXPECT_FALSE(a.lost_at(1.4));
+  EXPECT_TRUE(a.lost_at(1.5));  // vanish_after wins from 1.5 s on
   const GpuScript& b = script->gpus[1];
   EXPECT_EQ(b.uuid, "GPU-00000000-0000-0000-0000-000000000001");
   EXPECT_TRUE(b.energy_counter);
   EXPECT_DOUBLE_EQ(b.power.power_w(0), 150);  // trace second 0.5
+}
+
+TEST(Script, VanishDuringWindowsEndAndRepeat) {
+  std::string error;
+  auto script = parse_script("gpu\nvanish_during 1 2\nvanish_during 4 4.5\n", "/", error);
+  ASSERT_TRUE(script) << error;
+  const GpuScript& gpu = script->gpus[0];
+  EXPECT_FALSE(gpu.lost_at(0.99));
+  EXPECT_TRUE(gpu.lost_at(1.0));
+  EXPECT_TRUE(gpu.lost_at(1.99));
+  EXPECT_FALSE(gpu.lost_at(2.0));  // back after the window
+  EXPECT_TRUE(gpu.lost_at(4.2));
+  EXPECT_FALSE(gpu.lost_at(4.5));
 }
 
 TEST(Script, NamesTheBadLine) {
@@ -148,6 +169,10 @@ TEST(Script, NamesTheBadLine) {
   EXPECT_EQ(error, "script:1: 'name' before the first 'gpu'");
   EXPECT_FALSE(parse_script("gpu\npower_steps 1:10 0.5:20\n", "/", error));
   EXPECT_EQ(error, "script:2: power_steps needs increasing SECONDS:WATTS pairs");
+  EXPECT_FALSE(parse_script("gpu\nvanish_during 3 2\n", "/", error));
+  EXPECT_EQ(error, "script:2: vanish_during needs START END seconds with 0 <= START < END");
+  EXPECT_FALSE(parse_script("gpu\nprocess_comm python3 sm=120\n", "/", error));
+  EXPECT_EQ(error, "script:2: process_comm option 'sm=120': use sm=PERCENT (0..100)");
   auto init = parse_script("init_error 9\n", "/", error);
   ASSERT_TRUE(init);
   EXPECT_EQ(init->init_error, 9);

@@ -1,0 +1,178 @@
+#include "exporter/job_tracker.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/files.h"
+#include "exporter/proc_files.h"
+
+namespace carbonclock {
+namespace {
+
+// The numbers after the ')' that ends the comm field of /proc/PID/stat: field k (1-based, as
+// in proc(5)) is fields[k - 3].
+std::vector<std::string_view> stat_fields(std::string_view text) {
+  std::vector<std::string_view> out;
+  const size_t close = text.rfind(')');
+  if (close == std::string_view::npos) return out;
+  text.remove_prefix(close + 1);
+  while (!text.empty()) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\n')) text.remove_prefix(1);
+    const size_t end = std::min(text.find(' '), text.size());
+    if (end > 0) out.push_back(text.substr(0, end));
+    text.remove_prefix(end);
+  }
+  return out;
+}
+
+double to_double(std::string_view s) {
+  double v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+uint64_t to_u64(std::string_view s) {
+  uint64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+// usage_usec from a cgroup v2 cpu.stat, seconds.
+std::optional<double> cgroup_usage_s(std::string_view text) {
+  const size_t at = text.find("usage_usec ");
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view rest = text.substr(at + 11);
+  return static_cast<double>(to_u64(rest.substr(0, rest.find('\n')))) * 1e-6;
+}
+
+}  // namespace
+
+JobTracker::JobTracker(JobTrackerOptions options)
+    : options_(std::move(options)), ticks_per_s_(clock_ticks_per_s()) {}
+
+bool JobTracker::read(const std::filesystem::path& path, size_t max_bytes) {
+  return read_small_file(path, buffer_, max_bytes);
+}
+
+JobTracker::Proc JobTracker::identify(pid_t pid, MonoTime now) {
+  Proc p;
+  p.identified_at = now;
+  const auto dir = options_.proc_root / std::to_string(pid);
+  std::string v2_dir;
+  if (read(dir / "cgroup", 64 * 1024)) {
+    if (auto cg = job_from_cgroup(buffer_)) {
+      p.job = std::move(cg->key);
+      v2_dir = std::move(cg->v2_dir);
+    }
+  }
+  // Environments can be large; the variables sought are usually near the start.
+  if (!p.job && read(dir / "environ", 256 * 1024)) p.job = job_from_environ(buffer_);
+  if (p.job && !jobs_.contains(*p.job)) {
+    Job job;
+    if (!v2_dir.empty()) {
+      auto cpu_stat = options_.cgroup_root / v2_dir / "cpu.stat";
+      if (read(cpu_stat, 4096) && cgroup_usage_s(buffer_)) job.cpu_stat = std::move(cpu_stat);
+    }
+    jobs_.emplace(*p.job, std::move(job));
+  }
+  return p;
+}
+
+Result<JobScan> JobTracker::scan(MonoTime now) {
+  if (!read(options_.proc_root / "stat", 1 << 20)) {
+    return make_error(ErrorCode::kIo, "{}: cannot read: {}", (options_.proc_root / "stat").string(),
+                      errno_text(errno));
+  }
+  const auto ticks = node_busy_ticks(buffer_);
+  if (!ticks) {
+    return make_error("{}: no 'cpu' line with 7 or more counters",
+                      (options_.proc_root / "stat").string());
+  }
+  const double busy_s = static_cast<double>(*ticks) / ticks_per_s_;
+  double uptime_s = -1;
+  if (read(options_.proc_root / "uptime", 256)) uptime_s = to_double(buffer_);
+
+  const uint64_t scan_id = ++scans_;
+  const bool first = scan_id == 1;
+  JobScan out;
+  out.node_busy_cpu_s = first ? 0 : std::max(0.0, busy_s - last_busy_s_);
+  for (auto& [key, job] : jobs_) job.cpu_s = 0;
+
+  DIR* dir = ::opendir(options_.proc_root.c_str());
+  if (dir == nullptr) {
+    return make_error(ErrorCode::kIo, "{}: cannot list: {}", options_.proc_root.string(),
+                      errno_text(errno));
+  }
+  while (dirent* e = ::readdir(dir)) {
+    pid_t pid = 0;
+    const char* name = e->d_name;
+    auto [end, ec] = std::from_chars(name, name + std::strlen(name), pid);
+    if (ec != std::errc() || *end != '\0' || pid <= 0) continue;
+    ++out.processes;
+    auto it = procs_.find(pid);
+    if (it == procs_.end()) {
+      it = procs_.emplace(pid, identify(pid, now)).first;
+    } else if (!it->second.job && now - it->second.identified_at >= options_.recheck_unassigned) {
+      it->second = identify(pid, now);
+    }
+    Proc& p = it->second;
+    p.seen = scan_id;
+    if (!p.job) continue;
+    Job& job = jobs_[*p.job];
+    job.seen = scan_id;
+    if (!job.cpu_stat.empty()) continue;  // the cgroup counts it
+    if (!read(options_.proc_root / std::to_string(pid) / "stat", 4096)) continue;
+    const auto f = stat_fields(buffer_);
+    if (f.size() < 20) continue;
+    // utime, stime, cutime, cstime (fields 14..17) and starttime (22), in ticks.
+    const double cpu_s =
+        static_cast<double>(to_u64(f[11]) + to_u64(f[12]) + to_u64(f[13]) + to_u64(f[14])) /
+        ticks_per_s_;
+    if (!p.counted) {
+      const double start_s = static_cast<double>(to_u64(f[19])) / ticks_per_s_;
+      // Started since the previous scan: all its CPU time is new. Otherwise a baseline.
+      const bool new_since_last = !first && last_uptime_s_ >= 0 && start_s > last_uptime_s_;
+      p.last_cpu_s = new_since_last ? 0 : cpu_s;
+      p.counted = true;
+    }
+    job.cpu_s += std::max(0.0, cpu_s - p.last_cpu_s);
+    p.last_cpu_s = cpu_s;
+  }
+  ::closedir(dir);
+
+  std::erase_if(procs_, [&](const auto& entry) { return entry.second.seen != scan_id; });
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    Job& job = it->second;
+    if (job.seen != scan_id) {
+      it = jobs_.erase(it);
+      continue;
+    }
+    if (!job.cpu_stat.empty() && read(job.cpu_stat, 4096)) {
+      if (auto usage = cgroup_usage_s(buffer_)) {
+        if (job.last_cgroup_cpu_s >= 0) job.cpu_s = std::max(0.0, *usage - job.last_cgroup_cpu_s);
+        job.last_cgroup_cpu_s = *usage;
+      }
+    }
+    out.jobs.emplace_back(it->first, first ? 0.0 : job.cpu_s);
+    ++it;
+  }
+  last_busy_s_ = busy_s;
+  last_uptime_s_ = uptime_s;
+  return out;
+}
+
+std::optional<JobKey> JobTracker::job_of(pid_t pid) {
+  auto it = procs_.find(pid);
+  if (it == procs_.end()) {
+    // Started since the last scan: identified now, counted from its start at the next scan.
+    it = procs_.emplace(pid, identify(pid, MonoTime{})).first;
+    it->second.seen = scans_;
+  }
+  return it->second.job;
+}
+
+}  // namespace carbonclock
