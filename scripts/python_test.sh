@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-venv=build/python-venv
+venv=$root/build/python-venv
 [[ -x $venv/bin/python ]] || /usr/bin/python3 -m venv --system-site-packages "$venv"
 CARBONCLOCK_BUILD_DIR=$root/build "$venv/bin/pip" install --no-build-isolation --no-deps \
   --no-index --quiet --force-reinstall .

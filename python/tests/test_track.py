@@ -167,6 +167,8 @@ def test_keyboard_interrupt_ends_metering_cleanly(sandbox: Path) -> None:
         with carbonclock.track(zone="DE", out="interrupted", interval="50ms", quiet=True,
                                **NO_ESTIMATE) as run:
             assert os_threads() == threads_before + 1  # the sampler
+            # Metered long enough that the fake counters' 1 mJ steps stay far below 1%.
+            time.sleep(0.2)
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, delivered to Python's handler
             busy(10)  # interrupted long before
     assert os_threads() == threads_before  # the sampler thread is gone
