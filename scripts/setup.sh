@@ -10,9 +10,15 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libvterm-dev
   clang-format clang-tidy python3
   chromium iso-codes python3-jsonschema python3-yaml libpng-dev
+  pybind11-dev python3-dev python3-venv python3-setuptools python3-wheel python3-pytest
+  python3-numpy
   munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins  # tests/slurm: real daemons
   prometheus-cpp-dev prometheus
 )
+# PyTorch (CPU) for the PyTorch examples of examples/python/, which scripts/python_test.sh runs
+# when it is installed: about 340 packages, 260 MB to download, 1 GB installed; opt in with
+# CARBONCLOCK_WITH_TORCH=1.
+if [[ -n ${CARBONCLOCK_WITH_TORCH:-} ]]; then PACKAGES+=(python3-torch); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

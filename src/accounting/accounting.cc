@@ -182,7 +182,7 @@ Result<CarbonAccount> account_run(const RunRecord& run, const AccountingInputs& 
   const bool marginal = provider.has_stored(in.selection, Signal::kMarginal);
   for (Signal signal : {Signal::kMarginal, Signal::kAverage}) {
     if (signal == Signal::kMarginal && !marginal) continue;
-    auto tl = provider.actuals(in.selection, signal, std::nullopt, from, to, Fallback::kEmbedded);
+    auto tl = provider.actuals(in.selection, signal, in.factor, from, to, Fallback::kEmbedded);
     if (!tl) return tl.error();
     if (tl->points.empty()) continue;
     // Marginal data stored for other times only: the run has no marginal number.
@@ -316,6 +316,11 @@ Result<AccountingInputs> resolve_inputs(const AccountingChoices& c, const RunRec
     auto sig = parse_signal(*c.signal);
     if (!sig) return sig.error().with_context("--signal");
     in.signal = *sig;
+  }
+  if (c.factor) {
+    auto factor = parse_factor(*c.factor);
+    if (!factor) return factor.error().with_context("--factor");
+    in.factor = *factor;
   }
   std::optional<std::string> per = c.per;
   std::optional<double> work = c.work;

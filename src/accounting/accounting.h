@@ -52,6 +52,7 @@ struct AccountingInputs {
   double pue = 1.0;
   std::string pue_origin = "default";  ///< "default", "--pue", "run.json"
   std::optional<Signal> signal;        ///< headline asked for; unset: marginal when available
+  std::optional<Factor> factor;        ///< factor asked for; unset: lifecycle, else direct
   std::optional<FunctionalUnit> unit;
   EmbodiedOptions embodied;
 };
@@ -135,6 +136,7 @@ struct AccountingChoices {
   std::optional<std::string> region;
   std::optional<double> pue;
   std::optional<std::string> signal;  ///< "marginal" | "average"
+  std::optional<std::string> factor;  ///< "lifecycle" | "direct" (of the stored data)
   std::optional<std::string> per;     ///< functional unit text
   std::optional<double> work;
   EmbodiedOptions embodied;

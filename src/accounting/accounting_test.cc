@@ -174,6 +174,33 @@ TEST_F(AccountRunTest, MarginalIsTheHeadlineAndAverageIsShownBeside) {
   EXPECT_NEAR(avg->operational_g(), 900, 1e-6);
 }
 
+TEST_F(AccountRunTest, TheFactorAskedForPicksThatSeries) {
+  // Lifecycle at 300 and direct at 200 stored for the same hour: lifecycle is preferred, unless
+  // direct is asked for (`factor` in the Python API).
+  auto lifecycle = series("DE", Signal::kAverage, {{utc("2026-03-01T00:00Z"), 1h, 300, false}});
+  auto direct = lifecycle;
+  direct.factor = Factor::kDirect;
+  direct.points[0].g_per_kwh = 200;
+  import(lifecycle);
+  import(direct);
+  auto in = inputs("DE");
+  auto preferred = account_run(run_, in, provider());
+  ASSERT_TRUE(preferred.ok()) << preferred.error().message();
+  EXPECT_NEAR(preferred->operational_g(), 3 * 300, 1e-6);
+  in.factor = Factor::kDirect;
+  auto asked = account_run(run_, in, provider());
+  ASSERT_TRUE(asked.ok()) << asked.error().message();
+  EXPECT_NEAR(asked->operational_g(), 3 * 200, 1e-6);
+  EXPECT_EQ(asked->headline_signal().factor_label(), "direct");
+
+  AccountingChoices choices;
+  choices.zone = "DE";
+  choices.factor = "scope3";
+  auto bad = resolve_inputs(choices, nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message().rfind("--factor: ", 0), 0u) << bad.error().message();
+}
+
 TEST_F(AccountRunTest, MarginalDataMayLiveUnderTheWattTimeRegion) {
   import(series("CAISO_NORTH", Signal::kMarginal, {{ utc("2026-03-01T00:00Z"), 1h, 500, false }}));
   auto in = inputs("US-CAL-CISO");

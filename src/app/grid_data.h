@@ -21,6 +21,17 @@ struct ImportedSeries {
   std::vector<Gap> gaps;
 };
 
+/// The options of `grid import` as typed (shared by the CLI and Python front ends).
+struct ImportArgs {
+  std::vector<std::string> files;
+  std::string format = "auto", zone, signal, factor, source, tz, time_column, value_column, unit,
+              duration_column, duration_unit, zone_column, step, index_origin, db;
+  bool replace = false;  ///< --replace: overlapped stored points are replaced (ImportMode)
+};
+
+/// Parses the options of `grid import` (not the files). Errors name the option.
+Result<ImportOptions> import_options(const ImportArgs& args);
+
 /// Parses every file first (a bad file anywhere means nothing is stored), then stores them all
 /// in one transaction. Errors name the file and line, or the conflict.
 /// With ImportMode::kReplace, stored points the new ones overlap are replaced (same transaction).

@@ -1,124 +1,17 @@
 #include "app/measure.h"
 
-#include <fmt/format.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
-#include <cmath>
 #include <filesystem>
-#include <random>
 
-#include "accounting/history.h"
 #include "app/cluster.h"
 #include "app/host_info.h"
-#include "app/store_access.h"
+#include "app/run_common.h"
 #include "execution/supervisor.h"
-#include "intensity/intensity_provider.h"
 #include "metering/journal.h"
-#include "metering/sensor_setup.h"
 
 namespace carbonclock {
 namespace {
-
-std::string new_run_id(SysTime start) {
-  std::string t = format_utc(start);  // 2026-11-27T23:59:01Z -> 20261127T235901Z
-  std::string compact;
-  for (char c : t) {
-    if (c != '-' && c != ':') compact.push_back(c);
-  }
-  std::random_device rd;
-  return fmt::format("{}-{:06x}", compact, rd() & 0xffffff);
-}
-
-std::map<std::string, std::string> scheduler_env(const EnvLookup& env) {
-  std::map<std::string, std::string> out;
-  for (const char* name :
-       {"SLURM_JOB_ID", "SLURM_JOB_NAME", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID",
-        "SLURM_CLUSTER_NAME", "PBS_JOBID", "LSB_JOBID", "JOB_ID", "KUBERNETES_POD_NAME"}) {
-    if (auto v = env(name)) out[name] = *v;
-  }
-  return out;
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-RunOverhead self_overhead(int64_t samples, double interval_s) {
-  struct rusage ru {};
-  ::getrusage(RUSAGE_SELF, &ru);
-  double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-               static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-  return {cpu, static_cast<double>(ru.ru_maxrss) / 1024.0, samples, interval_s};
-}
-
-struct Checked {
-  Nanos interval{};
-  Nanos bucket{};
-  GpuSelection gpus;
-  AccountingInputs inputs;
-};
-
-Result<Checked> check_request(const MeasureRequest& r) {
-  Checked c;
-  if (r.command.empty()) return make_error("no command to run: give it after --");
-  auto interval = parse_duration(r.interval);
-  if (!interval) return interval.error().with_context("--interval");
-  if (*interval < std::chrono::milliseconds(50)) {
-    return make_error("--interval {} is below the 50ms minimum", r.interval);
-  }
-  c.interval = *interval;
-  auto bucket = parse_duration(r.bucket);
-  if (!bucket) return bucket.error().with_context("--bucket");
-  if (*bucket < std::chrono::seconds(1) || std::chrono::hours(24) % *bucket != Nanos(0)) {
-    return make_error(
-        "--bucket {} must be at least 1s and divide a day evenly (e.g. 1m, 5m, 15m, 1h)", r.bucket);
-  }
-  c.bucket = *bucket;
-  auto gpus = parse_gpu_selection(r.gpus);
-  if (!gpus) return gpus.error();
-  c.gpus = *gpus;
-  if (!(r.cpu_w_per_core >= 0 && std::isfinite(r.cpu_w_per_core)) ||
-      !(r.dram_w_per_gb >= 0 && std::isfinite(r.dram_w_per_gb))) {
-    return make_error(
-        "--cpu-watts-per-core and --dram-watts-per-gb must be finite numbers, not negative");
-  }
-  auto inputs = resolve_inputs(r.choices, nullptr);
-  if (!inputs) return inputs.error();
-  c.inputs = std::move(*inputs);
-  return c;
-}
-
-// The emissions of a finished run and its history record. Nothing here changes the run's exit
-// status: a failure is a warning, the run directory stays.
-void account_and_record(MeasureResult& out, const AccountingInputs& inputs, const MeasureRequest& r,
-                        AppContext& ctx, bool record = true) {
-  auto opened = open_store(r.db, StoreMode::kCreate, ctx.env);
-  if (!opened) {
-    ctx.observer.warning(opened.error().message() +
-                         " (emissions use the embedded profiles; the run is not recorded in the "
-                         "history)");
-  }
-  GridStore* store = opened ? opened->get() : nullptr;
-  IntensityProvider provider(store);
-  auto account = account_run(out.run, inputs, provider);
-  if (!account) {
-    ctx.observer.warning("no emissions for this run: " + account.error().message());
-  } else {
-    out.account = std::move(*account);
-  }
-  if (!store || !record) return;
-  // Every run with a run directory is recorded; one that could not be priced says so.
-  HistoryEntry entry = out.account
-                           ? history_entry(out.run, *out.account, out.run_dir.string())
-                           : unpriced_history_entry(out.run, inputs.zone, out.run_dir.string());
-  if (auto s = store->record_run(entry); !s) {
-    ctx.observer.warning("run not recorded in the history: " + s.error().message());
-  }
-}
 
 /// Passes the supervisor's stop and continue notices on to the run's observer.
 class StopNotices final : public SupervisorEvents {
@@ -137,14 +30,12 @@ class StopNotices final : public SupervisorEvents {
 
 Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
                                       RunObserver& observer) {
-  auto checked = check_request(r);
+  if (r.command.empty()) return make_error("no command to run: give it after --");
+  auto checked =
+      check_metering(r.interval, r.bucket, r.gpus, r.cpu_w_per_core, r.dram_w_per_gb, r.choices);
   if (!checked) return checked.error();
-  {
-    // An unknown zone is refused before the job starts, not warned about after it.
-    auto opened = open_store(r.db, StoreMode::kIfExists, ctx.env);
-    IntensityProvider provider(opened ? opened->get() : nullptr);
-    if (Status s = provider.check_zone(checked->inputs.selection); !s) return s.error();
-  }
+  // An unknown zone is refused before the job starts, not warned about after it.
+  if (Status s = check_zone_known(checked->inputs, r.db, ctx); !s) return s.error();
   MeasureResult out;
   // A task of a distributed job: OUT/<job id>/<node>/, one meter per node (app/distributed.h).
   std::unique_ptr<NodeTask> task;
@@ -171,17 +62,11 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
     }
   }
 
-  SensorSetup setup;
-  setup.use_gpus = !r.no_gpu;
-  setup.nvml.gpus = checked->gpus;
+  RunSensors sensor_options{checked->gpus, r.no_gpu, r.cpu_w_per_core, r.dram_w_per_gb};
   // A node's meter meters every GPU of the node, not one task's binding.
-  if (auto cvd = ctx.env("CUDA_VISIBLE_DEVICES"); cvd && !task) {
-    setup.nvml.cuda_visible_devices = *cvd;
-  }
-  if (auto root = ctx.env("CARBONCLOCK_SYSFS_ROOT")) setup.sysfs_root = *root;
-  setup.estimate.cpu_w_per_core = r.cpu_w_per_core;
-  setup.estimate.dram_w_per_gb = r.dram_w_per_gb;
-  SensorSet sensors = meters ? open_sensors(setup) : SensorSet{{}, {task->record().note}};
+  sensor_options.honour_cuda_visible = !task;
+  SensorSet sensors =
+      meters ? open_run_sensors(sensor_options, ctx.env) : SensorSet{{}, {task->record().note}};
   if (task) sensors.notes.insert(sensors.notes.begin(), task->summary());
   out.sensor_notes = sensors.notes;
   observer.sensors_opened(sensors.notes);
@@ -191,23 +76,9 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   meter.start();
 
   RunRecord& run = out.run;
-  run.id = new_run_id(meter.start_utc());
-  run.carbonclock_version = r.version;
-  run.command = r.command;
-  run.start_utc = meter.start_utc();
-  run.host = host_name();
-  run.scheduler = scheduler_env(ctx.env);
-  run.tags = r.tags;
-  run.timeline.bucket = checked->bucket;
-  run.timeline.devices = meter.devices();
-  run.overhead.interval_s = to_seconds(checked->interval);
-  run.warnings = sensors.notes;
+  run = start_run_record(
+      meter, {r.version, r.command, r.tags, &*checked, &r.choices, sensors.notes}, ctx.env);
   const AccountingInputs& inputs = checked->inputs;
-  if (r.choices.region) run.region = inputs.region.value_or(*r.choices.region);
-  if (r.choices.zone || r.choices.region) run.zone = inputs.zone;
-  run.pue = r.choices.pue;
-  run.per = r.choices.per;
-  run.work = r.choices.work;
   if (task) {
     run.cluster = task->cluster_json();
     for (const auto& w : task->context().warnings) run.warnings.push_back(w);
@@ -286,23 +157,20 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   meter.finish(exit.cpu_s);
   observer.job_ended();
 
-  run.timeline = meter.timeline();
-  run.end_utc = run.start_utc + meter.elapsed();
-  run.exit_code = exit.exit_code;
   out.exit_code = exit.exit_code;
   if (task) out.cluster = MeasureResult::Cluster{task->record(), task->job_dir()};
   if (!meters) {
+    run.timeline = meter.timeline();
+    run.end_utc = run.start_utc + meter.elapsed();
+    run.exit_code = exit.exit_code;
     out.warnings.assign(run.warnings.begin() + static_cast<ptrdiff_t>(sensors.notes.size()),
                         run.warnings.end());
     return out;  // a member: its tasks/<rank>.json is all it writes
   }
-  for (const auto& w : meter.warnings()) run.warnings.push_back(w);
-  run.overhead = self_overhead(meter.samples(), to_seconds(checked->interval));
   // After the job, so neither its start nor its supervision waits on this.
   run.host_info = collect_host_info(r.command, ctx.env);
-  (*journal)->end(meter.elapsed(), exit.exit_code, run.overhead);
-  (void)(*journal)->flush();  // a failure is in problem(): what the journal lost, if anything
-  if (std::string p = (*journal)->problem(); !p.empty()) run.warnings.push_back(p);
+  finish_run_record(run, meter, **journal, exit.exit_code,
+                    self_overhead(meter.samples(), to_seconds(checked->interval)));
   if (*scheduled) {
     (*scheduled)->record(run);
     out.schedule_summary = (*scheduled)->outcome_summary();
@@ -314,7 +182,8 @@ Result<MeasureResult> measure_command(const MeasureRequest& r, AppContext& ctx,
   // The sensor notes were shown when the run started; new warnings only.
   out.warnings.assign(run.warnings.begin() + static_cast<ptrdiff_t>(sensors.notes.size()),
                       run.warnings.end());
-  account_and_record(out, inputs, r, ctx, /*record=*/!task);
+  account_and_record(run, out.run_dir, inputs, r.db, ctx, out.account,
+                     /*record_history=*/!task);
   // The job is recorded once, merged from every node that has finished so far.
   if (task) record_cluster_job(task->job_dir(), r.choices.defaults, r.db, ctx);
   return out;

@@ -143,6 +143,67 @@ Result<ShiftResult> shift_job(const ShiftRequest& r, AppContext& ctx) {
   return out;
 }
 
+Result<SeriesChoice> parse_series_choice(const std::string& signal, const std::string& factor,
+                                         const std::string& slot_text) {
+  SeriesChoice c;
+  if (!signal.empty()) {
+    auto s = parse_signal(signal);
+    if (!s) return s.error().with_context("--signal");
+    c.signal = *s;
+  }
+  if (!factor.empty()) {
+    auto f = parse_factor(factor);
+    if (!f) return f.error().with_context("--factor");
+    c.factor = *f;
+  }
+  auto slot = parse_duration(slot_text);
+  if (!slot) return slot.error().with_context("--slot");
+  if (*slot < std::chrono::seconds(1)) return make_error("--slot must be at least 1s");
+  c.slot = *slot;
+  return c;
+}
+
+Result<ShiftRequest> shift_request(const ShiftArgs& a) {
+  auto choice = parse_series_choice(a.signal, a.factor, a.slot);
+  if (!choice) return choice.error();
+  if (a.flex_start.empty() == a.pause_resume.empty()) {
+    return make_error("give exactly one of --flex-start N and --pause-resume N");
+  }
+  auto shiftings = parse_shiftings(a.flex_start, a.pause_resume);
+  if (!shiftings) return shiftings.error();
+  auto zones = parse_zone_list(a.region, a.zone, a.zones, true);
+  if (!zones) return zones.error();
+  auto start = parse_utc(a.start);
+  if (!start) return start.error().with_context("--start");
+  ShiftRequest request;
+  request.title = "carbonclock shift";
+  request.db = a.db;
+  request.signal = choice->signal;
+  request.factor = choice->factor;
+  if (!a.profile.empty()) {
+    if (!a.duration.empty() || a.energy_kwh) {
+      return make_error("give either --profile RUN_DIR or --duration D --energy-kwh E, not both");
+    }
+    auto w = whatif_request(a.profile, *zones, *shiftings, choice->slot, {});
+    if (!w) return w.error();
+    request.job = std::move(w->job);
+  } else {
+    if (a.duration.empty() || !a.energy_kwh) {
+      return make_error(
+          "give --duration D and --energy-kwh E (a flat profile), or --profile RUN_DIR");
+    }
+    auto d = parse_duration(a.duration);
+    if (!d) return d.error().with_context("--duration");
+    auto job = flat_profile("job", *d, *a.energy_kwh, choice->slot);
+    if (!job) return job.error();
+    request.job = std::move(*job);
+  }
+  request.zones = std::move(*zones);
+  request.requested_start_utc = floor_to(*start, choice->slot);
+  request.shiftings = std::move(*shiftings);
+  return request;
+}
+
 Result<ShiftRequest> whatif_request(const std::string& run_dir, std::vector<ZoneSelection> zones,
                                     std::vector<Shifting> shiftings, Nanos slot,
                                     const ZoneDefaults& defaults) {

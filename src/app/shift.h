@@ -74,6 +74,34 @@ struct ShiftResult {
 /// (no data, a gap) are in the outcomes.
 Result<ShiftResult> shift_job(const ShiftRequest& request, AppContext& ctx);
 
+/// --signal, --factor and --slot of the shifting commands, parsed.
+struct SeriesChoice {
+  std::optional<Signal> signal;
+  std::optional<Factor> factor;
+  Nanos slot = kDefaultSlot;
+};
+
+/// Parses --signal and --factor (empty: not given) and --slot (at least 1s).
+Result<SeriesChoice> parse_series_choice(const std::string& signal, const std::string& factor,
+                                         const std::string& slot);
+
+/// The options of `shift` as typed (shared by the CLI and Python front ends).
+struct ShiftArgs {
+  std::optional<std::string> zone, region;
+  std::string zones;                 ///< other zones to compare, comma-separated
+  std::string start;                 ///< requested start (UTC)
+  std::string duration;              ///< flat profile: the job's duration
+  std::optional<double> energy_kwh;  ///< flat profile: its energy
+  std::string profile;               ///< measured profile: a run directory
+  std::string flex_start, pause_resume;
+  std::string signal, factor, slot = "5m", db;
+};
+
+/// Checks the options of `shift` and builds its request. Errors: bad --signal, --factor or
+/// --slot, not exactly one of --flex-start and --pause-resume, a bad window, zone or --start,
+/// and neither or both of --profile RUN_DIR and --duration with --energy-kwh.
+Result<ShiftRequest> shift_request(const ShiftArgs& args);
+
 /// A whatif request for a measured run: its measured profile at its own start. Without zones,
 /// the run's own zone is used, chosen as `report` chooses it (run.json, then the environment
 /// and config file `defaults`, then the default region). Error when the run cannot be loaded

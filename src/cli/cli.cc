@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <sstream>
 
+#include "app/run_common.h"
 #include "cli/commands.h"
 #include "common/files.h"
 #include "common/strings.h"
@@ -205,19 +206,7 @@ void add_schedule_options(CLI::App* cmd, ScheduleArgs& a, bool run_options) {
 }
 
 void load_zone_defaults_into(CommandContext& ctx, AccountingChoices& choices) {
-  auto defaults = load_zone_defaults(ctx.env.env);
-  if (!defaults) {
-    ctx.observer.warning("config file ignored: " + defaults.error().message());
-    // The environment still counts.
-    auto env = [&](const char* n) -> std::optional<std::string> {
-      auto v = ctx.env.env(n);
-      return v && !v->empty() ? v : std::nullopt;
-    };
-    choices.defaults.env_zone = env("CARBONCLOCK_ZONE");
-    choices.defaults.env_region = env("CARBONCLOCK_REGION");
-    return;
-  }
-  choices.defaults = *defaults;
+  choices.defaults = zone_defaults_or_environment(ctx.env.env, ctx.observer);
 }
 
 Result<std::optional<Signal>> optional_signal(const std::string& text) {

@@ -12,56 +12,6 @@ namespace {
 
 constexpr Format kSeriesFormats[] = {Format::kCsv, Format::kJson};
 
-struct ImportArgs {
-  std::vector<std::string> files;
-  std::string format = "auto", zone, signal, factor, source, tz, time_column, value_column, unit,
-              duration_column, duration_unit, zone_column, step, index_origin, db;
-  bool replace = false;
-};
-
-Result<ImportOptions> import_options(const ImportArgs& a) {
-  ImportOptions o;
-  auto format = parse_import_format(a.format);
-  if (!format) return format.error();
-  o.format = *format;
-  if (!a.zone.empty()) o.zone = a.zone;
-  auto signal = optional_signal(a.signal);
-  if (!signal) return signal.error();
-  o.signal = *signal;
-  auto factor = optional_factor(a.factor);
-  if (!factor) return factor.error();
-  o.factor = *factor;
-  if (!a.source.empty()) o.source = a.source;
-  o.csv.tz = a.tz;
-  o.csv.time_column = a.time_column;
-  o.csv.value_column = a.value_column;
-  o.csv.unit = a.unit;
-  o.csv.duration_column = a.duration_column;
-  o.csv.zone_column = a.zone_column;
-  auto positive = [](const std::string& text, const char* option) -> Result<Nanos> {
-    auto d = parse_duration(text);
-    if (!d) return d.error().with_context(option);
-    if (*d <= Nanos(0)) return make_error("{} must be positive", option);
-    return *d;
-  };
-  if (!a.duration_unit.empty()) {
-    auto d = positive(a.duration_unit, "--duration-unit");
-    if (!d) return d.error();
-    o.csv.duration_unit = *d;
-  }
-  if (!a.step.empty()) {
-    auto d = positive(a.step, "--step");
-    if (!d) return d.error();
-    o.csv.step = *d;
-  }
-  if (!a.index_origin.empty()) {
-    auto t = parse_utc(a.index_origin);
-    if (!t) return t.error().with_context("--index-origin");
-    o.csv.index_origin = *t;
-  }
-  return o;
-}
-
 void run_import(const ImportArgs& a, CommandContext& ctx) {
   auto options = import_options(a);
   if (!options) return ctx.fail(options.error());

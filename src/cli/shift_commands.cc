@@ -28,32 +28,13 @@ void add_series_options(CLI::App* cmd, SeriesArgs& a) {
   cmd->add_option("--slot", a.slot, "Slot length, UTC-aligned, at least 1s (default 5m)");
 }
 
-struct SeriesChoice {
-  std::optional<Signal> signal;
-  std::optional<Factor> factor;
-  Nanos slot = kDefaultSlot;
-};
-
 Result<SeriesChoice> parse_series_args(const SeriesArgs& a) {
-  SeriesChoice c;
-  auto signal = optional_signal(a.signal);
-  if (!signal) return signal.error();
-  c.signal = *signal;
-  auto factor = optional_factor(a.factor);
-  if (!factor) return factor.error();
-  c.factor = *factor;
-  auto slot = parse_duration(a.slot);
-  if (!slot) return slot.error().with_context("--slot");
-  if (*slot < std::chrono::seconds(1)) return make_error("--slot must be at least 1s");
-  c.slot = *slot;
-  return c;
+  return parse_series_choice(a.signal, a.factor, a.slot);
 }
 
 /// Runs shift or whatif and prints; the home zone's failure is the command's.
-void shift_and_render(ShiftRequest request, const SeriesChoice& choice, Format format,
-                      const std::string& output, CommandContext& ctx) {
-  request.signal = choice.signal;
-  request.factor = choice.factor;
+void shift_and_render(const ShiftRequest& request, Format format, const std::string& output,
+                      CommandContext& ctx) {
   AppContext app = ctx.app();
   auto result = shift_job(request, app);
   if (!result) return ctx.fail(result.error());
@@ -69,45 +50,13 @@ struct ShiftArgs {
 };
 
 void run_shift(const ShiftArgs& a, CommandContext& ctx) {
-  auto choice = parse_series_args(a.series);
-  if (!choice) return ctx.fail(choice.error());
   auto format = parse_format(a.format, kShiftFormats);
   if (!format) return ctx.fail(format.error());
-  if (a.flex_start.empty() == a.pause_resume.empty()) {
-    return ctx.fail(make_error("give exactly one of --flex-start N and --pause-resume N"));
-  }
-  auto shiftings = parse_shiftings(a.flex_start, a.pause_resume);
-  if (!shiftings) return ctx.fail(shiftings.error());
-  auto zones = parse_zone_list(a.region, a.zone, a.zones, true);
-  if (!zones) return ctx.fail(zones.error());
-  auto start = parse_utc(a.start);
-  if (!start) return ctx.fail(start.error().with_context("--start"));
-  ShiftRequest request;
-  request.title = "carbonclock shift";
-  request.db = a.series.db;
-  if (!a.profile.empty()) {
-    if (!a.duration.empty() || a.energy_kwh) {
-      return ctx.fail(
-          make_error("give either --profile RUN_DIR or --duration D --energy-kwh E, not both"));
-    }
-    auto w = whatif_request(a.profile, *zones, *shiftings, choice->slot, {});
-    if (!w) return ctx.fail(w.error());
-    request.job = std::move(w->job);
-  } else {
-    if (a.duration.empty() || !a.energy_kwh) {
-      return ctx.fail(make_error(
-          "give --duration D and --energy-kwh E (a flat profile), or --profile RUN_DIR"));
-    }
-    auto d = parse_duration(a.duration);
-    if (!d) return ctx.fail(d.error().with_context("--duration"));
-    auto job = flat_profile("job", *d, *a.energy_kwh, choice->slot);
-    if (!job) return ctx.fail(job.error());
-    request.job = std::move(*job);
-  }
-  request.zones = std::move(*zones);
-  request.requested_start_utc = floor_to(*start, choice->slot);
-  request.shiftings = std::move(*shiftings);
-  shift_and_render(std::move(request), *choice, *format, a.output, ctx);
+  auto request = shift_request({a.zone, a.region, a.zones, a.start, a.duration, a.energy_kwh,
+                                a.profile, a.flex_start, a.pause_resume, a.series.signal,
+                                a.series.factor, a.series.slot, a.series.db});
+  if (!request) return ctx.fail(request.error());
+  shift_and_render(*request, *format, a.output, ctx);
 }
 
 struct WhatifArgs {
@@ -135,7 +84,9 @@ void run_whatif(const WhatifArgs& a, CommandContext& ctx) {
                                 defaults.defaults);
   if (!request) return ctx.fail(request.error());
   request->db = a.series.db;
-  shift_and_render(std::move(*request), *choice, *format, a.output, ctx);
+  request->signal = choice->signal;
+  request->factor = choice->factor;
+  shift_and_render(*request, *format, a.output, ctx);
 }
 
 struct SweepArgs {

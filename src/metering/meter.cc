@@ -67,7 +67,8 @@ void Meter::sample() {
   }
 }
 
-void Meter::start_thread() {
+void Meter::start_thread(std::mutex* sample_lock) {
+  sample_lock_ = sample_lock;
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -77,7 +78,12 @@ void Meter::loop() {
   while (!stop_) {
     if (cv_.wait_until(lock, next, [this] { return stop_; })) break;
     lock.unlock();
-    sample();
+    if (sample_lock_ != nullptr) {
+      std::lock_guard sampling(*sample_lock_);
+      sample();
+    } else {
+      sample();
+    }
     lock.lock();
     next += options_.interval;
     auto now = std::chrono::steady_clock::now();

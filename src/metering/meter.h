@@ -54,8 +54,10 @@ class Meter {
 
   /// Takes one reading now. Thread-compatible: call from one thread at a time.
   void sample();
-  /// Starts the sampler thread (one sample per interval).
-  void start_thread();
+  /// Starts the sampler thread (one sample per interval). With `sample_lock`, the thread takes
+  /// every sample holding it, so another thread holding the same lock may call sample() too
+  /// (the Python API reads every counter at a window's begin and end).
+  void start_thread(std::mutex* sample_lock = nullptr);
   /// Stops the sampler thread; tells sensors the job's CPU total; takes the last reading
   /// and flushes the journal.
   void finish(double job_cpu_s);
@@ -65,6 +67,8 @@ class Meter {
   /// Warnings raised by sensors.
   const std::vector<std::string>& warnings() const { return warnings_; }
   int64_t samples() const { return samples_; }
+  /// Cumulative joules per device at the last reading (start() or sample()), in device order.
+  const std::vector<double>& last_reading_j() const { return cumulative_; }
   Nanos elapsed() const { return builder_ ? builder_->last_offset() : Nanos{0}; }
 
  private:
@@ -88,6 +92,7 @@ class Meter {
   bool finished_ = false;
 
   std::thread thread_;
+  std::mutex* sample_lock_ = nullptr;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

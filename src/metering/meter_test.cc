@@ -81,6 +81,27 @@ TEST(Meter, SamplerThreadSamplesAtTheInterval) {
   EXPECT_NEAR(meter.timeline().total_j(), 10 * to_seconds(meter.elapsed()), 1e-3);
 }
 
+TEST(Meter, TheSamplerThreadSamplesOnlyHoldingTheSampleLock) {
+  RealClock clock;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::make_unique<ConstantPowerSensor>(std::vector<double>{10}));
+  Meter meter(std::move(sensors), clock, {5ms, 5min, 1s});
+  std::mutex sample_lock;
+  meter.start();
+  meter.start_thread(&sample_lock);
+  {
+    std::lock_guard held(sample_lock);
+    const int64_t before = meter.samples();
+    std::this_thread::sleep_for(100ms);  // 20 intervals: the sampler waits for the lock
+    EXPECT_EQ(meter.samples(), before);
+    meter.sample();  // another thread's reading, as the Python API's window boundaries take
+    EXPECT_EQ(meter.samples(), before + 1);
+  }
+  while (meter.samples() < 5) std::this_thread::sleep_for(5ms);  // sampling resumes
+  meter.finish(0);
+  EXPECT_NEAR(meter.timeline().total_j(), 10 * to_seconds(meter.elapsed()), 1e-3);
+}
+
 // Burns `cpu_s` seconds of this process's CPU time, however busy the machine is.
 void burn_cpu(double cpu_s) {
   timespec ts{};

@@ -46,6 +46,34 @@ std::string render_import(const std::vector<ImportedSeries>& imported) {
   return out;
 }
 
+std::string render_import_json(const std::vector<ImportedSeries>& imported) {
+  ojson series = ojson::array();
+  for (const ImportedSeries& i : imported) {
+    const IntensitySeries& s = i.series;
+    ojson gaps = ojson::array();
+    for (const Gap& g : i.gaps) {
+      gaps.push_back(
+          {{"start_utc", format_utc(g.start)}, {"duration_s", whole_seconds(g.duration)}});
+    }
+    series.push_back(
+        {{"file", i.origin},
+         {"zone", s.zone},
+         {"signal", to_string(s.signal)},
+         {"factor", to_string(s.factor)},
+         {"source", s.source},
+         {"issued_at_utc", s.issued_at ? ojson(format_utc(*s.issued_at)) : ojson(nullptr)},
+         {"points", s.points.size()},
+         {"points_added", i.result.points_added},
+         {"points_already_stored", i.result.points_already_stored},
+         {"first_start_utc",
+          s.points.empty() ? ojson(nullptr) : ojson(format_utc(s.points.front().start))},
+         {"last_end_utc",
+          s.points.empty() ? ojson(nullptr) : ojson(format_utc(s.points.back().end()))},
+         {"gaps", std::move(gaps)}});
+  }
+  return json_text(ojson{{"series", std::move(series)}});
+}
+
 std::string render_series_list(const std::vector<StoredSeriesInfo>& list, Format format) {
   if (format == Format::kJson) {
     ojson a = ojson::array();

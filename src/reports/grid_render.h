@@ -12,6 +12,11 @@ namespace carbonclock {
 /// One line per imported series: points new and already stored, range, source, gaps.
 std::string render_import(const std::vector<ImportedSeries>& imported);
 
+/// The same as JSON: {"series": [{file, zone, signal, factor, source, issued_at_utc, points,
+/// points_added, points_already_stored, first_start_utc, last_end_utc, gaps[{start_utc,
+/// duration_s}]}]} (the Python API's grid.import_file).
+std::string render_import_json(const std::vector<ImportedSeries>& imported);
+
 /// The stored series: kCsv (RFC 4180) or kJson (schemas/grid-list.schema.json).
 std::string render_series_list(const std::vector<StoredSeriesInfo>& list, Format format);
 

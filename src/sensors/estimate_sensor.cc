@@ -52,6 +52,10 @@ class EstimateSensor final : public Sensor {
       started_ = true;
       last_scan_ = now;
       last_read_ = now;
+      if (model_.job_already_running && job_pid_ > 0) {
+        scan(now, warnings);
+        baseline_cpu_s_ = cpu_s_;
+      }
     } else {
       // The first scan happens as soon as the job is known, so short jobs are seen too; the
       // last one when it ended, so the final interval gets its own CPU time.
@@ -63,13 +67,17 @@ class EstimateSensor final : public Sensor {
       dram_j_ += resident_gb_ * model_.dram_w_per_gb * to_seconds(now - last_read_);
       last_read_ = now;
     }
-    if (finished_ && scanned_ && !survivors_noted_) note_survivors(warnings);
+    if (finished_ && scanned_ && !survivors_noted_ && !model_.job_already_running) {
+      note_survivors(warnings);
+    }
     // The kernel's total for the reaped first process covers its whole tree exactly (the
     // tracked total is made of /proc's clock ticks); processes beyond that tree (adopted
-    // orphans, restarts) are only in the tracked total.
-    double cpu_s = !finished_                        ? cpu_s_
-                   : tracker_.followed_beyond_root() ? std::max(cpu_s_, finished_cpu_s_)
-                                                     : finished_cpu_s_;
+    // orphans, restarts) are only in the tracked total. A job that was already running (the
+    // Python API's own process) is not reaped: its tracked total, from the first read on.
+    double cpu_s = !finished_ || model_.job_already_running ? cpu_s_
+                   : tracker_.followed_beyond_root()        ? std::max(cpu_s_, finished_cpu_s_)
+                                                            : finished_cpu_s_;
+    cpu_s -= baseline_cpu_s_;
     if (cpu_index_ != kNone) energy_j[cpu_index_] = cpu_s * model_.cpu_w_per_core;
     if (dram_index_ != kNone) energy_j[dram_index_] = dram_j_;
   }
@@ -108,6 +116,7 @@ class EstimateSensor final : public Sensor {
   bool survivors_noted_ = false;
   MonoTime last_scan_{}, last_read_{};
   double cpu_s_ = 0, finished_cpu_s_ = 0;
+  double baseline_cpu_s_ = 0;  // CPU time of a job_already_running at the first read
   double resident_gb_ = 0, dram_j_ = 0;
 };
 

@@ -18,6 +18,11 @@ struct EstimateModel {
   /// Watts per GB of resident memory. Default 0.375 W/GB (3 W per 8 GB DIMM), the figure
   /// CodeCarbon uses. Overridable with --dram-watts-per-gb.
   double dram_w_per_gb = 0.375;
+  /// The job ran before the sensor's first read() (the Python API metering its own process):
+  /// count only the CPU time it uses from the first read() on; it is not reaped, so its tracked
+  /// total stands at the end and it is not reported as a survivor. Needs attach_job() before
+  /// the first read().
+  bool job_already_running = false;
   bool estimate_cpu = true;
   bool estimate_dram = true;
   std::filesystem::path proc_root = "/proc";
