@@ -44,6 +44,10 @@ SKIPPED = {
     "build/carbonclock run --flex-start 12h --expected-duration 3h":
         "waits up to 12 h for the cleanest start by design (and fetches a live forecast); covered "
         "by cli_schedule_test on a 1-second slot grid",
+    "/usr/bin/python3 -m venv": "sets up the Python package's venv; scripts/python_test.sh does the "
+                                "same in build/python-venv, installs the package and runs pytest",
+    ".venv/bin/pip install": "builds the native extension from scratch with CMake (minutes); "
+                             "scripts/python_test.sh installs it the same way and runs pytest",
     "srun carbonclock run": "needs a Slurm cluster; slurm_test runs it under real slurmctld/slurmd",
     "carbonclock report runs/$SLURM_JOB_ID": "the job directory of the srun line above; "
                                              "slurm_test and cli_merge_test report such jobs",
@@ -76,12 +80,17 @@ exec python3 "$@"
 """
 
 SBATCH = """#!/bin/sh
-# Stand-in for Slurm's sbatch: checks the --begin= option carbonclock plan printed.
+# Stand-in for Slurm's sbatch: checks the --begin= and --time= options carbonclock plan printed,
+# then the batch script.
 case "$1" in
   --begin=20[0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]) ;;
   *) echo "sbatch: bad or missing --begin: $1" >&2; exit 1 ;;
 esac
-[ -f "$2" ] || { echo "sbatch: no batch script $2" >&2; exit 1; }
+case "$2" in
+  --time=[0-9]*:[0-5][0-9]:[0-5][0-9]) ;;
+  *) echo "sbatch: bad or missing --time: $2" >&2; exit 1 ;;
+esac
+[ -f "$3" ] || { echo "sbatch: no batch script $3" >&2; exit 1; }
 echo "Submitted batch job 4242"
 """
 
