@@ -378,7 +378,7 @@ py::tuple report(const std::string& run_dir, const std::string& format_text, py:
           out = report_markdown(data.run, data.account);
           break;
         case Format::kHtml:
-          out = report_html(data.run, data.account, {data.by_zone, data.by_hour, run_dir});
+          out = report_html(data.run, data.account, {data.by_zone, data.by_hour, run_dir, data.power});
           break;
         default:
           out = report_text(data.run, data.account, run_dir);
