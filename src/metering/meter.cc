@@ -28,16 +28,18 @@ void Meter::start() {
   start_utc_ = clock_.system_now();
   last_flush_ = start_mono_;
   builder_ = std::make_unique<TimelineBuilder>(start_utc_, options_.bucket, devices_);
-  sample();
+  // The first reading is the start: offset 0, whatever time passes before the sensors answer.
+  sample_at(start_mono_);
 }
 
 void Meter::attach_job(pid_t pid) { pending_job_.store(pid); }
 
-void Meter::sample() {
+void Meter::sample() { sample_at(clock_.monotonic_now()); }
+
+void Meter::sample_at(MonoTime now) {
   if (pid_t job = pending_job_.exchange(0); job > 0) {
     for (auto& s : sensors_) s->attach_job(job);
   }
-  MonoTime now = clock_.monotonic_now();
   for (size_t i = 0; i < sensors_.size(); ++i) {
     std::span<double> out(cumulative_.data() + offsets_[i], sensors_[i]->devices().size());
     sensors_[i]->read(now, out, warnings_);

@@ -73,6 +73,8 @@ class Meter {
 
  private:
   void loop();
+  /// One reading at `now` (monotonic).
+  void sample_at(MonoTime now);
 
   std::vector<std::unique_ptr<Sensor>> sensors_;
   std::vector<size_t> offsets_;  // first device index of each sensor
