@@ -13,9 +13,11 @@
 #include <map>
 
 #include "app/backtest.h"
+#include "app/schedule.h"
 #include "grid/importers.h"
 #include "reports/backtest_render.h"
 #include "reports/forecast_render.h"
+#include "reports/plan_render.h"
 
 namespace carbonclock {
 namespace {
@@ -212,6 +214,74 @@ TEST_F(ForecastAppTest, ModelWithoutItsHistoryFallsBackToTheProfileAndSaysSo) {
   std::string notes;
   for (const auto& n : f->notes) notes += n + "\n";
   EXPECT_THAT(notes, HasSubstr("regression needs"));
+}
+
+// ---- plan --risk -------------------------------------------------------------------------------
+
+PlanRequest risk_plan(const std::string& zone, const std::string& risk) {
+  PlanRequest p;
+  p.zone = zone;
+  p.duration = "2h";
+  p.energy_kwh = 1;
+  p.schedule.flex_start = "12h";
+  p.schedule.slot = "1h";
+  p.schedule.risk = risk;
+  return p;
+}
+
+TEST_F(ForecastAppTest, PlanOnP90PlansOnTheUpperQuantileOfItsOwnForecastAndSaysSo) {
+  import({hourly("DE", kT0, synthetic(24 * 21))});  // the clock: the end of the data
+  AppContext c = ctx();
+  auto point = plan_job(risk_plan("DE", ""), c);
+  auto p90 = plan_job(risk_plan("DE", "p90"), c);
+  ASSERT_TRUE(point) << point.error().message();
+  ASSERT_TRUE(p90) << p90.error().message();
+  EXPECT_EQ(point->home.risk.quantile, ForecastQuantile::kPoint);
+  EXPECT_EQ(point->home.risk.text, "");
+  EXPECT_EQ(p90->spec.risk, ForecastQuantile::kP90);
+  const RiskUse& risk = p90->home.risk;
+  ASSERT_EQ(risk.slots, p90->home.intensity.size());
+  EXPECT_EQ(risk.on_quantile, risk.slots);
+  EXPECT_THAT(risk.text, HasSubstr("planned on p90 of carbonclock's own forecast"));
+  // The values planned on are the interval's upper quantile: never below the point forecast.
+  ASSERT_EQ(point->home.intensity.size(), p90->home.intensity.size());
+  bool higher = false;
+  for (size_t i = 0; i < risk.slots; ++i) {
+    EXPECT_GE(p90->home.intensity.ug_per_kwh[i], point->home.intensity.ug_per_kwh[i]) << i;
+    higher = higher || p90->home.intensity.ug_per_kwh[i] > point->home.intensity.ug_per_kwh[i];
+  }
+  EXPECT_TRUE(higher);
+  EXPECT_THAT(render_plan(*p90, Format::kText), HasSubstr("risk: planned on p90"));
+  auto json = nlohmann::json::parse(render_plan(*p90, Format::kJson));
+  EXPECT_EQ(json["risk"]["quantile"], "p90");
+  EXPECT_EQ(json["risk"]["slots_on_quantile"], risk.on_quantile);
+  auto point_json = nlohmann::json::parse(render_plan(*point, Format::kJson));
+  EXPECT_EQ(point_json["risk"]["quantile"], "point");
+  EXPECT_EQ(point_json["risk"]["slots_on_quantile"], 0);
+}
+
+TEST_F(ForecastAppTest, PlanOnP90WithoutIntervalsIsALabelledFallBackOrAnError) {
+  // No stored history for FR: the embedded profile, which has no interval, is planned on as it
+  // is, and the plan says so slot count by slot count.
+  AppContext c = ctx();
+  auto p = plan_job(risk_plan("FR", "p90"), c);
+  ASSERT_TRUE(p) << p.error().message();
+  EXPECT_EQ(p->home.risk.on_quantile, 0u);
+  EXPECT_THAT(p->home.risk.text,
+              HasSubstr(fmt::format("--risk p90: {} of {} slots rest on embedded",
+                                    p->home.risk.slots, p->home.risk.slots)));
+  EXPECT_THAT(p->home.risk.text, HasSubstr("no prediction interval"));
+  // A scripted intensity file never has intervals: refused up front.
+  fs::path file = dir_ / "intensity.csv";
+  std::ofstream(file) << "start,duration_s,g_per_kwh\n+0,86400,100\n";
+  PlanRequest scripted = risk_plan("FR", "p90");
+  scripted.schedule.intensity_file = file.string();
+  auto refused = plan_job(scripted, c);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message(), HasSubstr("--risk p90: --intensity-file"));
+  auto unknown = plan_job(risk_plan("FR", "p95"), c);
+  ASSERT_FALSE(unknown);
+  EXPECT_THAT(unknown.error().message(), HasSubstr("--risk"));
 }
 
 // ---- backtest ---------------------------------------------------------------------------------

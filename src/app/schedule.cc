@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -105,6 +106,7 @@ IntensityProvider::Options provider_options(const ScheduleArgs& args, const Sche
   IntensityProvider::Options o;
   if (!args.intensity_file.empty()) o.intensity_file = args.intensity_file;
   o.file_anchor = floor_to(spec.requested_start_utc, spec.slot);
+  o.risk = spec.risk;
   return o;
 }
 
@@ -133,6 +135,7 @@ ZonePlan plan_zone(IntensityProvider& provider, const ZoneSelection& zone, const
   }
   out.decision = ex.first_decision();
   out.intensity = ex.first_intensity();
+  out.risk = risk_use(out.intensity, spec.risk);
   double duration_s = to_seconds(spec.expected_duration);
   out.runs = planned_runs(out.decision, duration_s);
   // Constant power: energy_kwh / duration_s per second of running.
@@ -237,6 +240,17 @@ Result<ScheduleSpec> parse_schedule(const ScheduleArgs& a, Nanos expected, SysTi
     if (!f) return f.error().with_context("--factor");
     s.factor = *f;
   }
+  if (!a.risk.empty()) {
+    auto q = parse_forecast_quantile(to_lower(trim(a.risk)));
+    if (!q) return q.error().with_context("--risk");
+    s.risk = *q;
+    if (s.risk != ForecastQuantile::kPoint && !a.intensity_file.empty()) {
+      return make_error(
+          "--risk {}: --intensity-file gives the values to plan on, without prediction "
+          "intervals; --risk applies to carbonclock's own forecast (drop one of the two)",
+          a.risk);
+    }
+  }
   if (a.deadline_mode != "pause-resume" && a.deadline_mode != "flex-start") {
     return make_error("--deadline-mode '{}': pause-resume or flex-start", a.deadline_mode);
   }
@@ -268,6 +282,51 @@ Result<ScheduleSpec> parse_schedule(const ScheduleArgs& a, Nanos expected, SysTi
 int64_t max_plan_slots(Nanos slot) {
   double per_slot_second = static_cast<double>(kMaxPlanSlotsPerSlotSecond) * to_seconds(slot);
   return static_cast<int64_t>(std::min<double>(kMaxPlanSlots, per_slot_second));
+}
+
+RiskUse risk_use(const SlottedIntensity& intensity, ForecastQuantile quantile) {
+  RiskUse out;
+  out.quantile = quantile;
+  out.slots = intensity.size();
+  if (quantile == ForecastQuantile::kPoint) return out;
+  // carbonclock's own forecast planned on a quantile is labelled "carbonclock-forecast-MODEL-pN"
+  // (forecasting/forecaster.h to_series); anything else has no interval.
+  const std::string suffix = std::string("-") + to_string(quantile);
+  auto on_quantile = [&](const Provenance& p) {
+    return p.basis == IntensityBasis::kOwnForecast && p.source.size() > suffix.size() &&
+           p.source.compare(p.source.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  std::vector<std::pair<std::string, size_t>> others;  // label, slots; in order of appearance
+  std::string model;
+  for (size_t i = 0; i < intensity.size(); ++i) {
+    if (!intensity.covered[i]) continue;
+    Provenance p = intensity.provenance_of(i);
+    if (on_quantile(p)) {
+      ++out.on_quantile;
+      if (model.empty()) model = p.source;
+      continue;
+    }
+    std::string label = p.label();
+    auto it = std::ranges::find(others, label, &std::pair<std::string, size_t>::first);
+    if (it == others.end()) {
+      others.emplace_back(label, 1);
+    } else {
+      ++it->second;
+    }
+  }
+  const char* q = to_string(quantile);
+  if (out.on_quantile > 0) {
+    out.text = fmt::format("planned on {} of carbonclock's own forecast ({}) for {} of {} slots", q,
+                           model, out.on_quantile, out.slots);
+  }
+  for (const auto& [label, n] : others) {
+    if (!out.text.empty()) out.text += "; ";
+    out.text += fmt::format(
+        "--risk {}: {} of {} slots rest on {}, which has no prediction interval: planned on its "
+        "values as they are",
+        q, n, out.slots, label);
+  }
+  return out;
 }
 
 double ZonePlan::saving_pct() const {
@@ -408,6 +467,8 @@ std::string ScheduledRun::plan_summary() const {
       runs_text(planned_runs(d, to_seconds(s.spec.expected_duration))),
       d.immediate_is > 0 ? 100.0 * (1 - d.planned_is / d.immediate_is) : 0.0,
       s.executor->first_intensity().describe());
+  RiskUse risk = risk_use(s.executor->first_intensity(), s.spec.risk);
+  if (!risk.text.empty()) out += "\nrisk: " + risk.text;
   for (const auto& n : s.executor->first_intensity().notes) out += "\nnote: " + n;
   return out;
 }

@@ -15,6 +15,7 @@
 #include "execution/executor.h"
 #include "execution/job_control.h"
 #include "execution/supervisor.h"
+#include "forecasting/quantile.h"
 #include "metering/run_record.h"
 #include "regions/catalogue.h"
 
@@ -31,6 +32,9 @@ struct ScheduleArgs {
   std::string signal, factor;
   std::string intensity_file;
   std::string forecast_source;  ///< watttime | electricitymaps | ukci: fetch before planning
+  /// "" or point | p10 | p50 | p90: plan on this quantile of carbonclock's own forecast's
+  /// prediction interval (docs/forecasting.md "Planning on a quantile").
+  std::string risk;
   std::string pause_signal;
   std::string resume_command;
   std::string pause_grace = "60s";
@@ -49,7 +53,22 @@ struct ScheduleSpec {
   std::string window;  ///< "50%", "12h" or "deadline"
   std::optional<Signal> signal;
   std::optional<Factor> factor;
+  ForecastQuantile risk = ForecastQuantile::kPoint;  ///< --risk
 };
+
+/// What --risk did to a plan: how many of its slots rest on the asked quantile of carbonclock's
+/// own forecast (the only basis with prediction intervals), and what the others rest on.
+struct RiskUse {
+  ForecastQuantile quantile = ForecastQuantile::kPoint;  ///< asked
+  size_t slots = 0;                                      ///< the plan's slots
+  size_t on_quantile = 0;  ///< slots planned on the quantile of carbonclock's own forecast
+  /// "planned on p90 of carbonclock's own forecast (regression) for 24 of 24 slots", or the
+  /// labelled fall-back: "--risk p90: 12 of 24 slots rest on forecast (watttime), which has no
+  /// prediction intervals: planned on its values as they are". Empty for the point forecast.
+  std::string text;
+};
+/// Counts from the plan's intensity (its provenance per slot).
+RiskUse risk_use(const SlottedIntensity& intensity, ForecastQuantile quantile);
 
 /// Re-planning reads the intensity and ranks every slot left before the deadline, at every slot
 /// boundary, while termination signals wait: its cost (a few microseconds a slot) must stay a
@@ -62,7 +81,8 @@ int64_t max_plan_slots(Nanos slot);
 
 /// Parses the scheduling options for a job of `expected_duration` requested at `now`.
 /// Errors: none or several of --flex-start/--pause-resume/--deadline, bad N, bad deadline, slot
-/// under 1s, a window of more slots than max_plan_slots() (the message names a slot that fits).
+/// under 1s, a window of more slots than max_plan_slots() (the message names a slot that fits),
+/// an unknown --risk, --risk with --intensity-file (a scripted file has no intervals).
 Result<ScheduleSpec> parse_schedule(const ScheduleArgs& args, Nanos expected_duration, SysTime now);
 
 // ---- plan ----------------------------------------------------------------------------------
@@ -83,6 +103,7 @@ struct ZonePlan {
   std::optional<Error> error;
   Decision decision;
   SlottedIntensity intensity;
+  RiskUse risk;  ///< what --risk did to this plan
   std::vector<RunInterval> runs;
   double expected_g = 0;
   double immediate_g = 0;

@@ -184,6 +184,13 @@ void add_schedule_options(CLI::App* cmd, ScheduleArgs& a, bool run_options) {
                   "electricitymaps or ukci (credentials as for `grid fetch`); on failure, plan "
                   "on stored data and say so")
       ->group(group);
+  cmd->add_option("--risk", a.risk,
+                  "Plan on this quantile of carbonclock's own forecast's prediction interval: "
+                  "point (default), p10, p50 or p90 (risk-averse); slots resting on data without "
+                  "intervals (a provider forecast, the embedded profile) are planned on as they "
+                  "are, and the plan says so")
+      ->check(CLI::IsMember({"point", "p10", "p50", "p90"}))
+      ->group(group);
   cmd->add_option("--intensity-file", a.intensity_file,
                   "Scripted intensity CSV (start,duration_s,g_per_kwh; start UTC or +SECONDS "
                   "from the first slot), re-read at every slot boundary; for tests and demos")

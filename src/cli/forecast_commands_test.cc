@@ -141,5 +141,26 @@ TEST_F(ForecastCliTest, BacktestErrorsAreOwnLines) {
   expect_own_error_lines();
 }
 
+TEST_F(ForecastCliTest, PlanAndRunTakeRisk) {
+  ASSERT_EQ(run({"plan", "--zone", "DE", "--duration", "2h", "--energy-kwh", "1", "--flex-start",
+                 "12h", "--slot", "1h", "--risk", "p90"}),
+            0)
+      << err();
+  EXPECT_THAT(out(), HasSubstr("risk: planned on p90 of carbonclock's own forecast"));
+  ASSERT_EQ(run({"plan", "--zone", "DE", "--duration", "2h", "--energy-kwh", "1", "--flex-start",
+                 "12h", "--slot", "1h", "--risk", "p90", "--format", "json"}),
+            0)
+      << err();
+  EXPECT_EQ(nlohmann::json::parse(out())["risk"]["quantile"], "p90");
+  EXPECT_EQ(run({"plan", "--zone", "DE", "--duration", "2h", "--energy-kwh", "1", "--flex-start",
+                 "12h", "--risk", "p95"}),
+            kExitUsage);
+  expect_own_error_lines();
+  EXPECT_EQ(run({"run", "--zone", "DE", "--flex-start", "1h", "--expected-duration", "1s",
+                 "--risk", "p99", "--", "true"}),
+            kExitWrapperFailure);  // run's own failures, as `env` and `timeout`
+  EXPECT_THAT(err(), HasSubstr("--risk"));
+}
+
 }  // namespace
 }  // namespace carbonclock::cli

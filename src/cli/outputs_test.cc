@@ -200,6 +200,8 @@ TEST_F(OutputsTest, EveryJsonOutputFollowsItsCommittedSchema) {
         {"whatif", run_dir, "--zones", "DE", "--pause-resume", "50%", "--format", "json"});
   check("plan.schema.json", {"plan", "--zone", "TESTZONE", "--duration", "1h", "--energy-kwh", "2",
                              "--flex-start", "2h", "--zones", "DE", "--format", "json"});
+  check("plan.schema.json", {"plan", "--zone", "TESTZONE", "--duration", "1h", "--energy-kwh", "2",
+                             "--flex-start", "2h", "--risk", "p90", "--format", "json"});
   std::ofstream(dir_ / "jobs.csv") << "name,duration_h,energy_kwh\nsmall,1,2\n";
   check("sweep.schema.json", {"sweep", "--jobs", (dir_ / "jobs.csv").string(), "--zones",
                               "TESTZONE", "--windows", "1h", "--every", "1h", "--format", "json"});

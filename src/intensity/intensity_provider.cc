@@ -442,7 +442,12 @@ Result<SlottedIntensity> IntensityProvider::planning(const ZoneSelection& zone,
                           "carbonclock's own forecast or the embedded typical profile)",
                           format_utc(*p.horizon_end_utc)));
         }
-        if (options_.risk != ForecastQuantile::kPoint && !own) {
+        // Only a forecast carbonclock stored on the asked quantile ("...-p90") carries it.
+        const std::string q_suffix = std::string("-") + to_string(options_.risk);
+        const bool on_quantile =
+            own && fs.source.size() > q_suffix.size() &&
+            fs.source.compare(fs.source.size() - q_suffix.size(), q_suffix.size(), q_suffix) == 0;
+        if (options_.risk != ForecastQuantile::kPoint && !on_quantile) {
           notes.push_back(fmt::format(
               "--risk {}: the stored forecast ({}) has no prediction intervals; its values are "
               "planned on as they are",

@@ -395,6 +395,25 @@ TEST_F(ProviderTest, ForecastsCarbonclockStoredAreLabelledItsOwn) {
   EXPECT_EQ(in->provenance_of(0).issued_at, kT0 - 1h);
 }
 
+TEST_F(ProviderTest, RiskOnAStoredPointForecastOfItsOwnIsLabelled) {
+  // `forecast --store` keeps the point forecast: it has no p90 to plan on.
+  IntensitySeries f = hourly("DE", kT0, {111, 222}, kT0 - 1h);
+  f.source = "carbonclock-forecast-regression";
+  ASSERT_TRUE(store_->import({f}, "own"));
+  IntensityProvider::Options o;
+  o.risk = ForecastQuantile::kP90;
+  IntensityProvider provider(&*store_, o);
+  auto in = provider.planning(zone("DE"), std::nullopt, std::nullopt, 1h, kT0, kT0, kT0 + 2h);
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->ug_per_kwh[0], 111'000'000);
+  bool said = false;
+  for (const auto& n : in->notes) {
+    said = said || n.find("--risk p90: the stored forecast (carbonclock-forecast-regression) has "
+                          "no prediction intervals") != n.npos;
+  }
+  EXPECT_TRUE(said) << fmt::format("{}", fmt::join(in->notes, " | "));
+}
+
 TEST_F(ProviderTest, ForecastHistoryWithOnlyAverageDataWhenMarginalIsAsked) {
   ASSERT_TRUE(store_->import({cycle("ZZ-TEST", kT0, 3)}, "a"));
   IntensityProvider provider(&*store_);

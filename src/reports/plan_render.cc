@@ -70,6 +70,10 @@ std::string render_json(const PlanResult& p) {
   j["horizon_end_utc"] =
       j["forecast"].is_null() ? ojson(nullptr) : j["forecast"]["horizon_end_utc"];
   j["intensity"] = ojson(intensity);
+  j["risk"] = {{"quantile", to_string(home.risk.quantile)},
+               {"slots", home.risk.slots},
+               {"slots_on_quantile", home.risk.on_quantile},
+               {"note", home.risk.text}};
   if (!p.profile_note.empty()) j["profile"] = p.profile_note;
   ojson zs = ojson::array();
   for (const ZonePlan& z : p.others) {
@@ -120,6 +124,7 @@ std::string render_text(const PlanResult& p) {
       break;
     }
   }
+  if (!home.risk.text.empty()) out += fmt::format("  risk: {}\n", home.risk.text);
   for (const auto& n : home.intensity.notes) out += fmt::format("  note: {}\n", n);
   for (const ZonePlan& z : p.others) {
     if (z.error) {
