@@ -26,12 +26,14 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 class PlanningBook {
  public:
   PlanningBook(const SlottedIntensity& truth, const SlotHistory& history,
-               const BacktestForecast& forecast, size_t view_slots, BacktestZoneStats& stats)
+               const BacktestForecast& forecast, size_t view_slots, BacktestZoneStats& stats,
+               const StoredForecasts* stored)
       : truth_(truth),
         history_(history),
         forecast_(forecast),
         view_slots_(view_slots),
-        stats_(stats) {
+        stats_(stats),
+        stored_(stored) {
     issue_step_ = std::max<Nanos>(history.slot, std::chrono::hours(1));
     double sum = 0;
     size_t n = 0;
@@ -42,7 +44,10 @@ class PlanningBook {
   }
 
   Status init() {
-    if (forecast_.kind != BacktestForecast::Kind::kModel) return {};
+    if (forecast_.kind != BacktestForecast::Kind::kModel &&
+        forecast_.kind != BacktestForecast::Kind::kStored) {
+      return {};
+    }
     auto f = HistoryForecaster::create(history_);
     if (!f) return f.error();
     rolling_.emplace(std::move(*f));
@@ -52,7 +57,15 @@ class PlanningBook {
   /// The issue time of the forecast the planner holds at t.
   SysTime issue(SysTime t) const {
     if (forecast_.kind == BacktestForecast::Kind::kOracle) return truth_.first_slot_utc;
-    return floor_to(t, issue_step_);
+    SysTime tau = floor_to(t, issue_step_);
+    if (const StoredForecastIssue* latest = latest_stored(t)) {
+      // A stored forecast is first seen at the first planning slot boundary at or after its
+      // issue (decision times are slot boundaries), never before it.
+      SysTime seen = floor_to(latest->issued_at, truth_.slot);
+      if (seen < latest->issued_at) seen += truth_.slot;
+      tau = std::max(tau, seen);
+    }
+    return tau;
   }
 
   /// Planning values as of t for the planning slots [t, t + count): values()[offset + i]. Error
@@ -73,6 +86,35 @@ class PlanningBook {
       it = cache_.emplace(tau, std::move(*made)).first;
     }
     return &it->second;
+  }
+
+  /// The latest stored forecast issued at or before t (--forecast stored), or null.
+  const StoredForecastIssue* latest_stored(SysTime t) const {
+    if (forecast_.kind != BacktestForecast::Kind::kStored || stored_ == nullptr) return nullptr;
+    const auto& issues = stored_->issues;
+    auto it =
+        std::upper_bound(issues.begin(), issues.end(), t,
+                         [](SysTime v, const StoredForecastIssue& i) { return v < i.issued_at; });
+    return it == issues.begin() ? nullptr : &*std::prev(it);
+  }
+
+  /// --forecast stored: error unless a stored forecast issued at or before the decision time t
+  /// reaches past t (a start without one has no row).
+  Status usable(SysTime t) const {
+    if (forecast_.kind != BacktestForecast::Kind::kStored) return {};
+    const StoredForecastIssue* f = latest_stored(t);
+    if (f == nullptr) {
+      if (stored_ == nullptr || stored_->series.empty()) {
+        return make_error("no forecast of the zone is stored");
+      }
+      return make_error("no stored forecast ({}) was issued by then", stored_->series);
+    }
+    if (f->points.empty() || f->points.back().end() <= t) {
+      return make_error("the latest stored forecast issued by then ({}, issued {}) ends at {}",
+                        f->source, format_utc(f->issued_at),
+                        f->points.empty() ? "its issue" : format_utc(f->points.back().end()));
+    }
+    return {};
   }
 
   /// Forgets issue times before t (starts come in time order).
@@ -107,9 +149,44 @@ class PlanningBook {
       return out;
     }
     const Nanos horizon = slot * static_cast<int64_t>(view_slots_);
-    auto fc = rolling_->forecast_at(
-        tau, horizon, {forecast_.model, forecast_.quantile != ForecastQuantile::kPoint});
-    if (!fc) return fc.error();
+    std::vector<uint8_t> filled(view_slots_, 0);
+    size_t stored_slots = 0;
+    if (forecast_.kind == BacktestForecast::Kind::kStored) {
+      // Look-ahead: only a forecast issued at or before tau (latest_stored), never a later one.
+      // A start needs one (usable()); a later re-plan whose latest forecast has run out rests
+      // on carbonclock's own forecast alone, as `run`'s planning chain does.
+      const StoredForecastIssue* f = latest_stored(tau);
+      size_t k = 0;
+      for (size_t p = 0; f != nullptr && p < view_slots_; ++p) {
+        const SysTime a = tau + slot * static_cast<int64_t>(p), b = a + slot;
+        while (k < f->points.size() && f->points[k].end() <= a) ++k;
+        double weighted = 0;
+        Nanos covered{0};
+        for (size_t q = k; q < f->points.size() && f->points[q].start < b; ++q) {
+          const SysTime s0 = std::max(a, f->points[q].start), e0 = std::min(b, f->points[q].end());
+          if (e0 <= s0) continue;
+          weighted += f->points[q].g_per_kwh * to_seconds(e0 - s0);
+          covered += e0 - s0;
+        }
+        if (covered != slot) continue;
+        out[p] = std::llround(weighted / to_seconds(slot) * kMicrogramsPerGram);
+        filled[p] = 1;
+        ++stored_slots;
+      }
+      stats_.stored_slots += stored_slots;
+      stats_.own_slots += view_slots_ - stored_slots;
+      if (stored_slots == view_slots_) return out;
+    }
+    // Beyond a stored forecast's horizon: carbonclock's own forecast, as the planning chain.
+    const ModelKind model =
+        forecast_.kind == BacktestForecast::Kind::kStored ? ModelKind::kAuto : forecast_.model;
+    auto fc = rolling_->forecast_at(tau, horizon,
+                                    {model, forecast_.quantile != ForecastQuantile::kPoint});
+    if (!fc) {
+      if (forecast_.kind != BacktestForecast::Kind::kStored) return fc.error();
+      return make_error("beyond the stored forecast's horizon there is no own forecast: {}",
+                        fc.error().message());
+    }
     if (fc->slots.empty()) return make_error("the forecast at {} is empty", format_utc(tau));
     ++stats_.served[static_cast<size_t>(fc->model)];
     std::vector<double> values = fc->values(forecast_.quantile);
@@ -118,6 +195,7 @@ class PlanningBook {
     }
     const SysTime first = fc->slots.front().start_utc;
     for (size_t p = 0; p < view_slots_; ++p) {
+      if (filled[p]) continue;
       SysTime t = tau + slot * static_cast<int64_t>(p);
       int64_t k = t < first ? 0 : (t - first) / fc->slot;
       k = std::min<int64_t>(k, static_cast<int64_t>(values.size()) - 1);
@@ -131,6 +209,7 @@ class PlanningBook {
   const BacktestForecast& forecast_;
   size_t view_slots_;
   BacktestZoneStats& stats_;
+  const StoredForecasts* stored_;
   Nanos issue_step_{};
   double mean_g_ = 0;
   std::optional<HistoryForecaster> rolling_;
@@ -223,6 +302,8 @@ std::string BacktestForecast::label() const {
       return "oracle";
     case Kind::kNoise:
       return fmt::format("noise:{:g}%", noise_pct);
+    case Kind::kStored:
+      return "stored";
     case Kind::kModel:
       break;
   }
@@ -236,6 +317,8 @@ Result<BacktestForecast> parse_backtest_forecast(std::string_view forecast, std:
   const std::string text = to_lower(trim(forecast));
   if (text == "oracle") {
     out.kind = BacktestForecast::Kind::kOracle;
+  } else if (text == "stored") {
+    out.kind = BacktestForecast::Kind::kStored;
   } else if (text.rfind("noise:", 0) == 0) {
     out.kind = BacktestForecast::Kind::kNoise;
     std::string pct = text.substr(6);
@@ -252,7 +335,7 @@ Result<BacktestForecast> parse_backtest_forecast(std::string_view forecast, std:
     if (!model) {
       return make_error(
           "--forecast '{}': choose oracle, auto, profile, persistence, smoothing, "
-          "regression or noise:P% (e.g. noise:5%)",
+          "regression, noise:P% (e.g. noise:5%) or stored",
           forecast);
     }
     out.kind = BacktestForecast::Kind::kModel;
@@ -277,10 +360,15 @@ std::optional<double> BacktestRow::captured_pct() const {
 Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& histories,
                     const BacktestForecast& forecast, const BacktestOptions& options,
                     const std::function<Status(std::vector<BacktestRow>&&)>& rows,
-                    std::vector<BacktestZoneStats>& stats) {
+                    std::vector<BacktestZoneStats>& stats,
+                    const std::vector<StoredForecasts>& stored) {
   if (histories.size() != inputs.zones.size()) {
     return make_error(ErrorCode::kInternal, "run_backtest: {} histories for {} zones",
                       histories.size(), inputs.zones.size());
+  }
+  if (forecast.kind == BacktestForecast::Kind::kStored && stored.size() != inputs.zones.size()) {
+    return make_error(ErrorCode::kInternal, "run_backtest: stored forecasts for {} of {} zones",
+                      stored.size(), inputs.zones.size());
   }
   stats.assign(inputs.zones.size(), {});
   for (size_t z = 0; z < inputs.zones.size(); ++z) {
@@ -301,14 +389,20 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
     }
     const Nanos issue_step = std::max<Nanos>(histories[z].slot, std::chrono::hours(1));
     const size_t view_slots = longest + static_cast<size_t>(issue_step / truth.slot) + 1;
-    if (forecast.kind == BacktestForecast::Kind::kModel &&
+    if ((forecast.kind == BacktestForecast::Kind::kModel ||
+         forecast.kind == BacktestForecast::Kind::kStored) &&
         truth.slot * static_cast<int64_t>(view_slots) > std::chrono::days(31)) {
       return make_error(
           "zone {}: a job plus its window spans more than 31 days, longer than a "
           "forecast may reach",
           truth.zone);
     }
-    PlanningBook book(truth, histories[z], forecast, view_slots, stats[z]);
+    if (forecast.kind == BacktestForecast::Kind::kStored) {
+      stats[z].stored_series = stored[z].series;
+      stats[z].stored_issues = stored[z].issues.size();
+    }
+    PlanningBook book(truth, histories[z], forecast, view_slots, stats[z],
+                      forecast.kind == BacktestForecast::Kind::kStored ? &stored[z] : nullptr);
     if (Status s = book.init(); !s)
       return s.error().with_context(fmt::format("zone {}", truth.zone));
     std::vector<int64_t> prefix(truth.size() + 1, 0);
@@ -335,7 +429,8 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
           BacktestRow row{cell.job, z, w, oi, start, false, win.baseline_g[oi], 0, 0, 0};
           std::optional<Replayed> fs, pr;
           std::string why;
-          if (options.flexible_start) {
+          if (Status ok = book.usable(start); !ok) why = ok.error().message();
+          if (options.flexible_start && why.empty()) {
             auto r = replay_flexible_start(book, truth, prefix, s, k, n);
             if (r)
               fs = *r;
@@ -439,6 +534,48 @@ double BacktestSummary::mean_captured_pct(size_t j, size_t a) const {
 
 // ---- the use case ----------------------------------------------------------------------------
 
+namespace {
+
+/// --forecast stored: every forecast of the zone stored for the sweep's signal and factor (under
+/// any of the zone's ids, the first that has any) that was issued before the sweep's data ends
+/// and reaches past its start, each read whole, in issued_at order.
+Result<StoredForecasts> load_stored_forecasts(IntensityProvider& provider, GridStore& store,
+                                              const ZoneSelection& zone,
+                                              const SlottedIntensity& truth) {
+  StoredForecasts out;
+  auto queries = provider.stored_series(zone, truth.signal, truth.factor, true);
+  if (!queries) return queries.error();
+  if (queries->empty()) return out;
+  auto listed = store.list();
+  if (!listed) return listed.error();
+  const SysTime from = truth.first_slot_utc, to = truth.end_utc();
+  for (const SeriesQuery& q : *queries) {
+    std::vector<SysTime> issued;
+    for (const StoredSeriesInfo& info : *listed) {
+      if (!info.issued_at || !iequals(info.zone, q.zone) || info.signal != *q.signal ||
+          info.factor != *q.factor || *info.issued_at >= to || info.last_end <= from) {
+        continue;
+      }
+      if (issued.empty() || issued.back() != *info.issued_at) issued.push_back(*info.issued_at);
+    }
+    if (issued.empty()) continue;
+    out.series = fmt::format("{} {}/{}", q.zone, to_string(*q.signal), to_string(*q.factor));
+    std::ranges::sort(issued);
+    issued.erase(std::unique(issued.begin(), issued.end()), issued.end());
+    for (SysTime at : issued) {
+      // The latest issued at or before `at` is the issue of `at` itself.
+      auto f = store.latest_forecast(q, at, at, std::max(to, at) + std::chrono::days(31));
+      if (!f) return f.error();
+      if (!*f) continue;
+      out.issues.push_back({at, (*f)->source, std::move((*f)->points)});
+    }
+    break;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<BacktestRun> run_backtest_request(
     const BacktestRequest& r, AppContext& ctx,
     const std::function<Status(const BacktestRun&, std::vector<BacktestRow>&&)>& rows) {
@@ -467,6 +604,7 @@ Result<BacktestRun> run_backtest_request(
     return make_error(ErrorCode::kNotFound, "{}: nothing to back-test", opened->note);
   IntensityProvider provider(opened->get());
   std::vector<SlotHistory> histories;
+  std::vector<StoredForecasts> stored;
   for (const SweepZone& z : inputs->zones) {
     const SlottedIntensity& t = z.intensity;
     auto zone = select_zone(std::nullopt, t.zone);
@@ -484,6 +622,11 @@ Result<BacktestRun> run_backtest_request(
                                              series->source, history->size(),
                                              format_duration(history->slot)));
     histories.push_back(std::move(*history));
+    if (run.forecast.kind == BacktestForecast::Kind::kStored) {
+      auto loaded = load_stored_forecasts(provider, *opened->get(), *zone, t);
+      if (!loaded) return loaded.error().with_context(fmt::format("zone {}", t.zone));
+      stored.push_back(std::move(*loaded));
+    }
   }
   run.summary = BacktestSummary(inputs->jobs.size(), inputs->zones.size(), inputs->windows.size());
   size_t done = 0;
@@ -493,7 +636,8 @@ Result<BacktestRun> run_backtest_request(
     if (rows) return rows(run, std::move(zone_rows));
     return {};
   };
-  if (Status s = run_backtest(*inputs, histories, run.forecast, run.options, sink, run.zone_stats);
+  if (Status s =
+          run_backtest(*inputs, histories, run.forecast, run.options, sink, run.zone_stats, stored);
       !s) {
     return s.error();
   }

@@ -16,8 +16,13 @@
 //     that re-planning at every slot gives the same schedules.
 // Forecasts: oracle (the actuals: the back-test then equals `sweep` row for row), a model of
 // src/forecasting fitted only on the history that ends by the decision time (HistoryForecaster,
-// rolling: fed once, in time order), or noise:P% (the history's own values plus seeded Gaussian
-// noise of P % of the zone's mean, drawn afresh at each issue time: Let's Wait Awhile's model).
+// rolling: fed once, in time order), noise:P% (the history's own values plus seeded Gaussian
+// noise of P % of the zone's mean, drawn afresh at each issue time: Let's Wait Awhile's model),
+// or stored: the forecasts kept in the store (a provider's, or carbonclock's own `forecast
+// --store`), at each decision time the latest issued at or before it (never one issued later:
+// that would be look-ahead); beyond its horizon the plan rests on carbonclock's own forecast, as
+// `run`'s planning chain does. Issue times are then also the stored issues (rounded up to the
+// planning slot), so Pause and Resume re-plans when a new forecast was issued.
 #pragma once
 
 #include <array>
@@ -36,17 +41,17 @@ namespace carbonclock {
 
 /// What the planner is told at each decision time.
 struct BacktestForecast {
-  enum class Kind : uint8_t { kOracle, kModel, kNoise };
+  enum class Kind : uint8_t { kOracle, kModel, kNoise, kStored };
   Kind kind = Kind::kModel;
   ModelKind model = ModelKind::kAuto;                    ///< kModel
   double noise_pct = 0;                                  ///< kNoise
   ForecastQuantile quantile = ForecastQuantile::kPoint;  ///< planned on (--risk; models only)
   uint64_t seed = 1;                                     ///< kNoise
-  std::string label() const;  ///< "auto", "regression", "oracle", "noise:5%", "auto p90"
+  std::string label() const;  ///< "auto", "regression", "oracle", "noise:5%", "auto p90", "stored"
 };
 
-/// "oracle" | "auto" | a model name | "noise:P%" (P > 0, e.g. "noise:5%"); `risk` "" or "point",
-/// "p10", "p50", "p90" (models only). Errors list the choices.
+/// "oracle" | "auto" | a model name | "noise:P%" (P > 0, e.g. "noise:5%") | "stored"; `risk` "" or
+/// "point", "p10", "p50", "p90" (models only). Errors list the choices.
 Result<BacktestForecast> parse_backtest_forecast(std::string_view forecast, std::string_view risk);
 
 /// One row: a requested start in one window with one algorithm.
@@ -71,6 +76,25 @@ struct BacktestZoneStats {
   std::array<size_t, kModels.size()> served{};  ///< forecasts per served model (kModel)
   size_t forecasts = 0;                         ///< forecasts issued
   size_t skipped_outside = 0, skipped_gap = 0;  ///< (start, job, window) that `sweep` skips too
+  /// --forecast stored: the stored series (zone signal/factor), issues read, and the planning
+  /// slots of the forecasts issued that rested on a stored forecast or, beyond its horizon, on
+  /// carbonclock's own.
+  std::string stored_series;
+  size_t stored_issues = 0;
+  size_t stored_slots = 0, own_slots = 0;
+};
+
+/// One stored forecast issue for --forecast stored.
+struct StoredForecastIssue {
+  SysTime issued_at;
+  std::string source;
+  std::vector<IntensityPoint> points;  ///< in time order
+};
+
+/// Per zone (stored): its forecast issues in issued_at order and the series they belong to.
+struct StoredForecasts {
+  std::string series;  ///< "DE average/lifecycle"; empty when none is stored
+  std::vector<StoredForecastIssue> issues;
 };
 
 struct BacktestOptions {
@@ -85,10 +109,12 @@ struct BacktestOptions {
 /// job, start in time order, window, Flexible Start then Pause and Resume), serialised. `stats`
 /// gets one entry per zone. Errors: a zone whose history cannot be forecast at all (e.g. a slot
 /// that does not divide a day), a non-positive job duration.
+/// `stored` (one entry per zone) is read for --forecast stored only.
 Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& histories,
                     const BacktestForecast& forecast, const BacktestOptions& options,
                     const std::function<Status(std::vector<BacktestRow>&&)>& rows,
-                    std::vector<BacktestZoneStats>& stats);
+                    std::vector<BacktestZoneStats>& stats,
+                    const std::vector<StoredForecasts>& stored = {});
 
 /// Means for the Markdown tables, as `sweep` averages: each zone's mean reduction over its
 /// starts, then the mean over zones; captured = 100 × realised / oracle of those means.

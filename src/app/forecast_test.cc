@@ -423,13 +423,159 @@ TEST_F(ForecastAppTest, BacktestNoiseIsSeededAndBadForecastsAreErrors) {
   size_t differ = 0;
   for (size_t i = 0; i < a->size(); ++i) differ += (*a)[i].realised_g != (*other)[i].realised_g;
   EXPECT_GT(differ, 0u);
-  for (const char* bad : {"noise:", "noise:-5%", "sarima", "stored"}) {
+  for (const char* bad : {"noise:", "noise:-5%", "sarima", "storage"}) {
     r.forecast = bad;
     auto e = backtest(r);
     ASSERT_FALSE(e) << bad;
     EXPECT_THAT(e.error().message(), HasSubstr("--forecast")) << bad;
   }
   r.forecast = "oracle";
+  r.risk = "p90";
+  auto risk = backtest(r);
+  ASSERT_FALSE(risk);
+  EXPECT_THAT(risk.error().message(), HasSubstr("prediction intervals"));
+}
+
+// ---- backtest --forecast stored ---------------------------------------------------------------
+
+/// A stored forecast of `hours` hourly points from `first`, issued at `issued`: the truth (`v`)
+/// or, inverted, a forecast that ranks every hour the wrong way round.
+IntensitySeries stored_forecast(const std::vector<double>& v, SysTime first, size_t hours,
+                                SysTime issued, bool inverted, const std::string& source) {
+  IntensitySeries s{"DE", Signal::kAverage, Factor::kLifecycle, source, issued, {}};
+  const auto h0 = static_cast<size_t>((first - kT0) / 1h);
+  for (size_t h = 0; h < hours && h0 + h < v.size(); ++h) {
+    double x = v[h0 + h];
+    s.points.push_back({first + 1h * static_cast<int>(h), 1h, inverted ? 1000 - x : x, false});
+  }
+  return s;
+}
+
+class StoredBacktestTest : public ForecastAppTest {
+ protected:
+  void SetUp() override {
+    ForecastAppTest::SetUp();
+    truth_ = synthetic(24 * 28);
+    import({hourly("DE", kT0, truth_)});
+    std::ofstream(dir_ / "jobs.csv") << "name,duration_h,energy_kwh\njob,3,6\n";
+  }
+  BacktestRequest request() {
+    BacktestRequest r;
+    r.grid.jobs = (dir_ / "jobs.csv").string();
+    r.grid.zones = "DE";
+    r.grid.windows = "6h,12h";
+    r.grid.every = "29h";
+    r.grid.from = format_utc(kT0 + 24h * 15);
+    r.grid.to = format_utc(kT0 + 24h * 25);
+    r.forecast = "stored";
+    return r;
+  }
+  /// The decision times of request(): its requested starts.
+  std::vector<SysTime> decisions() {
+    AppContext c = ctx();
+    auto inputs = prepare_sweep(request().grid, c);
+    EXPECT_TRUE(inputs) << inputs.error().message();
+    std::vector<SysTime> out;
+    if (inputs) {
+      for (SysTime t : inputs->zones[0].starts) out.push_back(floor_to(t, 5min));
+    }
+    std::ranges::sort(out);
+    return out;
+  }
+  std::vector<double> truth_;
+};
+
+TEST_F(StoredBacktestTest, AForecastIssuedAtTheDecisionTimeIsUsedAndOneIssuedLaterNever) {
+  // Perfect forecasts issued exactly at each decision time: the oracle, row for row.
+  std::vector<IntensitySeries> perfect;
+  for (SysTime t : decisions()) perfect.push_back(stored_forecast(truth_, t, 48, t, false, "p"));
+  import(perfect);
+  BacktestRequest r = request();
+  BacktestRun run;
+  auto at = backtest(r, &run);
+  ASSERT_TRUE(at) << at.error().message();
+  ASSERT_FALSE(at->empty());
+  for (const BacktestRow& row : *at) EXPECT_NEAR(row.realised_g, row.oracle_g, 1e-9);
+  EXPECT_EQ(run.zone_stats[0].starts_unplanned, 0u) << run.zone_stats[0].first_unplanned_reason;
+  EXPECT_EQ(run.zone_stats[0].stored_issues, decisions().size());
+  EXPECT_GT(run.zone_stats[0].stored_slots, 0u);
+  EXPECT_EQ(run.zone_stats[0].own_slots, 0u);  // 48 h reach past every window
+  EXPECT_EQ(run.zone_stats[0].stored_series, "DE average/lifecycle");
+}
+
+TEST_F(StoredBacktestTest, AForecastIssuedAfterTheDecisionTimeIsNeverUsed) {
+  // Wrong-way-round forecasts issued a day before each decision...
+  std::vector<IntensitySeries> early;
+  for (SysTime t : decisions()) {
+    early.push_back(stored_forecast(truth_, t - 24h, 72, t - 24h, true, "early"));
+  }
+  import(early);
+  BacktestRequest r = request();
+  r.algorithms = "flexible-start";  // decides once, at the requested start
+  auto before = backtest(r);
+  ASSERT_TRUE(before) << before.error().message();
+  ASSERT_FALSE(before->empty());
+  size_t worse = 0;
+  for (const BacktestRow& row : *before) worse += row.realised_g > row.oracle_g + 1e-9;
+  EXPECT_GT(worse, 0u);
+  // ...then perfect ones issued one second after each decision: look-ahead if used.
+  std::vector<IntensitySeries> late;
+  for (SysTime t : decisions()) {
+    late.push_back(stored_forecast(truth_, t, 48, t + std::chrono::seconds(1), false, "late"));
+  }
+  import(late);
+  auto after = backtest(r);
+  ASSERT_TRUE(after) << after.error().message();
+  ASSERT_EQ(after->size(), before->size());
+  for (size_t i = 0; i < after->size(); ++i) {
+    EXPECT_EQ((*after)[i].realised_g, (*before)[i].realised_g) << i;
+  }
+  // Pause and Resume re-plans at the next slot boundary and there sees the later issue.
+  r.algorithms = "pause-resume";
+  BacktestRun run;
+  auto replanned = backtest(r, &run);
+  ASSERT_TRUE(replanned) << replanned.error().message();
+  EXPECT_EQ(run.zone_stats[0].stored_issues, 2 * decisions().size());
+}
+
+TEST_F(StoredBacktestTest, StartsWithoutAUsableStoredForecastAreSkippedAndNamed) {
+  BacktestRequest r = request();
+  BacktestRun none;
+  auto rows = backtest(r, &none);  // nothing stored
+  ASSERT_TRUE(rows) << rows.error().message();
+  EXPECT_TRUE(rows->empty());
+  EXPECT_GT(none.zone_stats[0].starts_unplanned, 0u);
+  EXPECT_THAT(none.zone_stats[0].first_unplanned_reason,
+              HasSubstr("no forecast of the zone is stored"));
+  // The first decision has none issued by then; the second's ended before it (stale); the
+  // others have one that reaches 4 h only: beyond it carbonclock's own forecast, as `run`.
+  const std::vector<SysTime> d = decisions();
+  ASSERT_GE(d.size(), 4u);
+  std::vector<IntensitySeries> stored;
+  stored.push_back(stored_forecast(truth_, d[0] + 1h, 24, d[0] + 1h, false, "later"));
+  for (size_t i = 2; i < d.size(); ++i) {
+    stored.push_back(stored_forecast(truth_, d[i], 4, d[i], false, "short"));
+  }
+  import(stored);
+  BacktestRun run;
+  rows = backtest(r, &run);
+  ASSERT_TRUE(rows) << rows.error().message();
+  EXPECT_FALSE(rows->empty());
+  const BacktestZoneStats& st = run.zone_stats[0];
+  EXPECT_EQ(st.starts_unplanned, 2u * 2u);  // two starts × (one job × two windows)
+  EXPECT_THAT(st.first_unplanned_reason,
+              HasSubstr("no stored forecast (DE average/lifecycle) was issued by then"));
+  EXPECT_THAT(st.first_unplanned_reason, HasSubstr(format_utc(d[0])));
+  for (const BacktestRow& row : *rows) EXPECT_GE(row.start_utc, d[2]);
+  EXPECT_GT(st.own_slots, 0u);
+  EXPECT_GT(st.stored_slots, 0u);
+  const std::string md = backtest_markdown(run);
+  EXPECT_THAT(md, HasSubstr("without a forecast"));
+  EXPECT_THAT(md, HasSubstr("on carbonclock's own"));
+  auto json = nlohmann::json::parse(backtest_json(run));
+  EXPECT_EQ(json["forecast"], "stored");
+  EXPECT_EQ(json["zones"][0]["stored"]["issues"], st.stored_issues);
+  // --risk needs intervals, which stored forecasts have not.
   r.risk = "p90";
   auto risk = backtest(r);
   ASSERT_FALSE(risk);

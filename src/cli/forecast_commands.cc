@@ -159,8 +159,10 @@ void register_forecast_commands(CLI::App& app, CommandContext& ctx) {
   backtest->add_option("--forecast", b.forecast,
                        "What the planner is told: auto (default), profile, persistence, "
                        "smoothing, regression (fitted only on history before each decision), "
-                       "oracle (the actuals: equals `sweep`) or noise:P% (actuals + Gaussian "
-                       "noise of P % of the zone's mean, seeded)");
+                       "oracle (the actuals: equals `sweep`), noise:P% (actuals + Gaussian "
+                       "noise of P % of the zone's mean, seeded) or stored (the stored "
+                       "forecasts, provider's or `forecast --store`'s: at each decision the "
+                       "latest issued by then, carbonclock's own beyond its horizon)");
   backtest->add_option("--risk", b.risk,
                        "Plan on a quantile of the model's prediction interval: point (default), "
                        "p10, p50 or p90");

@@ -156,8 +156,8 @@ TEST_F(ForecastCliTest, PlanAndRunTakeRisk) {
                  "12h", "--risk", "p95"}),
             kExitUsage);
   expect_own_error_lines();
-  EXPECT_EQ(run({"run", "--zone", "DE", "--flex-start", "1h", "--expected-duration", "1s",
-                 "--risk", "p99", "--", "true"}),
+  EXPECT_EQ(run({"run", "--zone", "DE", "--flex-start", "1h", "--expected-duration", "1s", "--risk",
+                 "p99", "--", "true"}),
             kExitWrapperFailure);  // run's own failures, as `env` and `timeout`
   EXPECT_THAT(err(), HasSubstr("--risk"));
 }

@@ -408,8 +408,9 @@ TEST_F(ProviderTest, RiskOnAStoredPointForecastOfItsOwnIsLabelled) {
   EXPECT_EQ(in->ug_per_kwh[0], 111'000'000);
   bool said = false;
   for (const auto& n : in->notes) {
-    said = said || n.find("--risk p90: the stored forecast (carbonclock-forecast-regression) has "
-                          "no prediction intervals") != n.npos;
+    said = said || n.find(
+                       "--risk p90: the stored forecast (carbonclock-forecast-regression) has "
+                       "no prediction intervals") != n.npos;
   }
   EXPECT_TRUE(said) << fmt::format("{}", fmt::join(in->notes, " | "));
 }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <iterator>
+#include <limits>
 
 #include "reports/format.h"
 #include "shifting/plan.h"
@@ -99,6 +100,22 @@ std::string backtest_markdown(const BacktestRun& run) {
                        served(st), st.starts_planned, st.starts_unplanned, st.skipped_outside,
                        st.skipped_gap);
   }
+  if (run.forecast.kind == BacktestForecast::Kind::kStored) {
+    out += "\n";
+    for (size_t z = 0; z < run.zone_stats.size(); ++z) {
+      const BacktestZoneStats& st = run.zone_stats[z];
+      const size_t slots = st.stored_slots + st.own_slots;
+      out += fmt::format(
+          "{}: stored forecasts {}, {} issues; of the planning slots forecast, {} % rest on "
+          "the latest stored forecast issued by the decision time, {} % (beyond its horizon) on "
+          "carbonclock's own\n",
+          l.zones[z], st.stored_series.empty() ? "none" : st.stored_series, st.stored_issues,
+          pct(slots ? 100.0 * static_cast<double>(st.stored_slots) / static_cast<double>(slots)
+                    : std::numeric_limits<double>::quiet_NaN()),
+          pct(slots ? 100.0 * static_cast<double>(st.own_slots) / static_cast<double>(slots)
+                    : std::numeric_limits<double>::quiet_NaN()));
+    }
+  }
   for (size_t z = 0; z < run.zone_stats.size(); ++z) {
     if (!run.zone_stats[z].first_unplanned_reason.empty()) {
       out +=
@@ -150,6 +167,12 @@ std::string backtest_json(const BacktestRun& run) {
                      {"no_forecast_reason", st.first_unplanned_reason},
                      {"skipped_outside", st.skipped_outside},
                      {"skipped_gap", st.skipped_gap}});
+    if (run.forecast.kind == BacktestForecast::Kind::kStored) {
+      zones.back()["stored"] = {{"series", st.stored_series},
+                                {"issues", st.stored_issues},
+                                {"slots_on_stored", st.stored_slots},
+                                {"slots_on_own_forecast", st.own_slots}};
+    }
   }
   doc["zones"] = zones;
   return json_text(doc);
