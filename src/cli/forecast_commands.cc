@@ -132,7 +132,8 @@ void register_forecast_commands(CLI::App& app, CommandContext& ctx) {
                      "Store the point forecast as a forecast series (issued_at = --as-of, source "
                      "carbonclock-forecast-MODEL), as provider forecasts are");
   add_format_option(forecast, fa->format, kForecastFormats,
-                    "text: a table per slot; csv: one row per slot; json: one document");
+                    "text: a table per slot; csv: one row per slot; json: "
+                    "schemas/forecast.schema.json");
   add_output_option(forecast, fa->output, "Write to FILE (atomically) instead of stdout");
   add_db_option(forecast, r.db);
   forecast->callback([fa, &ctx] { run_forecast(*fa, ctx); });
@@ -174,7 +175,8 @@ void register_forecast_commands(CLI::App& app, CommandContext& ctx) {
                      "time (the same schedules, slower; a check)");
   add_format_option(backtest, ba->format, kBacktestFormats,
                     "csv: one row per start, window and algorithm; md: the paper's tables with "
-                    "realised and oracle reductions and the captured share");
+                    "realised and oracle reductions and the captured share; json: the means, "
+                    "schemas/backtest.schema.json");
   add_output_option(backtest, ba->output, "Write to FILE (atomically) instead of stdout");
   add_signal_options(backtest, ba->signal, ba->factor, "default average");
   add_db_option(backtest, b.grid.db);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -207,11 +208,43 @@ TEST_F(OutputsTest, EveryJsonOutputFollowsItsCommittedSchema) {
                               "TESTZONE", "--windows", "1h", "--every", "1h", "--format", "json"});
   auto sweep = nlohmann::json::parse(out());
   EXPECT_FALSE(sweep["rows"].empty()) << sweep.dump(2);
+  // forecast and backtest: three weeks of hourly history with a daily shape.
+  {
+    std::ofstream f(dir_ / "history.csv");
+    f << "Time,Carbon Intensity\n";
+    SysTime t = parse_utc("2025-01-06T00:00:00Z").value();
+    for (int h = 0; h < 24 * 21; ++h, t += 1h) {
+      f << format_utc(t) << "," << 300 + 100 * std::sin(h * 0.2618) + (h * 37 % 11) << "\n";
+    }
+  }
+  ASSERT_EQ(run({"grid", "import", (dir_ / "history.csv").string(), "--format", "csv", "--zone",
+                 "FCZONE", "--signal", "average", "--step", "1h"}),
+            0)
+      << err();
+  check("forecast.schema.json", {"forecast", "--zone", "FCZONE", "--as-of", "2025-01-26T00:00Z",
+                                 "--horizon", "6h", "--store", "--format", "json"});
+  EXPECT_FALSE(nlohmann::json::parse(out())["stored"].is_null());
+  check("forecast.schema.json", {"forecast", "--zone", "FCZONE", "--as-of", "2025-01-20T00:00Z",
+                                 "--horizon", "3d", "--model", "smoothing", "--format", "json"});
+  check("backtest.schema.json",
+        {"backtest", "--jobs", (dir_ / "jobs.csv").string(), "--zones", "FCZONE", "--windows",
+         "6h,100%", "--every", "13h", "--from", "2025-01-20T00:00Z", "--format", "json"});
+  EXPECT_GT(nlohmann::json::parse(out())["rows"].get<int>(), 0) << out();
+  check("backtest.schema.json", {"backtest", "--jobs", (dir_ / "jobs.csv").string(), "--zones",
+                                 "FCZONE", "--windows", "6h", "--every", "13h", "--from",
+                                 "2025-01-20T00:00Z", "--forecast", "stored", "--format", "json"});
+  EXPECT_EQ(nlohmann::json::parse(out())["zones"][0]["stored"]["issues"], 1) << out();
   // A schema that rejects nothing would pass everything: a broken document fails.
   ASSERT_EQ(run({"history", "--format", "json"}), 0);
   auto broken = nlohmann::json::parse(out());
   broken["runs"][0]["run_dir"] = "relative/path";
   EXPECT_NE(testing::schema_errors("history.schema.json", broken.dump()), "");
+  ASSERT_EQ(run({"forecast", "--zone", "FCZONE", "--as-of", "2025-01-26T00:00Z", "--horizon", "2h",
+                 "--format", "json"}),
+            0);
+  auto no_model = nlohmann::json::parse(out());
+  no_model["slots"][0]["model"] = "auto";  // slots name the model that served
+  EXPECT_NE(testing::schema_errors("forecast.schema.json", no_model.dump()), "");
 }
 
 TEST_F(OutputsTest, JsonNumbersAreTheShortestOfExactSums) {
