@@ -3,11 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "app/store_access.h"
 #include "common/strings.h"
@@ -86,6 +90,14 @@ class PlanningBook {
       it = cache_.emplace(tau, std::move(*made)).first;
     }
     return &it->second;
+  }
+
+  /// How many planning slots from t at() can give.
+  size_t reach(SysTime t) const {
+    if (forecast_.kind == BacktestForecast::Kind::kOracle) {
+      return truth_.size() - static_cast<size_t>((t - truth_.first_slot_utc) / truth_.slot);
+    }
+    return view_slots_ - static_cast<size_t>((t - issue(t)) / truth_.slot);
   }
 
   /// The latest stored forecast issued at or before t (--forecast stored), or null.
@@ -239,17 +251,14 @@ struct Replayed {
   int32_t pauses = 0;
 };
 
-/// Flexible Start: one decision at the requested start s, priced on the truth.
-Result<Replayed> replay_flexible_start(PlanningBook& book, const SlottedIntensity& truth,
-                                       const std::vector<int64_t>& prefix, size_t s, size_t k,
-                                       size_t n) {
+/// Flexible Start: one decision at the requested start s on `view` (the planning values from s,
+/// at least k + n slots; decide() reads none beyond the deadline, so one view serves every job
+/// and window of the start), priced on the truth.
+Replayed replay_flexible_start(const SlottedIntensity& view, const SlottedIntensity& truth,
+                               const std::vector<int64_t>& prefix, size_t s, size_t k, size_t n) {
   const SysTime t = truth.slot_start(s);
-  size_t offset = 0;
-  auto values = book.at(t, k + n, offset);
-  if (!values) return values.error();
-  SlottedIntensity view = view_intensity(truth, **values, offset, k + n, t);
   const double slot_s = to_seconds(truth.slot);
-  Decision d = decide(Algorithm::kFlexibleStart, view, t, view.end_utc(),
+  Decision d = decide(Algorithm::kFlexibleStart, view, t, truth.slot_start(s + k + n),
                       static_cast<double>(k) * slot_s, false);
   size_t first = d.chosen.empty() ? 0 : d.chosen.front();
   first = std::min(first, n);
@@ -371,13 +380,19 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
                       stored.size(), inputs.zones.size());
   }
   stats.assign(inputs.zones.size(), {});
-  for (size_t z = 0; z < inputs.zones.size(); ++z) {
+  // Zones are independent (each its own sweep, forecaster and rows): they run in parallel, one
+  // per worker, and their rows are handed to `rows` in zone order.
+  const size_t zones = inputs.zones.size();
+  const auto workers = static_cast<unsigned>(
+      std::clamp<size_t>(std::thread::hardware_concurrency(), 1, std::max<size_t>(zones, 1)));
+  auto zone_rows = [&](size_t z, std::vector<BacktestRow>& out) -> Status {
     const SweepZone& zone = inputs.zones[z];
     const SlottedIntensity& truth = zone.intensity;
     // The oracle and the baseline: `sweep` itself.
     std::vector<SweepCell> cells;
     SweepOptions sweep_options;
     sweep_options.slot = truth.slot;
+    sweep_options.threads = workers > 1 ? 1 : 0;  // the zones already use every core
     std::vector<SweepZone> one{zone};
     Status swept = run_sweep(inputs.jobs, one, inputs.windows, sweep_options,
                              [&](SweepCell&& c) { cells.push_back(std::move(c)); });
@@ -417,6 +432,7 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
       book.forget_before(start);
       if (start < truth.first_slot_utc) continue;
       const auto s = static_cast<size_t>((start - truth.first_slot_utc) / truth.slot);
+      std::optional<SlottedIntensity> fs_view;  // made at the start's first Flexible Start
       for (size_t c = 0; c < cells.size(); ++c) {
         const SweepCell& cell = cells[c];
         const double per_ug = cell.energy_kwh_per_slot / kMicrogramsPerGram;
@@ -430,12 +446,23 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
           std::optional<Replayed> fs, pr;
           std::string why;
           if (Status ok = book.usable(start); !ok) why = ok.error().message();
+          if (options.flexible_start && why.empty() && !fs_view) {
+            size_t offset = 0;
+            const size_t count = std::min(longest, book.reach(start));
+            auto values = book.at(start, count, offset);
+            if (values) {
+              fs_view = view_intensity(truth, **values, offset, count, start);
+            } else {
+              why = values.error().message();
+            }
+          }
           if (options.flexible_start && why.empty()) {
-            auto r = replay_flexible_start(book, truth, prefix, s, k, n);
-            if (r)
-              fs = *r;
-            else
-              why = r.error().message();
+            if (k + n > fs_view->size()) {
+              why = forecast.kind == BacktestForecast::Kind::kOracle ? "outside the data"
+                                                                    : "internal: view too short";
+            } else {
+              fs = replay_flexible_start(*fs_view, truth, prefix, s, k, n);
+            }
           }
           if (options.pause_resume && why.empty()) {
             auto r = replay_pause_resume(book, truth, s, k, n, options.replan_every_slot);
@@ -469,15 +496,54 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
         }
       }
     }
-    std::vector<BacktestRow> out;
     for (auto& job_rows : per_job) {
       // `sweep`'s order: the zone's requested starts as given, then window, then algorithm.
       std::ranges::stable_sort(job_rows, {}, &BacktestRow::start_index);
       out.insert(out.end(), job_rows.begin(), job_rows.end());
     }
-    if (Status s = rows(std::move(out)); !s) return s;
+    return {};
+  };
+  // Workers take the next zone; this thread hands finished zones over in order.
+  struct Done {
+    bool ready = false;
+    Status status;
+    std::vector<BacktestRow> rows;
+  };
+  std::vector<Done> done(zones);
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  auto worker = [&] {
+    for (size_t z; !stop && (z = next++) < zones;) {
+      std::vector<BacktestRow> out;
+      Status st = zone_rows(z, out);
+      std::lock_guard lock(mutex);
+      done[z].status = std::move(st);
+      done[z].rows = std::move(out);
+      done[z].ready = true;
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < workers; ++i) pool.emplace_back(worker);
+  Status result;
+  if (workers == 1) worker();
+  for (size_t z = 0; z < zones && result; ++z) {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return done[z].ready; });
+    Status st = std::move(done[z].status);
+    std::vector<BacktestRow> out = std::move(done[z].rows);
+    lock.unlock();
+    if (st) st = rows(std::move(out));
+    if (!st) {
+      result = std::move(st);
+      stop = true;
+    }
   }
-  return {};
+  stop = true;
+  for (auto& t : pool) t.join();
+  return result;
 }
 
 // ---- summary ---------------------------------------------------------------------------------
