@@ -286,6 +286,29 @@ void DirectRegression::solve(size_t step) {
 
 void DirectRegression::forecast(const RecentValues& recent, const WeeklyProfile& profile,
                                 size_t first_step, size_t steps, double* out) const {
+  const size_t n = recent.count();
+  if (is_origin(n)) {
+    const size_t ring = (n / stride_) % ring_origins_;
+    if (stored_origin_[ring] == static_cast<int64_t>(n)) {
+      // observe() stored this origin's features from the same state: the same numbers, without
+      // computing them twice (the Forecaster forecasts at every origin right after observing).
+      for (size_t k = 0; k < steps; ++k) {
+        const size_t h = first_step + k;
+        if (h > steps_) {
+          out[k] = kNaN;
+          continue;
+        }
+        const double* s = &stored_[(ring * steps_ + (h - 1)) * (kFeatures + 1)];
+        if (std::isnan(s[kFeatures])) {
+          out[k] = kNaN;
+          continue;
+        }
+        const Vector x = Eigen::Map<const Vector>(s);
+        out[k] = s[kFeatures] + coef_[h - 1].dot(x);
+      }
+      return;
+    }
+  }
   OriginState st = origin_state(recent, profile);
   for (size_t k = 0; k < steps; ++k) {
     size_t h = first_step + k;
