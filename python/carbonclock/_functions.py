@@ -77,6 +77,7 @@ def plan(
     factor: Optional[str] = None,
     forecast_source: Optional[str] = None,
     intensity_file: Optional[PathLike] = None,
+    risk: Optional[str] = None,
     db: Optional[PathLike] = None,
     format: str = "json",
 ) -> Union[Dict[str, Any], str]:
@@ -86,7 +87,9 @@ def plan(
     directory), and one of ``flex_start`` / ``pause_resume`` (``"12h"`` or ``"50%"``) or a
     ``deadline``. ``format="json"`` returns the plan document (``schemas/plan.schema.json``:
     start, runs, expected and immediate grams, the intensity's basis); ``"text"`` and
-    ``"sbatch"`` return text.
+    ``"sbatch"`` return text. ``risk`` (``"p10"``, ``"p50"``, ``"p90"``) plans on that quantile
+    of carbonclock's own forecast's interval, as ``--risk``; the document's ``risk`` says how
+    many slots rest on it.
     """
     options = dict(zone=zone, region=region, zones=zones,
                    duration=_opt_duration(duration, "duration"), energy_kwh=energy_kwh,
@@ -94,7 +97,7 @@ def plan(
                    deadline=deadline, deadline_mode=deadline_mode,
                    slot=_opt_duration(slot, "slot"), signal=signal, factor=factor,
                    forecast_source=forecast_source, intensity_file=_path(intensity_file),
-                   db=_path(db))
+                   risk=risk, db=_path(db))
     return _finish(_native.plan(format, options), format)
 
 

@@ -399,6 +399,7 @@ ScheduleArgs schedule_args(Options& o) {
   a.factor = o.str_or("factor", "");
   a.intensity_file = o.str_or("intensity_file", "");
   a.forecast_source = o.str_or("forecast_source", "");
+  a.risk = o.str_or("risk", "");
   return a;
 }
 

@@ -35,6 +35,12 @@ def test_plan_and_shift_return_their_json_documents(sandbox: Path) -> None:
         assert plan[key] == cli_plan[key], key
     assert plan["immediate_g"] == pytest.approx(cli_plan["immediate_g"], rel=1e-3)
     assert plan["intensity"]["basis"][0]["basis"] == "embedded-profile"
+    risky = carbonclock.plan(zone="DE", duration="2h", energy_kwh=3, flex_start="6h", risk="p90")
+    # No history stored: the embedded profile, which has no interval, planned on as it is.
+    assert risky["risk"]["quantile"] == "p90" and risky["risk"]["slots_on_quantile"] == 0
+    assert "no prediction interval" in risky["risk"]["note"]
+    with pytest.raises(carbonclock.InvalidInputError, match="--risk"):
+        carbonclock.plan(zone="DE", duration="2h", energy_kwh=3, flex_start="6h", risk="p95")
     shift = carbonclock.shift(zone="DE", zones="FR", start="2022-06-01T00:00Z", duration="6h",
                               energy_kwh=3.1, pause_resume="50%")
     cli = run_cli("shift", "--zone", "DE", "--zones", "FR", "--start", "2022-06-01T00:00Z",
