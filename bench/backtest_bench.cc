@@ -24,10 +24,10 @@
 #include "app/backtest.h"
 #include "app/sweep.h"
 #include "common/clock.h"
-#include "shifting/sweep.h"
 #include "compare.h"
 #include "grid/importers.h"
 #include "grid/store.h"
+#include "shifting/sweep.h"
 
 namespace carbonclock {
 namespace {
@@ -84,9 +84,8 @@ int run(const Flags& flags) {
     }
     const std::string zone = series->front().zone;
     size_t s = 0;
-    while (s < stores.size() &&
-           std::find(stores[s].zones.begin(), stores[s].zones.end(), zone) !=
-               stores[s].zones.end()) {
+    while (s < stores.size() && std::find(stores[s].zones.begin(), stores[s].zones.end(), zone) !=
+                                    stores[s].zones.end()) {
       ++s;
     }
     if (s == stores.size()) stores.push_back({tmp / fmt::format("store{}.db", s), {}});

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cmath>
+#include <condition_variable>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -459,7 +459,7 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
           if (options.flexible_start && why.empty()) {
             if (k + n > fs_view->size()) {
               why = forecast.kind == BacktestForecast::Kind::kOracle ? "outside the data"
-                                                                    : "internal: view too short";
+                                                                     : "internal: view too short";
             } else {
               fs = replay_flexible_start(*fs_view, truth, prefix, s, k, n);
             }
