@@ -37,11 +37,13 @@ void append_sweep_csv(const SweepCell& cell, const SweepLabels& labels, std::str
       if (win.status[q] != StartStatus::kOk) continue;
       const std::string& label = labels.windows[w];
       double base = win.baseline_g[q];
-      fmt::format_to(std::back_inserter(out), "{},{},{},{},flexible-start,{:.6f},{:.6f},{:.4f},0\n",
-                     job, zone, start, label, base, win.fs_g[q], reduction_pct(base, win.fs_g[q]));
-      fmt::format_to(std::back_inserter(out), "{},{},{},{},pause-resume,{:.6f},{:.6f},{:.4f},{}\n",
-                     job, zone, start, label, base, win.pr_g[q], reduction_pct(base, win.pr_g[q]),
-                     win.pr_pauses[q]);
+      // fixed() (reports/format.h) never writes "-0.0000" for a reduction that rounds to zero.
+      fmt::format_to(std::back_inserter(out), "{},{},{},{},flexible-start,{},{},{},0\n", job, zone,
+                     start, label, fixed(base, 6), fixed(win.fs_g[q], 6),
+                     fixed(reduction_pct(base, win.fs_g[q]), 4));
+      fmt::format_to(std::back_inserter(out), "{},{},{},{},pause-resume,{},{},{},{}\n", job, zone,
+                     start, label, fixed(base, 6), fixed(win.pr_g[q], 6),
+                     fixed(reduction_pct(base, win.pr_g[q]), 4), win.pr_pauses[q]);
     }
   }
 }
