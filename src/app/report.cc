@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "accounting/history.h"
 #include "app/distributed.h"
 #include "app/host_info.h"
@@ -55,6 +57,60 @@ void record_recovered(const RunRecord& run, const CarbonAccount* account, const 
 
 }  // namespace
 
+namespace {
+
+// Joules per sample step of one device: each nonzero step of its counter is spread over the
+// steps since the counter last advanced, back at most two of its typical update periods.
+//
+// Why: a flat step does not say the device drew nothing, only that nothing was counted yet. The
+// estimate sensor refreshes a job's CPU time at most once a second, so with 1-second samples a
+// refresh regularly slips past a sample (0.99 s since the last one) and the next step counts two
+// seconds of CPU time: drawn step by step, a busy CPU reads 10 W, 0, 19 W, 0, 19 W. All the data
+// supports is "this many joules between the two advances", i.e. their mean power over that
+// span. The span is bounded: a counter that had been refreshed and stayed flat for longer
+// (a job sleeping, then computing) did show an idle device, and an unbounded span would smear
+// the first busy second over the whole idle stretch. The bound is two typical update periods
+// (median time between advances: a refresh can slip by one period), taken from the counter's
+// own data because the journal does not record when a sensor refreshed. A counter that
+// advances at every step (NVML, RAPL) has a median period of one step, so each step keeps
+// its own energy, exactly as before. A window not starting on a sample time shares the energy
+// between the steps it covers by their overlap with it; the step of the advance is always
+// covered whole, as it is the finest thing drawn.
+std::vector<double> step_energy_j(const std::vector<double>& t_s, const std::vector<double>& e_j) {
+  const size_t steps = t_s.size() - 1;
+  std::vector<double> out(steps, 0.0);
+  std::vector<size_t> advances;  // steps in which the counter changed
+  for (size_t i = 0; i < steps; ++i) {
+    if (e_j[i + 1] != e_j[i]) advances.push_back(i);
+  }
+  if (advances.empty()) return out;
+  std::vector<double> periods;
+  double last = t_s.front();
+  for (size_t i : advances) {
+    periods.push_back(t_s[i + 1] - last);
+    last = t_s[i + 1];
+  }
+  auto mid = periods.begin() + static_cast<std::ptrdiff_t>(periods.size() / 2);
+  std::nth_element(periods.begin(), mid, periods.end());
+  const double reach_s = 2 * *mid;
+  double last_advance_s = t_s.front();
+  for (size_t i : advances) {
+    const double delta_j = e_j[i + 1] - e_j[i];
+    const double end_s = t_s[i + 1];
+    const double from_s = std::min(t_s[i], std::max(last_advance_s, end_s - reach_s));
+    size_t j = i;
+    while (j > 0 && t_s[j] > from_s) --j;  // the first step the window reaches
+    for (; j <= i; ++j) {
+      const double overlap_s = std::min(t_s[j + 1], end_s) - std::max(t_s[j], from_s);
+      if (overlap_s > 0) out[j] += delta_j * overlap_s / (end_s - from_s);
+    }
+    last_advance_s = end_s;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<PowerSample> power_from_samples(const std::vector<JournalSample>& samples,
                                             size_t max_points) {
   std::vector<PowerSample> out;
@@ -70,13 +126,23 @@ std::vector<PowerSample> power_from_samples(const std::vector<JournalSample>& sa
   }
   if (points.size() < 2) return out;
   const size_t steps = points.size() - 1;
+  const size_t devices = origin.cumulative_j.size();
+  std::vector<double> t_s;
+  for (const JournalSample* p : points) t_s.push_back(p->t_s);
+  std::vector<std::vector<double>> energy_j;  // per device, per step
+  for (size_t d = 0; d < devices; ++d) {
+    std::vector<double> e_j;
+    for (const JournalSample* p : points) e_j.push_back(p->cumulative_j[d]);
+    energy_j.push_back(step_energy_j(t_s, e_j));
+  }
   const size_t per = (steps + max_points - 1) / max_points;  // samples merged per step
   for (size_t i = 0; i < steps; i += per) {
-    const JournalSample& a = *points[i];
-    const JournalSample& b = *points[std::min(i + per, steps)];
-    PowerSample p{a.t_s, b.t_s, {}};
-    for (size_t d = 0; d < a.cumulative_j.size(); ++d) {
-      p.watts.push_back((b.cumulative_j[d] - a.cumulative_j[d]) / (b.t_s - a.t_s));
+    const size_t last = std::min(i + per, steps);
+    PowerSample p{t_s[i], t_s[last], {}};
+    for (size_t d = 0; d < devices; ++d) {
+      double j = 0;
+      for (size_t k = i; k < last; ++k) j += energy_j[d][k];
+      p.watts.push_back(j / (p.to_s - p.from_s));
     }
     out.push_back(std::move(p));
   }

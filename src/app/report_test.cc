@@ -39,5 +39,34 @@ TEST(PowerFromSamplesTest, MergesSamplesToAtMostMaxPointsKeepingTheEnergy) {
   EXPECT_TRUE(power_from_samples({}, 10).empty());
 }
 
+// A counter refreshed every other sample (10 W busy, 1 s samples): each jump is drawn over the
+// two seconds it was counted in, not as 0 W then 20 W; the energy is kept.
+TEST(PowerFromSamplesTest, CoarseCounterIsSpreadOverTheSpanSinceItLastAdvanced) {
+  std::vector<JournalSample> samples;
+  for (int i = 1; i <= 6; ++i) samples.push_back({double(i), {10.0 * (i / 2 * 2)}});
+  auto p = power_from_samples(samples, 100);
+  ASSERT_EQ(p.size(), 6u);
+  double energy = 0;
+  for (const auto& s : p) {
+    EXPECT_DOUBLE_EQ(s.watts[0], 10) << s.from_s;
+    energy += s.watts[0] * (s.to_s - s.from_s);
+  }
+  EXPECT_DOUBLE_EQ(energy, 60);
+}
+
+// A counter that was refreshed and stayed flat showed an idle device: a job sleeping for 10 s,
+// then busy at 10 W. The first jump reaches back two update periods (2 s), not over the whole
+// idle stretch; after it each second has its own 10 W.
+TEST(PowerFromSamplesTest, SpreadingReachesBackAtMostTwoUpdatePeriods) {
+  std::vector<JournalSample> samples;
+  for (int i = 1; i <= 20; ++i) samples.push_back({double(i), {i <= 10 ? 0.0 : 10.0 * (i - 10)}});
+  auto p = power_from_samples(samples, 100);
+  ASSERT_EQ(p.size(), 20u);
+  for (size_t i = 0; i < 9; ++i) EXPECT_EQ(p[i].watts[0], 0) << p[i].from_s;
+  EXPECT_DOUBLE_EQ(p[9].watts[0], 5);   // 9–10 s
+  EXPECT_DOUBLE_EQ(p[10].watts[0], 5);  // 10–11 s: the 10 J of the first jump over 9–11 s
+  for (size_t i = 11; i < 20; ++i) EXPECT_DOUBLE_EQ(p[i].watts[0], 10) << p[i].from_s;
+}
+
 }  // namespace
 }  // namespace carbonclock
