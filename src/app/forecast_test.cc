@@ -118,7 +118,7 @@ TEST_F(ForecastAppTest, ForecastsFromStoredHistoryWithIntervalsAndShowsLaterActu
   EXPECT_EQ(f->history.slot, 1h);
   EXPECT_EQ(f->history.gaps, 0u);
   EXPECT_NE(f->forecast.model, ModelKind::kAuto);
-  const std::vector<double> truth = synthetic(24 * 28);
+  const std::vector<double> truth = synthetic(size_t{24} * 28);
   double abs_error = 0;
   for (size_t k = 0; k < 24; ++k) {
     const ForecastSlot& s = f->forecast.slots[k];
@@ -230,7 +230,7 @@ PlanRequest risk_plan(const std::string& zone, const std::string& risk) {
 }
 
 TEST_F(ForecastAppTest, PlanOnP90PlansOnTheUpperQuantileOfItsOwnForecastAndSaysSo) {
-  import({hourly("DE", kT0, synthetic(24 * 21))});  // the clock: the end of the data
+  import({hourly("DE", kT0, synthetic(size_t{24} * 21))});  // the clock: the end of the data
   AppContext c = ctx();
   auto point = plan_job(risk_plan("DE", ""), c);
   auto p90 = plan_job(risk_plan("DE", "p90"), c);
@@ -455,8 +455,8 @@ class StoredBacktestTest : public ForecastAppTest {
  protected:
   void SetUp() override {
     ForecastAppTest::SetUp();
-    truth_ = synthetic(24 * 28);
-    import({hourly("DE", kT0, truth_)});
+    truth = synthetic(size_t{24} * 28);
+    import({hourly("DE", kT0, truth)});
     std::ofstream(dir_ / "jobs.csv") << "name,duration_h,energy_kwh\njob,3,6\n";
   }
   BacktestRequest request() {
@@ -482,13 +482,13 @@ class StoredBacktestTest : public ForecastAppTest {
     std::ranges::sort(out);
     return out;
   }
-  std::vector<double> truth_;
+  std::vector<double> truth;
 };
 
 TEST_F(StoredBacktestTest, AForecastIssuedAtTheDecisionTimeIsUsedAndOneIssuedLaterNever) {
   // Perfect forecasts issued exactly at each decision time: the oracle, row for row.
   std::vector<IntensitySeries> perfect;
-  for (SysTime t : decisions()) perfect.push_back(stored_forecast(truth_, t, 48, t, false, "p"));
+  for (SysTime t : decisions()) perfect.push_back(stored_forecast(truth, t, 48, t, false, "p"));
   import(perfect);
   BacktestRequest r = request();
   BacktestRun run;
@@ -507,7 +507,7 @@ TEST_F(StoredBacktestTest, AForecastIssuedAfterTheDecisionTimeIsNeverUsed) {
   // Wrong-way-round forecasts issued a day before each decision...
   std::vector<IntensitySeries> early;
   for (SysTime t : decisions()) {
-    early.push_back(stored_forecast(truth_, t - 24h, 72, t - 24h, true, "early"));
+    early.push_back(stored_forecast(truth, t - 24h, 72, t - 24h, true, "early"));
   }
   import(early);
   BacktestRequest r = request();
@@ -521,7 +521,7 @@ TEST_F(StoredBacktestTest, AForecastIssuedAfterTheDecisionTimeIsNeverUsed) {
   // ...then perfect ones issued one second after each decision: look-ahead if used.
   std::vector<IntensitySeries> late;
   for (SysTime t : decisions()) {
-    late.push_back(stored_forecast(truth_, t, 48, t + std::chrono::seconds(1), false, "late"));
+    late.push_back(stored_forecast(truth, t, 48, t + std::chrono::seconds(1), false, "late"));
   }
   import(late);
   auto after = backtest(r);
@@ -552,9 +552,9 @@ TEST_F(StoredBacktestTest, StartsWithoutAUsableStoredForecastAreSkippedAndNamed)
   const std::vector<SysTime> d = decisions();
   ASSERT_GE(d.size(), 4u);
   std::vector<IntensitySeries> stored;
-  stored.push_back(stored_forecast(truth_, d[0] + 1h, 24, d[0] + 1h, false, "later"));
+  stored.push_back(stored_forecast(truth, d[0] + 1h, 24, d[0] + 1h, false, "later"));
   for (size_t i = 2; i < d.size(); ++i) {
-    stored.push_back(stored_forecast(truth_, d[i], 4, d[i], false, "short"));
+    stored.push_back(stored_forecast(truth, d[i], 4, d[i], false, "short"));
   }
   import(stored);
   BacktestRun run;
