@@ -21,10 +21,12 @@ class JobTrackerTest : public ::testing::Test {
         fmt::format("cc_jobs_{}_{}", ::getpid(),
                     ::testing::UnitTest::GetInstance()->current_test_info()->name()));
   }
-  JobTracker tracker() {
+  // Rescans /proc at every scan unless `rescan` says otherwise.
+  JobTracker tracker(Nanos rescan = Nanos::zero()) {
     JobTrackerOptions o;
     o.proc_root = fake_->proc();
     o.cgroup_root = fake_->cgroup();
+    o.rescan = rescan;
     return JobTracker(o);
   }
   static double seconds(unsigned long long ticks) {
