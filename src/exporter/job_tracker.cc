@@ -120,10 +120,15 @@ Status JobTracker::rescan(MonoTime now, uint64_t scan_id, bool first, JobScan& o
     auto it = procs_.find(pid);
     if (it == procs_.end()) {
       it = procs_.emplace(pid, identify(pid, now)).first;
-    } else if (!it->second.job && now - it->second.identified_at >= options_.recheck_unassigned) {
+    } else if (it->second.ino != 0 && it->second.ino != e->d_ino) {
+      it->second = identify(pid, now);  // the pid was freed and taken since the last rescan
+    } else if (!it->second.job && !it->second.rechecked &&
+               now - it->second.identified_at >= options_.recheck_unassigned) {
       it->second = identify(pid, now);
+      it->second.rechecked = true;
     }
     Proc& p = it->second;
+    p.ino = e->d_ino;
     p.seen = scan_id;
     if (!p.job) continue;
     Job& job = jobs_[*p.job];

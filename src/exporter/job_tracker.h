@@ -1,8 +1,9 @@
 // Finds the jobs running on the node and the CPU time each used. Listing /proc is the costly
 // part (the kernel walks every task), so it is done only every `rescan` (a rescan): a new
-// process is identified once (its cgroup, else its environment; see job_identity.h), a process
-// without a job is looked at again at the first rescan `recheck_unassigned` after it was last
-// identified (schedulers move a task into its job's cgroup just after forking it). Every scan,
+// process is identified once (its cgroup, else its environment; see job_identity.h), and a
+// process without a job once more, at the first rescan `recheck_unassigned` after that
+// (schedulers move a task into its job's cgroup just after forking it); a pid whose /proc
+// entry changed (another process took the pid) is a new process. Every scan,
 // rescan or not, reads the CPU time of the jobs already known: from the job's cgroup cpu.stat
 // where the unified hierarchy has one (exact, exited processes and processes started since the
 // rescan included), else the sum of its known live processes' /proc/PID/stat times (children
@@ -71,6 +72,8 @@ class JobTracker {
     bool counted = false;      // last_cpu_s is a baseline from an earlier scan
     uint64_t start_ticks = 0;  // its start after boot, once counted (a reused pid differs)
     uint64_t seen = 0;         // the rescan that last saw it
+    ino_t ino = 0;             // of its /proc entry; 0: not listed yet
+    bool rechecked = false;    // looked at again after recheck_unassigned
   };
   struct Job {
     std::filesystem::path cpu_stat;  // empty: the sum of its processes
