@@ -52,7 +52,10 @@ std::optional<double> cgroup_usage_s(std::string_view text) {
 }  // namespace
 
 JobTracker::JobTracker(JobTrackerOptions options)
-    : options_(std::move(options)), ticks_per_s_(clock_ticks_per_s()) {}
+    : options_(std::move(options)),
+      proc_stat_(options_.proc_root / "stat"),
+      uptime_(options_.proc_root / "uptime"),
+      ticks_per_s_(clock_ticks_per_s()) {}
 
 bool JobTracker::read(const std::filesystem::path& path, size_t max_bytes) {
   return read_small_file(path, buffer_, max_bytes);
@@ -177,8 +180,8 @@ void JobTracker::refresh(uint64_t scan_id) {
 }
 
 Result<JobScan> JobTracker::scan(MonoTime now) {
-  if (!read(options_.proc_root / "stat", 1 << 20)) {
-    return make_error(ErrorCode::kIo, "{}: cannot read: {}", (options_.proc_root / "stat").string(),
+  if (!proc_stat_.read(buffer_, 1 << 20)) {
+    return make_error(ErrorCode::kIo, "{}: cannot read: {}", proc_stat_.path().string(),
                       errno_text(errno));
   }
   const auto ticks = node_busy_ticks(buffer_);
@@ -188,7 +191,7 @@ Result<JobScan> JobTracker::scan(MonoTime now) {
   }
   const double busy_s = static_cast<double>(*ticks) / ticks_per_s_;
   double uptime_s = -1;
-  if (read(options_.proc_root / "uptime", 256)) uptime_s = to_double(buffer_);
+  if (uptime_.read(buffer_, 256)) uptime_s = to_double(buffer_);
 
   const bool first = scans_ == 0;
   const bool rescanning =

@@ -28,6 +28,7 @@
 #include "common/error.h"
 #include "common/time.h"
 #include "exporter/job_identity.h"
+#include "exporter/proc_files.h"
 
 namespace carbonclock {
 
@@ -96,6 +97,8 @@ class JobTracker {
   bool read(const std::filesystem::path& path, size_t max_bytes);
 
   JobTrackerOptions options_;
+  HeldFile proc_stat_;  // read at every scan
+  HeldFile uptime_;
   std::unordered_map<pid_t, Proc> procs_;
   std::map<JobKey, Job> jobs_;
   uint64_t scans_ = 0;
