@@ -140,6 +140,7 @@ Status JobTracker::rescan(MonoTime now, uint64_t scan_id, bool first, JobScan& o
     if (count_cpu(pid, p, job, first) == Read::kReused) {
       // The pid was freed and taken by another process since the previous scan.
       p = identify(pid, now);
+      p.ino = e->d_ino;
       p.seen = scan_id;
       if (!p.job) continue;
       Job& other = jobs_[*p.job];
