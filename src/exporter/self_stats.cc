@@ -33,6 +33,10 @@ SelfStats::SelfStats(std::filesystem::path proc_root)
       boot_time_s_ = number(rest.substr(0, rest.find('\n')));
     }
   }
+  // Opened now, so the descriptors they hold are there from the start (process_open_fds stays
+  // as it was before the first scrape).
+  stat_.read(buffer_, 4096);
+  fd_dir_ = ::opendir((proc_root_ / "self/fd").c_str());
 }
 
 SelfStats::~SelfStats() {

@@ -29,8 +29,8 @@ class SelfStats {
   SelfStats(const SelfStats&) = delete;
   SelfStats& operator=(const SelfStats&) = delete;
   /// Reads them now; fields that cannot be read stay 0. The stat file and the fd directory
-  /// stay open between reads (they are read at every scrape); the directory's own descriptor
-  /// is not counted in open_fds.
+  /// are opened by the constructor and stay open (they are read at every scrape); the
+  /// directory's own descriptor is not counted in open_fds.
   ProcessStats read();
 
  private:
