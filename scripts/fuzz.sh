@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses of fuzz/ with clang (ASan + UBSan) in build-fuzz/ and runs
-# each for a bounded time. Fails when any harness finds a crash, a sanitizer report, a leak, a
-# timeout, an out-of-memory or a broken property.
+# Builds the libFuzzer harnesses of fuzz/ with clang (ASan + UBSan) in build-asan/ (the build
+# scripts/sanitize.sh runs the test suite in) and runs each for a bounded time, as many at once
+# as there are cores (FUZZ_JOBS overrides). Fails when any harness finds a crash, a sanitizer
+# report, a leak, a timeout, an out-of-memory or a broken property.
 #
 #   scripts/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS ...]      (default: 60 s, every harness)
 #
 # Seeds: fuzz/corpus/<harness>/ (committed, small), the recorded responses in src/grid/testdata,
 # and the first 4 KiB of the real files in ../shared/data when it is present (read at run time,
-# never copied into the repository). What the fuzzer finds is kept in build-fuzz/corpus/ and
-# reused by the next run; crashes land in build-fuzz/artifacts/, logs in build-fuzz/logs/.
-# Reproduce a finding: build-fuzz/fuzz/<harness>_fuzz build-fuzz/artifacts/<file>.
+# never copied into the repository). What the fuzzer finds is kept in build-asan/fuzzing/corpus/
+# and reused by the next run; crashes land in build-asan/fuzzing/artifacts/, logs in
+# build-asan/fuzzing/logs/. Reproduce a finding:
+#   build-asan/fuzz/<harness>_fuzz build-asan/fuzzing/artifacts/<file>
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/clang_config.sh
+source scripts/clang_config.sh
 
 seconds=${1:-60}
 shift || true
@@ -19,24 +23,17 @@ all=(import_auto electricitymaps_csv generic_csv electricitymaps_json watttime_j
   run_json journal json_text time redaction live_source)
 harnesses=("$@")
 if [[ $# -eq 0 ]]; then harnesses=("${all[@]}"); fi
+jobs=${FUZZ_JOBS:-$(nproc)}
 
-out=build-fuzz
+build=build-asan
+out=$build/fuzzing
 shared=../shared/data
 testdata=src/grid/testdata
 
-for tool in clang clang++; do
-  command -v "$tool" >/dev/null || { echo "fuzz: $tool not found (apt-get install clang)" >&2; exit 2; }
-done
-launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-fi
-CC=clang CXX=clang++ cmake -S . -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCARBONCLOCK_FUZZ=ON \
-  -DCARBONCLOCK_BUILD_TESTS=OFF -DCARBONCLOCK_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
+configure_clang "$build" address
 targets=()
 for h in "${harnesses[@]}"; do targets+=("${h}_fuzz"); done
-cmake --build "$out" -j"$(nproc)" --target "${targets[@]}"
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
 # seed DIR PREFIX FILE...: copies each file into DIR, prefixed with the PREFIX bytes (printf
 # format) for harnesses whose first byte selects a mode.
@@ -109,19 +106,39 @@ dict_of() {
   esac
 }
 
+# fuzz_one HARNESS: runs it, its output in $out/logs/HARNESS.log, its exit status in .rc.
+fuzz_one() {
+  local h=$1 log=$out/logs/$1.log rc=0
+  "$build/fuzz/${h}_fuzz" "$out/corpus/$h" "$out/seeds/$h" \
+    -max_total_time="$seconds" -print_final_stats=1 -dict="$(dict_of "$h")" \
+    -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+    -artifact_prefix="$out/artifacts/$h-" >"$log" 2>&1 || rc=$?
+  echo "$rc" >"$out/logs/$h.rc"
+}
+
 mkdir -p "$out/logs" "$out/artifacts"
+for h in "${harnesses[@]}"; do
+  make_seeds "$h"
+  mkdir -p "$out/corpus/$h"
+  rm -f "$out/logs/$h.rc"
+done
+running=0
+for h in "${harnesses[@]}"; do
+  if ((running >= jobs)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  fuzz_one "$h" &
+  running=$((running + 1))
+done
+wait || true
+
 failed=0
 total_execs=0
 printf '%-22s %12s %10s %8s %8s %7s  %s\n' harness executions exec/s cov ft corpus result
 for h in "${harnesses[@]}"; do
-  make_seeds "$h"
-  mkdir -p "$out/corpus/$h"
   log=$out/logs/$h.log
-  rc=0
-  "$out/fuzz/${h}_fuzz" "$out/corpus/$h" "$out/seeds/$h" \
-    -max_total_time="$seconds" -print_final_stats=1 -dict="$(dict_of "$h")" \
-    -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
-    -artifact_prefix="$out/artifacts/$h-" >"$log" 2>&1 || rc=$?
+  rc=$(cat "$out/logs/$h.rc" 2>/dev/null || echo 1)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
@@ -138,4 +155,12 @@ for h in "${harnesses[@]}"; do
     "${ft:-?}" "${corp:-?}" "$result"
 done
 echo "total executions: $total_execs"
+if ((failed)); then
+  for h in "${harnesses[@]}"; do
+    if ! grep -qx 0 "$out/logs/$h.rc" 2>/dev/null; then
+      echo "--- $h ($out/logs/$h.log, last 40 lines)" >&2
+      tail -40 "$out/logs/$h.log" >&2
+    fi
+  done
+fi
 exit $failed

@@ -14,6 +14,7 @@ PACKAGES=(
   python3-numpy
   munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins  # tests/slurm: real daemons
   prometheus-cpp-dev prometheus
+  clang libclang-rt-14-dev  # scripts/sanitize.sh, scripts/fuzz.sh (ASan, UBSan, TSan, libFuzzer)
 )
 # PyTorch (CPU) for the PyTorch examples of examples/python/, which scripts/python_test.sh runs
 # when it is installed: about 340 packages, 260 MB to download, 1 GB installed; opt in with

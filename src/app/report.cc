@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "accounting/history.h"
 #include "app/distributed.h"
 #include "app/host_info.h"
@@ -53,9 +55,70 @@ void record_recovered(const RunRecord& run, const CarbonAccount* account, const 
   }
 }
 
+// Joules per sample step of one device. A fine counter (one that advances at every step, as
+// NVML's and RAPL's do) keeps each step's own difference of readings. A coarse one has each
+// jump spread over a window ending where it was read.
+//
+// Why: for a coarse counter a flat step does not say the device drew nothing, only that nothing
+// was counted yet. The estimate sensor refreshes a job's CPU time at most once a second, so with
+// 1-second samples a refresh regularly slips past a sample (0.99 s since the last one) and the
+// next step counts two seconds of CPU time: drawn step by step, a busy CPU reads 10 W, 0, 19 W,
+// 0, 19 W. All the data supports is "this many joules between the two advances", i.e. their
+// mean power over that span, so the window reaches back to the counter's last advance. Two
+// bounds, both in the counter's typical update period P (the median time between its
+// advances, from its own data: the journal does not record when a sensor refreshed):
+// - at most 2 P (a refresh slips by one period at most): a counter that was refreshed and stayed
+//   flat for longer (a job sleeping, then computing) did show an idle device, and an unbounded
+//   window would smear the first busy second over the whole idle stretch;
+// - at least P: a counter counts in quanta (clock ticks of CPU time), so a jump read a few
+//   milliseconds after the previous one (the exact total at the job's end) holds a quantum
+//   caught up from earlier, not power drawn in those milliseconds (30 W from a 10 W core).
+// A window not starting on a sample time shares its energy between the steps it covers by their
+// overlap with it; the step of the jump is always covered whole, as it is the finest thing
+// drawn. Every jump's energy is kept, so the device's total is.
+std::vector<double> step_energy_j(const std::vector<double>& t_s, const std::vector<double>& e_j,
+                                  bool coarse) {
+  const size_t steps = t_s.size() - 1;
+  std::vector<double> out(steps, 0.0);
+  std::vector<size_t> advances;  // steps in which the counter changed
+  for (size_t i = 0; i < steps; ++i) {
+    out[i] = e_j[i + 1] - e_j[i];
+    if (out[i] != 0) advances.push_back(i);
+  }
+  // Flat between two advances: coarse, whatever the sensor says.
+  if (!advances.empty() && advances.back() - advances.front() + 1 > advances.size()) coarse = true;
+  if (!coarse || advances.empty()) return out;
+  std::fill(out.begin(), out.end(), 0.0);
+  std::vector<double> periods;
+  double last_s = t_s.front();
+  for (size_t i : advances) {
+    periods.push_back(t_s[i + 1] - last_s);
+    last_s = t_s[i + 1];
+  }
+  auto mid = periods.begin() + static_cast<std::ptrdiff_t>(periods.size() / 2);
+  std::nth_element(periods.begin(), mid, periods.end());
+  const double period_s = *mid;
+  double last_advance_s = t_s.front();
+  for (size_t i : advances) {
+    const double delta_j = e_j[i + 1] - e_j[i];
+    const double end_s = t_s[i + 1];
+    const double reach_s = std::clamp(end_s - last_advance_s, period_s, 2 * period_s);
+    const double from_s = std::max(t_s.front(), std::min(t_s[i], end_s - reach_s));
+    size_t j = i;
+    while (j > 0 && t_s[j] > from_s) --j;  // the first step the window reaches
+    for (; j <= i; ++j) {
+      const double overlap_s = std::min(t_s[j + 1], end_s) - std::max(t_s[j], from_s);
+      if (overlap_s > 0) out[j] += delta_j * overlap_s / (end_s - from_s);
+    }
+    last_advance_s = end_s;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<PowerSample> power_from_samples(const std::vector<JournalSample>& samples,
+                                            const std::vector<DeviceInfo>& devices,
                                             size_t max_points) {
   std::vector<PowerSample> out;
   if (samples.empty() || max_points == 0) return out;
@@ -70,13 +133,24 @@ std::vector<PowerSample> power_from_samples(const std::vector<JournalSample>& sa
   }
   if (points.size() < 2) return out;
   const size_t steps = points.size() - 1;
+  const size_t device_count = origin.cumulative_j.size();
+  std::vector<double> t_s;
+  for (const JournalSample* p : points) t_s.push_back(p->t_s);
+  std::vector<std::vector<double>> energy_j;  // per device, per step
+  for (size_t d = 0; d < device_count; ++d) {
+    std::vector<double> e_j;
+    for (const JournalSample* p : points) e_j.push_back(p->cumulative_j[d]);
+    const bool estimate = d < devices.size() && devices[d].method == Method::kEstimate;
+    energy_j.push_back(step_energy_j(t_s, e_j, estimate));
+  }
   const size_t per = (steps + max_points - 1) / max_points;  // samples merged per step
   for (size_t i = 0; i < steps; i += per) {
-    const JournalSample& a = *points[i];
-    const JournalSample& b = *points[std::min(i + per, steps)];
-    PowerSample p{a.t_s, b.t_s, {}};
-    for (size_t d = 0; d < a.cumulative_j.size(); ++d) {
-      p.watts.push_back((b.cumulative_j[d] - a.cumulative_j[d]) / (b.t_s - a.t_s));
+    const size_t last = std::min(i + per, steps);
+    PowerSample p{t_s[i], t_s[last], {}};
+    for (size_t d = 0; d < device_count; ++d) {
+      double j = 0;
+      for (size_t k = i; k < last; ++k) j += energy_j[d][k];
+      p.watts.push_back(j / (p.to_s - p.from_s));
     }
     out.push_back(std::move(p));
   }
@@ -117,7 +191,7 @@ Result<ReportData> build_report(const ReportRequest& request, AppContext& ctx) {
   }
   if (request.charts && out.run.timeline.buckets.size() < kMinBucketsForPowerChart) {
     if (auto samples = read_journal_samples(request.run_dir)) {
-      out.power = power_from_samples(*samples, kMaxPowerSamples);
+      out.power = power_from_samples(*samples, out.run.timeline.devices, kMaxPowerSamples);
     }
   }
   // A run rebuilt from its journal never reached the history: record it now, once.

@@ -36,8 +36,15 @@ inline constexpr size_t kMaxPowerSamples = 600;
 
 /// Power per device between journal samples, merging consecutive samples so that at most
 /// `max_points` remain (each merged step keeps its energy). Samples are cumulative joules
-/// since the run's start.
+/// since the run's start; `devices` in the samples' order (may be shorter). A fine counter
+/// (advancing at every sample: NVML, RAPL) is drawn sample by sample, as the difference of its
+/// readings. A coarse one (an estimate, refreshed only when the job is rescanned, or any
+/// counter that stays flat between samples and then jumps) has each jump drawn over the time
+/// since it last advanced, bounded to between one and two of its typical update periods (the
+/// median time between its advances): the energy a jump shows was counted then, not spent in
+/// the last sample interval alone. Every device's energy is kept.
 std::vector<PowerSample> power_from_samples(const std::vector<JournalSample>& samples,
+                                            const std::vector<DeviceInfo>& devices,
                                             size_t max_points);
 
 struct ReportData {

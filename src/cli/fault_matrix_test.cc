@@ -7,7 +7,9 @@
 //
 // The plan: 1 s slots, clean at +1, +2 and +7, --pause-resume 300 % of 3 s, so the job runs in
 // +1..+3 ("running"), is paused in +3..+7 ("paused", SIGSTOP; or "checkpointed" with
-// --pause-signal, the job having exited), and runs again from +7.
+// --pause-signal, the job having exited), and runs again from +7. Two transient phases are
+// stretched to be hit: "checkpointing" (the job takes 2 s to save its checkpoint after the pause
+// signal) and "resuming" (the resume command takes 2 s before the job starts again).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -36,7 +38,7 @@ using test::eventually;
 using test::proc_state;
 namespace fs = std::filesystem;
 
-enum class Phase { kRunning, kPaused, kCheckpointed };
+enum class Phase { kRunning, kPaused, kCheckpointing, kCheckpointed, kResuming };
 enum class Fault {
   kKillCarbonclock,              ///< SIGKILL carbonclock (`pkill -9 carbonclock`)
   kKillWatchdog,                 ///< SIGKILL the watchdog; carbonclock lives on
@@ -53,8 +55,12 @@ const char* name(Phase p) {
       return "running";
     case Phase::kPaused:
       return "paused";
+    case Phase::kCheckpointing:
+      return "checkpointing";
     case Phase::kCheckpointed:
       return "checkpointed";
+    case Phase::kResuming:
+      return "resuming";
   }
   return "?";
 }
@@ -92,6 +98,9 @@ std::pair<pid_t, std::string> ppid_and_comm(pid_t pid) {
   pid_t ppid = std::atoi(line.c_str() + line.find(' ', close + 2) + 1);
   return {ppid, comm};
 }
+
+/// Whether the phase runs the job with --pause-signal (checkpoint and restart).
+bool checkpoints(Phase p) { return p != Phase::kRunning && p != Phase::kPaused; }
 
 /// The watchdog of carbonclock `cc`: its child named carbon-watchdog.
 pid_t find_watchdog(pid_t cc) {
@@ -150,7 +159,8 @@ class FaultMatrixTest : public ::testing::TestWithParam<Scenario> {
     fs::remove_all(dir_);
   }
 
-  std::vector<std::string> args(bool checkpoint) const {
+  std::vector<std::string> args(Phase phase) const {
+    const bool checkpoint = checkpoints(phase);
     std::string ticks = (dir_ / "ticks").string();
     std::string pid = (dir_ / "pid").string();
     std::string cp = (dir_ / "checkpoint").string();
@@ -170,10 +180,17 @@ class FaultMatrixTest : public ::testing::TestWithParam<Scenario> {
                                "3s"};
     std::vector<std::string> job{TEST_TICKER, ticks, "3", "--pid-file", pid};
     if (checkpoint) {
-      a.insert(a.end(), {"--pause-signal", "USR1", "--resume-command",
-                         fmt::format("exec {} {} 3 --pid-file {} --checkpoint {} --pause-signal {}",
-                                     TEST_TICKER, ticks, pid, cp, SIGUSR1)});
+      // "checkpointing": saving takes 2 s; "resuming": the resume command waits 2 s, marked.
+      std::string delay = phase == Phase::kCheckpointing ? " --checkpoint-delay 2" : "";
+      std::string before = phase == Phase::kResuming
+                               ? fmt::format("echo > {}; sleep 2; ", (dir_ / "resuming").string())
+                               : "";
+      a.insert(a.end(),
+               {"--pause-signal", "USR1", "--resume-command",
+                fmt::format("{}exec {} {} 3 --pid-file {} --checkpoint {} --pause-signal {}{}",
+                            before, TEST_TICKER, ticks, pid, cp, SIGUSR1, delay)});
       job.insert(job.end(), {"--checkpoint", cp, "--pause-signal", std::to_string(SIGUSR1)});
+      if (!delay.empty()) job.insert(job.end(), {"--checkpoint-delay", "2"});
     }
     a.push_back("--");
     a.insert(a.end(), job.begin(), job.end());
@@ -227,8 +244,8 @@ class FaultMatrixTest : public ::testing::TestWithParam<Scenario> {
 
 TEST_P(FaultMatrixTest, APausedJobIsNeverLeftStopped) {
   const Scenario sc = GetParam();
-  const bool checkpoint = sc.phase == Phase::kCheckpointed;
-  cc_ = cli_.start(args(checkpoint));
+  const bool checkpoint = checkpoints(sc.phase);
+  cc_ = cli_.start(args(sc.phase));
   ASSERT_TRUE(eventually([&] { return (watchdog_ = find_watchdog(cc_)) > 0; }, 30s)) << cli_.err();
   // `pkill carbonclock` never takes the watchdog with it.
   EXPECT_EQ(ppid_and_comm(watchdog_).second, "carbon-watchdog");
@@ -242,10 +259,18 @@ TEST_P(FaultMatrixTest, APausedJobIsNeverLeftStopped) {
     case Phase::kPaused:
       ASSERT_TRUE(eventually([&] { return proc_state(first_job) == 'T'; }, 30s)) << cli_.err();
       break;
+    case Phase::kCheckpointing:
+      ASSERT_TRUE(eventually(
+          [&] { return fs::exists(dir_ / "checkpoint.saving") && alive(first_job); }, 30s))
+          << cli_.err();
+      break;
     case Phase::kCheckpointed:
       ASSERT_TRUE(
           eventually([&] { return fs::exists(dir_ / "checkpoint") && !alive(first_job); }, 30s))
           << cli_.err();
+      break;
+    case Phase::kResuming:
+      ASSERT_TRUE(eventually([&] { return fs::exists(dir_ / "resuming"); }, 30s)) << cli_.err();
       break;
   }
   const size_t ticks_before = ticks();
@@ -286,8 +311,11 @@ TEST_P(FaultMatrixTest, APausedJobIsNeverLeftStopped) {
       ASSERT_TRUE(eventually([&] { return cc_exit() >= 0; }, 30s));
       EXPECT_EQ(cc_exit(), 128 + SIGKILL);
       // Killed together, nobody may be left to run a checkpointed job's resume command: it
-      // stays at its checkpoint, never stopped (documented). Every other case works again.
-      bool restart_expected = !(checkpoint && sc.fault != Fault::kKillCarbonclock);
+      // stays at its checkpoint, never stopped (documented). Every other case works again: a
+      // job saving its checkpoint is restarted by the watchdog once saved, a resume command
+      // already started runs on.
+      bool restart_expected =
+          sc.phase == Phase::kResuming || !(checkpoint && sc.fault != Fault::kKillCarbonclock);
       if (restart_expected) {
         EXPECT_TRUE(works_again(ticks_before)) << cli_.err();
         outcome = "the job was continued (or restarted) and works on";
@@ -319,7 +347,7 @@ TEST_P(FaultMatrixTest, APausedJobIsNeverLeftStopped) {
     }
     case Fault::kKillJob: {
       ASSERT_TRUE(eventually([&] { return cc_exit() >= 0; }, 30s)) << cli_.err();
-      if (sc.phase == Phase::kCheckpointed) {
+      if (sc.phase == Phase::kCheckpointed || sc.phase == Phase::kResuming) {
         // The job had already exited at its checkpoint: the kill found nobody, the run goes on.
         EXPECT_EQ(cc_exit(), 0) << cli_.err();
         outcome = "nothing to kill; the run ended normally (exit 0)";
@@ -334,7 +362,11 @@ TEST_P(FaultMatrixTest, APausedJobIsNeverLeftStopped) {
     case Fault::kStopCarbonclock: {
       // carbonclock cannot act; the watchdog resumes the job at its latest resume time.
       EXPECT_TRUE(eventually([&] { return proc_state(cc_) == 'T'; }));
-      if (sc.phase != Phase::kRunning) {
+      if (sc.phase == Phase::kResuming) {
+        EXPECT_TRUE(works_again(ticks_before)) << cli_.err();
+        EXPECT_EQ(stopped_processes(), "");
+        outcome = "the resume command already started ran the job on";
+      } else if (sc.phase != Phase::kRunning) {
         EXPECT_TRUE(works_again(ticks_before)) << cli_.err();
         EXPECT_EQ(stopped_processes(), "");
         outcome = "the watchdog resumed the job at its latest resume time";
@@ -355,6 +387,10 @@ TEST_P(FaultMatrixTest, APausedJobIsNeverLeftStopped) {
         // checkpoint for a later resume (the watchdog is told not to restart it).
         EXPECT_EQ(cc_exit(), 128 + SIGTERM) << cli_.err();
         outcome = "carbonclock ended (exit 143); the checkpoint is kept";
+      } else if (sc.phase == Phase::kResuming) {
+        // The resume command is the job now: it got the signal and ended.
+        EXPECT_EQ(cc_exit(), 128 + SIGTERM) << cli_.err();
+        outcome = "the resume command got SIGTERM and ended; exit 143";
       } else {
         // The job got SIGTERM, then SIGCONT so it could act on it.
         EXPECT_EQ(cc_exit(), 128 + SIGTERM) << cli_.err();
@@ -365,13 +401,14 @@ TEST_P(FaultMatrixTest, APausedJobIsNeverLeftStopped) {
     }
   }
   EXPECT_TRUE(eventually([&] { return stopped_processes().empty(); }, 30s)) << stopped_processes();
-  std::printf("fault-matrix: %-12s x %-36s -> %s\n", name(sc.phase), name(sc.fault),
+  std::printf("fault-matrix: %-13s x %-36s -> %s\n", name(sc.phase), name(sc.fault),
               outcome.c_str());
 }
 
 std::vector<Scenario> all_scenarios() {
   std::vector<Scenario> out;
-  for (Phase p : {Phase::kRunning, Phase::kPaused, Phase::kCheckpointed}) {
+  for (Phase p : {Phase::kRunning, Phase::kPaused, Phase::kCheckpointing, Phase::kCheckpointed,
+                  Phase::kResuming}) {
     for (Fault f : {Fault::kKillCarbonclock, Fault::kKillWatchdog,
                     Fault::kKillWatchdogThenCarbonclock, Fault::kKillCarbonclockThenWatchdog,
                     Fault::kKillJob, Fault::kStopCarbonclock, Fault::kTermWhileStopped}) {

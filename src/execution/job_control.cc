@@ -165,8 +165,17 @@ Result<PauseOutcome> ProcessJobControl::pause(SysTime latest_resume_utc) {
     out.kind = PauseKind::kStopped;
     return out;
   }
+  // Tell the watchdog first: should carbonclock die while the job saves its checkpoint, the
+  // watchdog restarts the job once it has exited.
+  if (Status s = watchdog_->checkpointing(supervisor_.pid(), clock_.system_now() + method_.grace);
+      !s) {
+    supervisor_.expect_stops(false);
+    return make_error("cannot confirm a live watchdog ({}): the job is not paused",
+                      s.error().message());
+  }
   if (Status s = supervisor_.signal_group(method_.pause_signal); !s) {
     supervisor_.expect_stops(false);
+    (void)watchdog_->resumed();
     return s.error();
   }
   MonoTime until = clock_.monotonic_now() + method_.grace;
@@ -190,6 +199,7 @@ Result<PauseOutcome> ProcessJobControl::pause(SysTime latest_resume_utc) {
         out.note =
             fmt::format("the job checkpointed and exited on {}", strsignal(method_.pause_signal));
       } else {
+        (void)watchdog_->resumed();  // nothing to restart
         out.kind = PauseKind::kJobEnded;
         out.exit = r.exit;
         out.note = fmt::format("the job ended with exit code {} when sent {}; not resumed",
@@ -201,11 +211,13 @@ Result<PauseOutcome> ProcessJobControl::pause(SysTime latest_resume_utc) {
       // The user wants it to stop: the signal was forwarded and the group continued; do not
       // stop it now, it must be able to act on the signal.
       supervisor_.expect_stops(false);
+      (void)watchdog_->resumed();
       return make_error("signal {} arrived while pausing; forwarded to the job, not paused",
                         r.forwarded_signal);
     }
   }
   // It ignored the signal: never lose the job; stop it instead, as without --pause-signal.
+  (void)watchdog_->resumed();  // not checkpointing any more; the watched group is continued
   if (Status s = supervisor_.signal_group(SIGSTOP); !s) {
     supervisor_.expect_stops(false);
     return s.error();

@@ -1,9 +1,11 @@
 // A job for the execution tests: does WORK_S seconds of "work" in 50 ms ticks, counting only
 // time it actually ran (a gap over 200 ms between ticks means it was stopped), and appends the
 // wall-clock time of every tick to OUT ("<unix seconds with ms>\n").
-//   cc_test_ticker OUT WORK_S [--pid-file F] [--checkpoint F --pause-signal N] [--ignore N]
+//   cc_test_ticker OUT WORK_S [--pid-file F] [--checkpoint F --pause-signal N
+//                  [--checkpoint-delay S]] [--ignore N]
 // With --checkpoint, a checkpoint file present at start holds the work already done; on signal N
-// the work done is written there and the ticker exits 0 (a resumable job). --ignore N ignores N.
+// the work done is written there and the ticker exits 0 (a resumable job). --checkpoint-delay
+// makes saving take S seconds, with F.saving present meanwhile. --ignore N ignores N.
 #include <signal.h>
 #include <unistd.h>
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   const char* out_path = argv[1];
   double work_s = std::atof(argv[2]);
   std::string pid_file, checkpoint;
+  double checkpoint_delay_s = 0;
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string opt = argv[i];
     if (opt == "--pid-file") {
@@ -43,6 +46,8 @@ int main(int argc, char** argv) {
       checkpoint = argv[i + 1];
     } else if (opt == "--pause-signal") {
       ::signal(std::atoi(argv[i + 1]), on_signal);
+    } else if (opt == "--checkpoint-delay") {
+      checkpoint_delay_s = std::atof(argv[i + 1]);
     } else if (opt == "--ignore") {
       ::signal(std::atoi(argv[i + 1]), SIG_IGN);
     }
@@ -67,6 +72,11 @@ int main(int argc, char** argv) {
   double last = mono_s();
   while (done_s < work_s) {
     if (g_checkpoint) {
+      if (checkpoint_delay_s > 0) {
+        std::string saving = checkpoint + ".saving";
+        if (FILE* m = std::fopen(saving.c_str(), "w")) std::fclose(m);
+        ::usleep(static_cast<useconds_t>(checkpoint_delay_s * 1e6));
+      }
       FILE* f = std::fopen(checkpoint.c_str(), "w");
       if (f == nullptr) return 4;
       std::fprintf(f, "%.6f\n", done_s);

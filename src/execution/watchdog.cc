@@ -56,6 +56,7 @@ enum : int32_t {
   kResumeBy,
   kResuming,
   kPing,
+  kCheckpointing,
 };
 enum : int32_t { kOk = 0, kError = -1, kActionBase = 100 };
 
@@ -98,6 +99,36 @@ bool send_exactly(int fd, const void* buf, size_t n) {
     n -= static_cast<size_t>(w);
   }
   return true;
+}
+
+/// Whether process `pid` has ended (gone, or a zombie not yet reaped), from /proc/PID/stat.
+/// Async-signal-safe.
+bool has_ended(pid_t pid) {
+  char path[40] = "/proc/";
+  char digits[16];
+  int n = 0;
+  for (unsigned v = static_cast<unsigned>(pid); n == 0 || v != 0; v /= 10) {
+    digits[n++] = static_cast<char>('0' + v % 10);
+  }
+  size_t at = std::strlen(path);
+  while (n > 0) path[at++] = digits[--n];
+  std::memcpy(path + at, "/stat", 6);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  char buf[512];
+  ssize_t r = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (r <= 0) return true;
+  buf[r] = '\0';
+  const char* close = std::strrchr(buf, ')');
+  if (close == nullptr || close[1] == '\0' || close[2] == '\0') return true;
+  return close[2] == 'Z' || close[2] == 'X';
+}
+
+void sleep_ms(int ms) {
+  timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1'000'000};
+  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
 }
 
 /// Starts the resume command in a new session with default signal handling. As carbonclock's
@@ -151,6 +182,10 @@ pid_t spawn_resume(char* const* argv, bool as_sibling) {
 
   pid_t groups[kMaxGroups] = {};
   bool checkpointed = false;
+  // The job was sent its pause signal and is saving its checkpoint (its leader, and until when
+  // it may take): if carbonclock goes away now, the job still exits at its checkpoint.
+  pid_t saving = 0;
+  int64_t saving_until_ns = 0;
   int64_t resume_by_ns = 0;
   Answer pending{kOk, -1, 0};  // an action not yet reported to carbonclock
 
@@ -164,9 +199,12 @@ pid_t spawn_resume(char* const* argv, bool as_sibling) {
       int64_t due = resume_by_ns + kResumeGraceNs;
       if (now >= due) {
         // carbonclock did not resume the job by its latest resume time: keep the deadline.
-        if (checkpointed && can_restart) {
+        // A job that finished saving its checkpoint while carbonclock could not say so counts
+        // as checkpointed.
+        if ((checkpointed || (saving != 0 && has_ended(saving))) && can_restart) {
           pid_t child = spawn_resume(resume_argv, true);
           checkpointed = false;
+          saving = 0;
           pending = {kActionBase + static_cast<int32_t>(WatchdogAction::Kind::kRestarted),
                      static_cast<int32_t>(child), now};
         } else {
@@ -205,11 +243,20 @@ pid_t spawn_resume(char* const* argv, bool as_sibling) {
           if (g == m.pid) g = 0;
         }
         break;
+      case kCheckpointing:
+        saving = m.pid;
+        saving_until_ns = m.value;
+        break;
       case kCheckpointed:
-        checkpointed = true;
+        // Late news when the watchdog has restarted the job already (carbonclock was stopped
+        // while the job saved its checkpoint): nothing is checkpointed any more.
+        checkpointed =
+            pending.kind != kActionBase + static_cast<int32_t>(WatchdogAction::Kind::kRestarted);
+        saving = 0;
         break;
       case kResumed:
         checkpointed = false;
+        saving = 0;
         break;
       case kResumeBy:
         resume_by_ns = m.value;
@@ -237,6 +284,20 @@ pid_t spawn_resume(char* const* argv, bool as_sibling) {
                 "carbonclock-watchdog: carbonclock went away while supervising a job; the job "
                 "was continued (SIGCONT) and runs on unsupervised\n");
       told = true;
+    }
+  }
+  if (saving != 0 && can_restart) {
+    // carbonclock went away while the job was saving its checkpoint: wait for it to exit (at
+    // most as long as carbonclock would have), then restart it as if it had been checkpointed.
+    // Its exit status is not ours to see; a job that failed while saving restarts from its last
+    // checkpoint. A job still running at the end of its grace ignored the signal: it runs on.
+    while (!has_ended(saving) && realtime_ns() < saving_until_ns) sleep_ms(50);
+    if (has_ended(saving)) {
+      checkpointed = true;
+    } else {
+      write_all(STDERR_FILENO,
+                "carbonclock-watchdog: carbonclock went away while the job was saving its "
+                "checkpoint; the job did not exit and runs on unsupervised\n");
     }
   }
   if (checkpointed && can_restart) {
@@ -440,6 +501,13 @@ Status Watchdog::watch(pid_t pgid) {
 Status Watchdog::unwatch(pid_t pgid) {
   if (pgid <= 0) return make_error("watchdog: invalid process group {}", pgid);
   if (auto r = request(kUnwatch, pgid, 0); !r) return r.error();
+  return {};
+}
+
+Status Watchdog::checkpointing(pid_t pid, SysTime until) {
+  if (pid <= 0) return make_error("watchdog: invalid process {}", pid);
+  int64_t ns = std::max<int64_t>(1, until.time_since_epoch().count());
+  if (auto r = request(kCheckpointing, pid, ns); !r) return r.error();
   return {};
 }
 

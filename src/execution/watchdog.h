@@ -78,6 +78,10 @@ class Watchdog {
   Status watch(pid_t pgid);
   /// Unregisters it (the job has ended; its id may be reused).
   Status unwatch(pid_t pgid);
+  /// The job (its leader `pid`) is being sent its pause signal and may take until `until` to
+  /// save its checkpoint and exit: if carbonclock goes away meanwhile, wait for the job to exit
+  /// (until then at most) and run the resume command. checkpointed() or resumed() ends it.
+  Status checkpointing(pid_t pid, SysTime until);
   /// The job has checkpointed and exited: run the resume command if carbonclock goes away.
   Status checkpointed();
   /// Nothing to restart any more: the resume command was started, or carbonclock ends on

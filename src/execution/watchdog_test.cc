@@ -116,6 +116,78 @@ TEST(WatchdogTest, RunsTheResumeCommandWhenItsOwnerDiesWhileTheJobIsCheckpointed
   std::filesystem::remove(marker);
 }
 
+/// Spawns `sh -c SCRIPT` as the leader of a new session.
+pid_t spawn_shell(const std::string& script) {
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  pid_t pid = -1;
+  std::string arg0 = "sh", arg1 = "-c", arg2 = script;
+  char* argv[] = {arg0.data(), arg1.data(), arg2.data(), nullptr};
+  posix_spawnp(&pid, "sh", nullptr, &attr, argv, environ);
+  posix_spawnattr_destroy(&attr);
+  return pid;
+}
+
+TEST(WatchdogTest, RestartsAJobThatFinishesSavingItsCheckpointAfterItsOwnerDied) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("cc_watchdog_saving_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string saved = (dir / "saved").string(), marker = (dir / "resumed").string();
+  pid_t owner = ::fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    // The resume command records whether the checkpoint was complete when it ran.
+    auto dog = Watchdog::start({"/bin/sh", "-c",
+                                "if [ -e " + saved + " ]; then echo after > " + marker +
+                                    "; else echo before > " + marker + "; fi"});
+    if (!dog) ::_exit(1);
+    // The job takes 1 s to save its checkpoint, then exits.
+    pid_t job = spawn_shell("sleep 1; echo > " + saved);
+    if (!dog->checkpointing(job, std::chrono::system_clock::now() + 10s)) ::_exit(2);
+    ::_exit(0);  // carbonclock goes away while the job is saving
+  }
+  int status = 0;
+  ::waitpid(owner, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_TRUE(eventually([&] { return fs::exists(marker) && fs::file_size(marker) > 0; }, 10s));
+  std::ifstream f(marker);
+  std::string when;
+  f >> when;
+  EXPECT_EQ(when, "after");
+  fs::remove_all(dir);
+}
+
+TEST(WatchdogTest, LeavesAJobThatIgnoresItsPauseSignalRunningWhenItsOwnerDied) {
+  namespace fs = std::filesystem;
+  fs::path marker =
+      fs::temp_directory_path() / ("cc_watchdog_ignored_" + std::to_string(::getpid()));
+  fs::remove(marker);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t owner = ::fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    auto dog = Watchdog::start({"/bin/sh", "-c", "echo resumed > " + marker.string()});
+    if (!dog) ::_exit(1);
+    pid_t job = spawn_sleeper();  // never exits on its own
+    if (!dog->checkpointing(job, std::chrono::system_clock::now() + 500ms)) ::_exit(2);
+    if (::write(fds[1], &job, sizeof job) != sizeof job) ::_exit(3);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  pid_t job = -1;
+  ASSERT_EQ(::read(fds[0], &job, sizeof job), static_cast<ssize_t>(sizeof job));
+  ::close(fds[0]);
+  ::waitpid(owner, nullptr, 0);
+  std::this_thread::sleep_for(1500ms);  // past the job's grace: the watchdog has given up
+  EXPECT_FALSE(fs::exists(marker));
+  char state = proc_state(job);
+  EXPECT_TRUE(state != 'T' && state != '?' && state != 'Z') << state;
+  ::kill(job, SIGKILL);
+}
+
 TEST(WatchdogTest, RunsNoResumeCommandOnceTheJobWasResumed) {
   auto marker = std::filesystem::temp_directory_path() /
                 ("cc_watchdog_not_resumed_" + std::to_string(::getpid()));

@@ -166,6 +166,19 @@ TEST_F(CarbonReportTest, CsvHasCodeCarbonsCurrentColumnsAndUnits) {
   EXPECT_EQ(col("pue"), "1.2");
 }
 
+TEST(CodeCarbonCsvTest, HeaderIsCodeCarbon33sExactly) {
+  // EmissionsData's fields in declaration order at mlco2/codecarbon tag 3.3.0 (commit
+  // 4dde6e30f061f9fa718fa0396b284b3c965a5aad), the same since v3.2.1: the CSV's column order.
+  EXPECT_EQ(codecarbon_csv_header(),
+            "timestamp,project_name,run_id,experiment_id,duration,emissions,emissions_rate,"
+            "cpu_power,gpu_power,ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,"
+            "water_consumed,country_name,country_iso_code,region,cloud_provider,cloud_region,os,"
+            "python_version,codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,longitude,"
+            "latitude,ram_total_size,tracking_mode,cpu_utilization_percent,"
+            "gpu_utilization_percent,ram_utilization_percent,ram_used_gb,on_cloud,pue,wue\n");
+  EXPECT_STREQ(codecarbon_layouts().back().since, "3.2.1");
+}
+
 TEST_F(CarbonReportTest, CsvOlderLayoutsAreCodeCarbonsSince2) {
   auto layouts = codecarbon_layouts();
   ASSERT_EQ(layouts.size(), 6u);

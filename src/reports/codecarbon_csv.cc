@@ -15,7 +15,14 @@ namespace carbonclock {
 namespace {
 
 // EmissionsData's fields at each release that changed them (mlco2/codecarbon,
-// codecarbon/output.py up to 2.3, codecarbon/output_methods/emissions_data.py after).
+// codecarbon/output.py up to 2.3, codecarbon/output_methods/emissions_data.py after). The CSV's
+// columns are the dataclass's fields in declaration order (output_methods/file.py writes
+// pd.DataFrame.from_records([dict(data.values)])). Each list below was compared field by field
+// with the source at the tag named in kLayouts, the current one also at the newest release,
+// 3.3.0 (tag 3.3.0, commit 4dde6e30f061f9fa718fa0396b284b3c965a5aad, 2026-08-04), and at
+// master b05965e43b690cdc53787c7577adbe6e2caf4ed9 (2026-08-08): unchanged since v3.2.1
+// (commit 37f7b7c9d1370a402aa8f26b21bdfdce4bcac187). Releases v3.0.8–v3.1.2 have k308,
+// v2.7.0–v3.0.7 k270, v2.2.3–v2.6.0 k223, v2.2.0–v2.2.2 k220, v2.0.0–v2.1.4 k200.
 constexpr const char* k200[] = {
     "timestamp",      "project_name",   "run_id",          "duration",     "emissions",
     "emissions_rate", "cpu_power",      "gpu_power",       "ram_power",    "cpu_energy",
@@ -127,6 +134,9 @@ constexpr const char* k308[] = {"timestamp",
                                 "on_cloud",
                                 "pue",
                                 "wue"};
+// CodeCarbon v3.2.1 to 3.3.0 (the newest release): tracking_mode, then the utilisation
+// columns and ram_used_gb (fields with defaults, so after the required ones), then on_cloud,
+// pue, wue.
 constexpr const char* k321[] = {"timestamp",
                                 "project_name",
                                 "run_id",

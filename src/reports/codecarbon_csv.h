@@ -1,7 +1,7 @@
-// CodeCarbon's emissions.csv: the current layout (CodeCarbon 3.2+, 38 columns) for new files,
-// and appending to a file in any layout CodeCarbon has written since 2.0 under that file's own
-// header. One row per run: appending a run already in the file replaces its row (CodeCarbon's
-// "update" mode), so a report written twice never duplicates a run.
+// CodeCarbon's emissions.csv: the current layout (CodeCarbon 3.2.1 to 3.3.0, 38 columns) for
+// new files, and appending to a file in any layout CodeCarbon has written since 2.0 under that
+// file's own header. One row per run: appending a run already in the file replaces its row
+// (CodeCarbon's "update" mode), so a report written twice never duplicates a run.
 #pragma once
 
 #include <filesystem>

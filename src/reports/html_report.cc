@@ -1,4 +1,6 @@
 // The self-contained HTML report: inline CSS and SVG charts (reports/svg_chart.h), no script.
+#include "reports/html_report.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -25,33 +27,6 @@ constexpr const char* kMixedColor = "#88a5c4";
 
 std::string device_label(const DeviceInfo& d) {
   return d.name.empty() || d.name == d.id ? d.id : d.id + " " + d.name;
-}
-
-std::string power_chart(const RunRecord& run, const HtmlExtras& x) {
-  const bool samples = !x.power.empty();
-  LineChart c{samples ? "Power by device (between the journal's samples)"
-                      : "Power by device (mean per timeline bucket)",
-              "power (W)",
-              "",
-              run.start_utc,
-              {}};
-  for (size_t d = 0; d < run.timeline.devices.size(); ++d) {
-    ChartSeries s{
-        device_label(run.timeline.devices[d]), kColors[d % std::size(kColors)], {}, true, false};
-    if (samples) {
-      for (const auto& p : x.power) {
-        if (d < p.watts.size()) s.xy.emplace_back(p.from_s, p.watts[d]);
-      }
-    } else {
-      for (const auto& b : run.timeline.buckets) {
-        if (b.active_s <= 0) continue;
-        double at = std::max(to_seconds(b.start_utc - run.start_utc), 0.0);
-        s.xy.emplace_back(at, b.energy_j[d] / b.active_s);
-      }
-    }
-    c.series.push_back(std::move(s));
-  }
-  return svg_line_chart(c);
 }
 
 std::string intensity_chart(const RunRecord& run, const CarbonAccount& a) {
@@ -198,6 +173,42 @@ std::string schedule_section(const RunRecord& run) {
 
 }  // namespace
 
+LineChart power_line_chart(const RunRecord& run, const HtmlExtras& x) {
+  const bool samples = !x.power.empty();
+  // Samples: an estimate's coarse counter is drawn over the spans in which it advanced
+  // (power_from_samples, app/report.h), not as alternating zero and double steps.
+  LineChart c{samples ? "Power by device (between the journal's samples)"
+                      : "Power by device (mean per timeline bucket)",
+              "power (W)",
+              "",
+              run.start_utc,
+              {}};
+  for (size_t d = 0; d < run.timeline.devices.size(); ++d) {
+    ChartSeries s{
+        device_label(run.timeline.devices[d]), kColors[d % std::size(kColors)], {}, true, false};
+    // A step holds until the next point: the last step needs a point at its end, or it is
+    // drawn with no width and its energy is missing from the chart.
+    double end_s = 0;
+    if (samples) {
+      for (const auto& p : x.power) {
+        if (d >= p.watts.size()) continue;
+        s.xy.emplace_back(p.from_s, p.watts[d]);
+        end_s = p.to_s;
+      }
+    } else {
+      for (const auto& b : run.timeline.buckets) {
+        if (b.active_s <= 0) continue;
+        double at = std::max(to_seconds(b.start_utc - run.start_utc), 0.0);
+        s.xy.emplace_back(at, b.energy_j[d] / b.active_s);
+        end_s = at + b.active_s;
+      }
+    }
+    if (!s.xy.empty()) s.xy.emplace_back(end_s, s.xy.back().second);
+    c.series.push_back(std::move(s));
+  }
+  return c;
+}
+
 std::string report_html(const RunRecord& run, const CarbonAccount& a, const HtmlExtras& x) {
   const auto& h = a.headline_signal();
   std::string rows;
@@ -255,9 +266,9 @@ tr.total td{{font-weight:bold}}figure{{margin:16px 0}}svg{{max-width:100%;height
 <p>{9}</p>
 </body></html>
 )",
-      html_escape(run.id), rows, device_table(run), schedule_section(run), power_chart(run, x),
-      intensity_chart(run, a), zones_chart(a, x), hours_chart(run, a, x), notes,
-      html_escape(method_citation()));
+      html_escape(run.id), rows, device_table(run), schedule_section(run),
+      svg_line_chart(power_line_chart(run, x)), intensity_chart(run, a), zones_chart(a, x),
+      hours_chart(run, a, x), notes, html_escape(method_citation()));
 }
 
 }  // namespace carbonclock

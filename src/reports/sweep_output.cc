@@ -20,6 +20,15 @@ void append(std::string& out, fmt::format_string<Args...> format, Args&&... args
 std::string pct(double v) { return std::isnan(v) ? "–" : fixed(v, 1); }
 std::string rate(double v) { return std::isnan(v) ? "–" : fixed(v, 2); }
 
+// fmt's "{:.Nf}" appended to `out`, without the sign of a negative value that rounds to zero
+// ("0.0000", never "-0.0000"), in place: this is the baseline of the streamed rows' benchmark
+// (bench/shifting_bench.cc), so it allocates nothing more than fmt does.
+void append_fixed_fmt(std::string& out, double value, int decimals) {
+  const size_t at = out.size();
+  fmt::format_to(std::back_inserter(out), "{:.{}f}", value, decimals);
+  if (out[at] == '-' && out.find_first_not_of("0.", at + 1) == std::string::npos) out.erase(at, 1);
+}
+
 }  // namespace
 
 std::string sweep_csv_header() {
@@ -37,11 +46,18 @@ void append_sweep_csv(const SweepCell& cell, const SweepLabels& labels, std::str
       if (win.status[q] != StartStatus::kOk) continue;
       const std::string& label = labels.windows[w];
       double base = win.baseline_g[q];
-      fmt::format_to(std::back_inserter(out), "{},{},{},{},flexible-start,{:.6f},{:.6f},{:.4f},0\n",
-                     job, zone, start, label, base, win.fs_g[q], reduction_pct(base, win.fs_g[q]));
-      fmt::format_to(std::back_inserter(out), "{},{},{},{},pause-resume,{:.6f},{:.6f},{:.4f},{}\n",
-                     job, zone, start, label, base, win.pr_g[q], reduction_pct(base, win.pr_g[q]),
-                     win.pr_pauses[q]);
+      auto row = [&](const char* algorithm, double shifted_g, int32_t pauses) {
+        fmt::format_to(std::back_inserter(out), "{},{},{},{},{},", job, zone, start, label,
+                       algorithm);
+        append_fixed_fmt(out, base, 6);
+        out += ',';
+        append_fixed_fmt(out, shifted_g, 6);
+        out += ',';
+        append_fixed_fmt(out, reduction_pct(base, shifted_g), 4);
+        fmt::format_to(std::back_inserter(out), ",{}\n", pauses);
+      };
+      row("flexible-start", win.fs_g[q], 0);
+      row("pause-resume", win.pr_g[q], win.pr_pauses[q]);
     }
   }
 }

@@ -47,6 +47,48 @@ TEST(Sweep, CsvRowsAndMarkdownTables) {
   EXPECT_NE(md.find("| job, quoted | TEST | 1 | 75.0 | 75.0 | 0.00 |"), std::string::npos) << md;
 }
 
+// A shifted emission a hair above the baseline (summation order) gives a reduction that rounds
+// to zero from below: the CSV says 0.0000, never -0.0000, in the cell writer and the streamed
+// rows alike.
+TEST(Sweep, CsvNeverWritesNegativeZero) {
+  const SysTime t0 = parse_utc("2026-03-01T00:00Z").value();
+  SweepCell cell;
+  SweepCell::Window win;
+  win.status = {StartStatus::kOk};
+  win.baseline_g = {100.0};
+  win.fs_g = {100.0000000001};  // reduction -1e-10 %
+  win.pr_g = {100.00003};       // reduction -3e-5 %: "-0.0000" at four decimals
+  win.fs_offset = {0};
+  win.pr_pauses = {0};
+  cell.windows.push_back(win);
+  SweepLabels labels{{"job"}, {"Z"}, {"1h"}, {{t0}}, {"Z average/lifecycle"}, hours(1)};
+  std::string csv;
+  append_sweep_csv(cell, labels, csv);
+  EXPECT_EQ(csv,
+            "job,Z,2026-03-01T00:00Z,1h,flexible-start,100.000000,100.000000,0.0000,0\n"
+            "job,Z,2026-03-01T00:00Z,1h,pause-resume,100.000000,100.000030,0.0000,0\n");
+
+  // The streamed rows: 1 µg more than a 1000 g baseline (1 kWh per slot at 10^9 µg/kWh).
+  const size_t window_slots[] = {1};
+  const uint32_t start_index[] = {0};
+  const int64_t start_slot[] = {0};
+  const SweepResult results[] = {{1'000'000'000, 1'000'000'001, 1'000'000'002, 0, 0}};
+  SweepBlock block;
+  block.energy_kwh_per_slot = 1;
+  block.first_slot_utc = t0;
+  block.slot = hours(1);
+  block.window_slots = window_slots;
+  block.start_index = start_index;
+  block.start_slot = start_slot;
+  block.results = results;
+  std::string streamed;
+  SweepCsvRows(labels.jobs, labels.zones, labels.windows).append(block, streamed);
+  EXPECT_EQ(streamed,
+            "job,Z,2026-03-01T00:00Z,1h,flexible-start,1000.000000,1000.000001,0.0000,0\n"
+            "job,Z,2026-03-01T00:00Z,1h,pause-resume,1000.000000,1000.000002,0.0000,0\n");
+  EXPECT_EQ((csv + streamed).find(",-0"), std::string::npos);
+}
+
 /// Runs a sweep through the streaming writer in `format`; returns what it wrote.
 std::string stream(Format format, const std::vector<SweepJob>& jobs,
                    const std::vector<SweepZone>& zones, const std::vector<ShiftWindow>& windows,
@@ -123,8 +165,7 @@ TEST(SweepStream, MarkdownMeansAgreeWithTheCsvRowsOfTheSameSweep) {
     }
   }
   // The same sweep in either order writes the same rows.
-  std::string job_major =
-      stream(Format::kCsv, jobs, zones, windows, labels, SweepOrder::kJobMajor);
+  std::string job_major = stream(Format::kCsv, jobs, zones, windows, labels, SweepOrder::kJobMajor);
   std::multiset<std::string> a, b;
   for (std::istringstream x(csv); std::getline(x, line);) a.insert(line);
   for (std::istringstream x(job_major); std::getline(x, line);) b.insert(line);

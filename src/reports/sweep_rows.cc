@@ -96,7 +96,9 @@ char* write_fixed(char* p, double value) {
     const std::string text = fixed_slow(value, D);  // |value| > 2^93, inf or NaN
     return std::copy(text.begin(), text.end(), p);
   }
-  if (std::signbit(value)) *p++ = '-';
+  // A negative value that rounds to zero is written "0.0000", never "-0.0000" (fmt keeps the
+  // sign; a reader comparing reductions would see a loss where there is none).
+  if (std::signbit(value) && scaled != 0) *p++ = '-';
   p = write_u64(p, scaled / kPow10[D]);
   if constexpr (D > 0) {
     *p++ = '.';

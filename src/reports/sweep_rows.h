@@ -13,7 +13,9 @@
 namespace carbonclock {
 
 /// Appends `value` with exactly `decimals` (0–9) digits after the point, rounded half to even
-/// on the exact binary value: the text fmt's "{:.Nf}" and printf's "%.Nf" give.
+/// on the exact binary value: the text fmt's "{:.Nf}" and printf's "%.Nf" give, except that a
+/// negative value that rounds to zero has no sign ("0.0000", never "-0.0000"), as fixed()
+/// (reports/format.h) writes it.
 void append_fixed(std::string& out, double value, int decimals);
 
 /// Appends `t` as format_utc_minutes writes it (YYYY-MM-DDTHH:MMZ, seconds dropped).

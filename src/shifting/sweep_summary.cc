@@ -7,7 +7,7 @@
 namespace carbonclock {
 
 SweepSummary::SweepSummary(size_t jobs, size_t zones, size_t windows)
-    : jobs_(jobs), zones_(zones), windows_(windows), acc_(jobs * zones * windows) {}
+    : zones_(zones), windows_(windows), acc_(jobs * zones * windows) {}
 
 void SweepSummary::add(const SweepCell& cell) {
   for (size_t w = 0; w < cell.windows.size(); ++w) {

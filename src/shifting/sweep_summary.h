@@ -51,7 +51,7 @@ class SweepSummary {
     return acc_[(j * zones_ + z) * windows_ + w];
   }
   double over_zones(size_t j, size_t w, double Acc::*field) const;
-  size_t jobs_, zones_, windows_;
+  size_t zones_, windows_;
   std::vector<Acc> acc_;
 };
 
