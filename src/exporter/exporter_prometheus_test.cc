@@ -408,7 +408,7 @@ TEST_F(ExporterPrometheusTest, PromqlMatchesCarbonclockRunOnTheSameFakeWorkload)
   // start and stop around its job: 75 J of 2000 J.
   const double tolerance_j = (2 * kSampleS + 0.1) * kWatts;
   // Wait for the last stretch to be attributed and scraped: the job's series stands still.
-  std::string job_selector = fmt::format("job=\"{}\",scheduler=\"carbonclock\"", run_id);
+  const std::string job_selector = fmt::format(R"(job="{}",scheduler="carbonclock")", run_id);
   double job_j = std::nan("");
   for (int i = 0; i < 50; ++i) {
     std::this_thread::sleep_for(500ms);
