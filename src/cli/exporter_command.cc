@@ -111,6 +111,11 @@ void register_exporter_command(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--job-grace", r.job_grace,
                   "How long an ended job's series stay before they drop out")
       ->capture_default_str();
+  cmd->add_option("--job-rescan", r.job_rescan,
+                  "How often to list /proc for new processes and jobs, 0 to 1h (0: every "
+                  "sample); in between only the known jobs' CPU time is read, so a process "
+                  "started meanwhile counts from the next listing")
+      ->capture_default_str();
   cmd->add_option("--max-jobs", r.max_jobs,
                   "Jobs with their own series at once; more are counted under job=\"overflow\"")
       ->capture_default_str();

@@ -15,6 +15,7 @@
 
 #include "cli/cli_test_harness.h"
 #include "common/files.h"
+#include "execution/test_proc.h"
 #include "sensors/fake_sysfs.h"
 
 namespace carbonclock {
@@ -70,8 +71,16 @@ TEST_F(RunCommandTest, EnergyMatchesScriptedGpusAndWrappingRaplWithinOnePercent)
   sysfs_->add_zone("0", "package-0", max_uj - 10'000'000, max_uj);
   sysfs_->add_zone("0:0", "dram", 0, max_uj);
   pid_t pid =
-      start({"run", "--interval", "50ms", "--out", (dir_ / "run").string(), "--", "sleep", "1.2"});
-  std::this_thread::sleep_for(200ms);
+      start({"run", "--interval", "50ms", "--out", (dir_ / "run").string(), "--", "sleep", "3"});
+  // Write only once carbonclock has read the counter: its journal holds a sample (the first
+  // flush, about 1 s in). A fixed sleep here failed on slow starts (sanitizer builds).
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto journal = read_file(dir_ / "run" / "journal.jsonl");
+        return journal && journal->find("{\"t\":") != std::string::npos;
+      },
+      30s))
+      << err();
   for (int i = 1; i <= 40; ++i) {
     unsigned long long v = (max_uj - 10'000'000 + i * 1'000'000ULL) % max_uj;
     std::FILE* f = std::fopen(sysfs_->energy_path("0").c_str(), "r+");

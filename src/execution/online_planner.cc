@@ -36,7 +36,8 @@ std::vector<WindowSlot> remaining_window(const SlottedIntensity& intensity, SysT
   return out;
 }
 
-std::vector<size_t> cheapest_slots(std::span<const WindowSlot> window, double needed_s) {
+std::vector<size_t> cheapest_slots(std::span<const WindowSlot> window, double needed_s,
+                                   double tolerance_s) {
   std::vector<size_t> order(window.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
@@ -44,7 +45,7 @@ std::vector<size_t> cheapest_slots(std::span<const WindowSlot> window, double ne
   std::vector<size_t> chosen;
   double have = 0;
   for (size_t i : order) {
-    if (have >= needed_s - 1e-9) break;
+    if (have >= needed_s - tolerance_s) break;
     chosen.push_back(i);
     have += window[i].capacity_s;
   }
@@ -128,7 +129,10 @@ Decision decide(Algorithm algorithm, const SlottedIntensity& intensity, SysTime 
                             ? remaining_s - sliver_s
                             : remaining_s;
   if (algorithm == Algorithm::kPauseResume) {
-    d.chosen = cheapest_slots(d.window, plan_s);
+    // The same for capacity: deciding a few ms after a boundary leaves the first slot a sliver
+    // short of whole, and without a tolerance one whole slot of work would take two slots, the
+    // earliest of them being now (the job then never paused at a planned boundary).
+    d.chosen = cheapest_slots(d.window, plan_s, kSliverShare * slot_s);
   } else {
     size_t first = cheapest_block(d.window, plan_s);
     double left = plan_s;

@@ -31,9 +31,10 @@ struct WindowSlot {
 std::vector<WindowSlot> remaining_window(const SlottedIntensity& intensity, SysTime now,
                                          SysTime deadline);
 
-/// Pause and Resume: indices of the cheapest slots whose capacities cover `needed_s`, earliest
-/// on ties, ascending. All slots when they cannot cover it.
-std::vector<size_t> cheapest_slots(std::span<const WindowSlot> window, double needed_s);
+/// Pause and Resume: indices of the cheapest slots whose capacities cover `needed_s` (short of
+/// it by at most `tolerance_s`), earliest on ties, ascending. All slots when they cannot cover it.
+std::vector<size_t> cheapest_slots(std::span<const WindowSlot> window, double needed_s,
+                                   double tolerance_s = 1e-9);
 
 /// Flexible Start: index of the slot to start in so that running straight from its start
 /// emits least over `needed_s` (ties: earliest), among starts whose run ends by the window's

@@ -31,6 +31,17 @@ TEST(OnlinePlannerTest, PartialSlotsCountByCapacity) {
   EXPECT_DOUBLE_EQ(intensity_seconds(w, std::vector<size_t>{0, 1}, 360), 60 * 100 + 300 * 500);
 }
 
+TEST(OnlinePlannerTest, ADecisionJustAfterABoundaryStillPausesForOneWholeSlotOfWork) {
+  // 1 s slots; deciding 0.7 ms after the boundary of a dirty slot with 1.06 s of work left (the
+  // job started 60 ms into its first slot). The work is one slot and a sliver: it waits for the
+  // clean slot +2 instead of taking the partial current slot plus one more.
+  SlottedIntensity in =
+      slot_series(series_from_values("TEST", kT0, 1s, {500, 500, 100, 500, 500}), 1s).value();
+  Decision d = decide(Algorithm::kPauseResume, in, kT0 + 700us, kT0 + 4s + 476ms, 1.0643, true);
+  EXPECT_FALSE(d.run_now) << d.reason;
+  EXPECT_EQ(d.chosen, (std::vector<size_t>{2}));
+}
+
 TEST(OnlinePlannerTest, CheapestBlockEarliestOnTies) {
   auto w = slots({500, 100, 500, 200, 200, 200, 500});
   EXPECT_EQ(cheapest_block(w, 900), 3u);  // 600 per 300 s vs 800 from slot 1

@@ -24,6 +24,7 @@ namespace {
 struct Checked {
   Nanos interval{};
   Nanos job_grace{};
+  Nanos job_rescan{};
   AccountingInputs inputs;
   std::optional<Factor> factor;
   GpuSelection gpus;
@@ -40,6 +41,12 @@ Result<Checked> check(const ExporterRequest& r) {
   auto grace = parse_duration(r.job_grace);
   if (!grace) return grace.error().with_context("--job-grace");
   c.job_grace = *grace;
+  auto rescan = parse_duration(r.job_rescan);
+  if (!rescan) return rescan.error().with_context("--job-rescan");
+  if (*rescan < Nanos::zero() || *rescan > std::chrono::hours(1)) {
+    return make_error("--job-rescan {}: must be between 0 and 1h", r.job_rescan);
+  }
+  c.job_rescan = *rescan;
   if (r.max_jobs < 1) return make_error("--max-jobs must be at least 1");
   if (r.max_connections < 2) return make_error("--max-connections must be at least 2");
   if (!(r.cpu_w_per_core >= 0) || !(r.dram_w_per_gb >= 0)) {
@@ -240,6 +247,7 @@ Result<std::unique_ptr<Exporter>> Exporter::start(const ExporterRequest& r, AppC
   JobTrackerOptions jobs;
   jobs.proc_root = r.proc_root;
   jobs.cgroup_root = r.cgroup_root;
+  jobs.rescan = checked->job_rescan;
   NodeMeterOptions meter;
   meter.pue = checked->inputs.pue;
   meter.job_grace = checked->job_grace;

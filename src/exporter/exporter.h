@@ -35,6 +35,9 @@ struct ExporterRequest {
   std::string db;                ///< --db; empty: $CARBONCLOCK_DB or the default store
   std::string forecast_source;   ///< fetch this provider's forecast hourly (needs ctx.http)
   std::string job_grace = "5m";  ///< an ended job's series stay this long
+  /// How often /proc is listed for new processes and jobs (0: every sample); between listings
+  /// only the known jobs' CPU time is read (job_tracker.h: the attribution lag).
+  std::string job_rescan = "5s";
   size_t max_jobs = 1000;
   size_t max_connections = 256;
   std::string version;  ///< carbonclock's version, for carbonclock_exporter_build_info

@@ -77,6 +77,9 @@ TEST_F(ExporterCliTest, APortInUseIsAClearErrorWithExit125) {
   EXPECT_EQ(cli_.run({"exporter", "--zone", "DE", "--interval", "5ms"}), 125);
   EXPECT_NE(cli_.err().find("--interval 5ms: must be between 100ms and 1h"), std::string::npos)
       << cli_.err();
+  EXPECT_EQ(cli_.run({"exporter", "--zone", "DE", "--job-rescan", "2h"}), 125);
+  EXPECT_NE(cli_.err().find("--job-rescan 2h: must be between 0 and 1h"), std::string::npos)
+      << cli_.err();
   EXPECT_EQ(cli_.run({"exporter", "--zone", "DE", "--no-such-option"}), 125);
 }
 

@@ -354,5 +354,103 @@ TEST_F(ExporterPrometheusTest, PromqlGivesDeviceAndJobJoulesAndGramsTheMeterAcco
   EXPECT_EQ(server_->stop(SIGTERM), 0) << prometheus_log();
 }
 
+// "Done when": PromQL gives per-device and per-job joules and grams that match `carbonclock run`
+// on the same fake workload. `carbonclock run --gpus used` meters a job (a process named for the
+// fake's process list of GPU 0, at a constant 250 W; GPU 1 draws 300 W for no job) while the
+// exporter, with the same fake NVML library, RAPL tree, store and zone, samples every 100 ms and
+// Prometheus scrapes it every second. The job is found by the CARBONCLOCK_RUN_ID that `run`
+// gives it. Power is constant because each process's fake library keeps its own clock.
+TEST_F(ExporterPrometheusTest, PromqlMatchesCarbonclockRunOnTheSameFakeWorkload) {
+  import_intensity();
+  constexpr double kWatts = 250;
+  constexpr double kJobSeconds = 8;
+  constexpr double kSampleS = 0.1;  // the exporter's --interval
+  fs::create_symlink("/bin/sleep", dir_ / "cc-run-job");
+  std::ofstream(dir_ / "nvml.script") << fmt::format(
+      "gpu\nname Fake H100\npower {}\nprocess_comm cc-run-job sm=90\n"
+      "gpu\nname Fake H100\npower 300\n",
+      kWatts);
+  const int exporter_port = free_port();
+  const std::string target = fmt::format("127.0.0.1:{}", exporter_port);
+  start_prometheus(target);
+  ExporterProcess exporter(
+      cli_, {"--zone", "TESTZONE", "--pue", fmt::format("{}", kPue), "--interval", "100ms"},
+      target);
+  ASSERT_TRUE(exporter.running()) << exporter.err();
+  std::this_thread::sleep_for(2s);  // a few scrapes before the job starts
+
+  const fs::path run_dir = dir_ / "run";
+  ASSERT_EQ(cli_.run({"run", "--zone", "TESTZONE", "--pue", fmt::format("{}", kPue), "--gpus",
+                      "used", "--interval", "100ms", "--quiet", "--out", run_dir.string(), "--",
+                      (dir_ / "cc-run-job").string(), fmt::format("{}", kJobSeconds)}),
+            0)
+      << cli_.err();
+  ASSERT_EQ(cli_.run({"report", run_dir.string(), "--format", "json"}), 0) << cli_.err();
+  const auto report = nlohmann::json::parse(cli_.out());
+  const std::string run_id = report["run_id"];
+  double run_gpu_j = std::nan("");
+  double run_j = 0;
+  for (const auto& d : report["devices"]) {
+    if (d["id"] == "gpu0") run_gpu_j = d["energy_j"].get<double>();
+    run_j += d["energy_j"].get<double>();
+  }
+  ASSERT_EQ(report["devices"].size(), 3u) << report.dump(1);  // gpu0 and the still RAPL domains
+  EXPECT_NEAR(run_j, run_gpu_j, 1e-9 * run_j);
+  const double run_g = report["operational_g"].get<double>();
+  const double run_s = report["duration_s"].get<double>();
+  const double grams_per_j = kIntensity * kPue / 3.6e6;
+  EXPECT_NEAR(run_g, run_j * grams_per_j, 1e-9 * run_g);  // priced by the same import
+
+  // The exporter attributes each 100 ms stretch wholly to the job when NVML lists the job's
+  // process at its end: at most one stretch early at the start and one short at the end. `run`
+  // meters from just before it starts the job to just after it has reaped it. So the job's
+  // joules match within two sampling intervals of the GPU's power, plus 0.1 s for `run`'s own
+  // start and stop around its job: 75 J of 2000 J.
+  const double tolerance_j = (2 * kSampleS + 0.1) * kWatts;
+  // Wait for the last stretch to be attributed and scraped: the job's series stands still.
+  const std::string job_selector = fmt::format(R"(job="{}",scheduler="carbonclock")", run_id);
+  double job_j = std::nan("");
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(500ms);
+    auto series = query(
+        fmt::format("carbonclock_job_energy_joules_total{{{},device=\"gpu0\"}}", job_selector));
+    const auto text = exporter.get("/metrics").second;
+    const auto own = sample_value(text, "carbonclock_job_energy_joules_total",
+                                  {fmt::format("job=\"{}\"", run_id), "device=\"gpu0\""});
+    if (series.size() == 1 && own && series[0].value == *own) {
+      job_j = series[0].value;
+      break;
+    }
+  }
+  ASSERT_FALSE(std::isnan(job_j)) << "no settled job series for run " << run_id << ":\n"
+                                  << exporter.get("/metrics").second;
+  EXPECT_NEAR(job_j, run_gpu_j, tolerance_j) << "run " << run_s << " s";
+  // The job has no energy on the other GPU, nor on the still RAPL domains.
+  EXPECT_NEAR(
+      query_one(fmt::format("sum(carbonclock_job_energy_joules_total{{{}}})", job_selector)), job_j,
+      1e-9 * job_j);
+  const double job_g =
+      query_one(fmt::format("sum(carbonclock_job_emissions_grams_total{{{}}})", job_selector));
+  EXPECT_NEAR(job_g, run_g, tolerance_j * grams_per_j);
+  EXPECT_NEAR(job_g, job_j * grams_per_j, 1e-9 * job_g);
+
+  // Per device: increase() of gpu0's counter over the run's span gives the run's gpu0 joules
+  // (1 s scrapes of a linear counter: Prometheus extrapolates to the window's edges), and the
+  // node's grams over that span are its energy priced alike.
+  const auto end = parse_utc(report["end_utc"].get<std::string>()).value();
+  const std::string window = fmt::format("[{}ms]", static_cast<long>(std::lround(run_s * 1000)));
+  const double device_j =
+      query_one("increase(carbonclock_device_energy_joules_total{device=\"gpu0\"}" + window + ")",
+                epoch_s(end));
+  EXPECT_NEAR(device_j, run_gpu_j, 0.02 * run_gpu_j) << "run " << run_s << " s";
+  const double node_j = query_one(
+      "sum(increase(carbonclock_device_energy_joules_total" + window + "))", epoch_s(end));
+  EXPECT_NEAR(query_one("increase(carbonclock_emissions_grams_total" + window + ")", epoch_s(end)),
+              node_j * grams_per_j, 1e-6 * node_j * grams_per_j);
+
+  EXPECT_EQ(exporter.stop(), 0);
+  EXPECT_EQ(server_->stop(SIGTERM), 0) << prometheus_log();
+}
+
 }  // namespace
 }  // namespace carbonclock

@@ -311,6 +311,18 @@ struct HttpServer::Impl {
     }
   }
 
+  // How long the loop may sleep: until the least recently active connection would reach
+  // idle_timeout; forever without connections (an idle exporter wakes only for requests and
+  // signals, not on a timer).
+  int idle_wait_ms() const {
+    if (conns.empty()) return -1;
+    auto oldest = Clock::time_point::max();
+    for (const auto& [fd, c] : conns) oldest = std::min(oldest, c.last_active);
+    const auto wait = oldest + options.idle_timeout - Clock::now();
+    if (wait <= Clock::duration::zero()) return 0;
+    return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
+  }
+
   void sweep_idle() {
     const auto now = Clock::now();
     std::vector<int> idle;
@@ -409,9 +421,10 @@ int HttpServer::serve(const sigset_t* stop_signals) {
   }
   int stopped_by = -1;
   epoll_event events[64];
-  auto last_sweep = Clock::now();
   while (stopped_by < 0) {
-    const int n = ::epoll_wait(s.epoll_fd, events, 64, 1000);
+    const int wait_ms = s.idle_wait_ms();
+    const auto sweep_at = Clock::now() + std::chrono::milliseconds(std::max(wait_ms, 0));
+    const int n = ::epoll_wait(s.epoll_fd, events, 64, wait_ms);
     for (int i = 0; i < n && stopped_by < 0; ++i) {
       const int fd = events[i].data.fd;
       if (fd == s.listen_fd) {
@@ -435,11 +448,7 @@ int HttpServer::serve(const sigset_t* stop_signals) {
         if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s.on_readable(c);
       }
     }
-    const auto now = Clock::now();
-    if (now - last_sweep >= std::chrono::seconds(1)) {
-      s.sweep_idle();
-      last_sweep = now;
-    }
+    if (wait_ms >= 0 && Clock::now() >= sweep_at) s.sweep_idle();
   }
   if (signal_fd >= 0) {
     ::epoll_ctl(s.epoll_fd, EPOLL_CTL_DEL, signal_fd, nullptr);

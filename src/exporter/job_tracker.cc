@@ -52,7 +52,10 @@ std::optional<double> cgroup_usage_s(std::string_view text) {
 }  // namespace
 
 JobTracker::JobTracker(JobTrackerOptions options)
-    : options_(std::move(options)), ticks_per_s_(clock_ticks_per_s()) {}
+    : options_(std::move(options)),
+      proc_stat_(options_.proc_root / "stat"),
+      uptime_(options_.proc_root / "uptime"),
+      ticks_per_s_(clock_ticks_per_s()) {}
 
 bool JobTracker::read(const std::filesystem::path& path, size_t max_bytes) {
   return read_small_file(path, buffer_, max_bytes);
@@ -82,26 +85,30 @@ JobTracker::Proc JobTracker::identify(pid_t pid, MonoTime now) {
   return p;
 }
 
-Result<JobScan> JobTracker::scan(MonoTime now) {
-  if (!read(options_.proc_root / "stat", 1 << 20)) {
-    return make_error(ErrorCode::kIo, "{}: cannot read: {}", (options_.proc_root / "stat").string(),
-                      errno_text(errno));
+JobTracker::Read JobTracker::count_cpu(pid_t pid, Proc& p, Job& job, bool first) {
+  if (!read(options_.proc_root / std::to_string(pid) / "stat", 4096)) return Read::kGone;
+  const auto f = stat_fields(buffer_);
+  if (f.size() < 20) return Read::kGone;
+  // utime, stime, cutime, cstime (fields 14..17) and starttime (22), in ticks.
+  const double cpu_s =
+      static_cast<double>(to_u64(f[11]) + to_u64(f[12]) + to_u64(f[13]) + to_u64(f[14])) /
+      ticks_per_s_;
+  const uint64_t start_ticks = to_u64(f[19]);
+  if (p.counted && start_ticks != p.start_ticks) return Read::kReused;
+  if (!p.counted) {
+    const double start_s = static_cast<double>(start_ticks) / ticks_per_s_;
+    // Started since the previous scan: all its CPU time is new. Otherwise a baseline.
+    const bool new_since_last = !first && last_uptime_s_ >= 0 && start_s > last_uptime_s_;
+    p.last_cpu_s = new_since_last ? 0 : cpu_s;
+    p.start_ticks = start_ticks;
+    p.counted = true;
   }
-  const auto ticks = node_busy_ticks(buffer_);
-  if (!ticks) {
-    return make_error("{}: no 'cpu' line with 7 or more counters",
-                      (options_.proc_root / "stat").string());
-  }
-  const double busy_s = static_cast<double>(*ticks) / ticks_per_s_;
-  double uptime_s = -1;
-  if (read(options_.proc_root / "uptime", 256)) uptime_s = to_double(buffer_);
+  job.cpu_s += std::max(0.0, cpu_s - p.last_cpu_s);
+  p.last_cpu_s = cpu_s;
+  return Read::kCounted;
+}
 
-  const uint64_t scan_id = ++scans_;
-  const bool first = scan_id == 1;
-  JobScan out;
-  out.node_busy_cpu_s = first ? 0 : std::max(0.0, busy_s - last_busy_s_);
-  for (auto& [key, job] : jobs_) job.cpu_s = 0;
-
+Status JobTracker::rescan(MonoTime now, uint64_t scan_id, bool first, JobScan& out) {
   DIR* dir = ::opendir(options_.proc_root.c_str());
   if (dir == nullptr) {
     return make_error(ErrorCode::kIo, "{}: cannot list: {}", options_.proc_root.string(),
@@ -116,46 +123,116 @@ Result<JobScan> JobTracker::scan(MonoTime now) {
     auto it = procs_.find(pid);
     if (it == procs_.end()) {
       it = procs_.emplace(pid, identify(pid, now)).first;
-    } else if (!it->second.job && now - it->second.identified_at >= options_.recheck_unassigned) {
+    } else if (it->second.ino != 0 && it->second.ino != e->d_ino) {
+      it->second = identify(pid, now);  // the pid was freed and taken since the last rescan
+    } else if (!it->second.job && !it->second.rechecked &&
+               now - it->second.identified_at >= options_.recheck_unassigned) {
       it->second = identify(pid, now);
+      it->second.rechecked = true;
     }
     Proc& p = it->second;
+    p.ino = e->d_ino;
     p.seen = scan_id;
     if (!p.job) continue;
     Job& job = jobs_[*p.job];
     job.seen = scan_id;
     if (!job.cpu_stat.empty()) continue;  // the cgroup counts it
-    if (!read(options_.proc_root / std::to_string(pid) / "stat", 4096)) continue;
-    const auto f = stat_fields(buffer_);
-    if (f.size() < 20) continue;
-    // utime, stime, cutime, cstime (fields 14..17) and starttime (22), in ticks.
-    const double cpu_s =
-        static_cast<double>(to_u64(f[11]) + to_u64(f[12]) + to_u64(f[13]) + to_u64(f[14])) /
-        ticks_per_s_;
-    if (!p.counted) {
-      const double start_s = static_cast<double>(to_u64(f[19])) / ticks_per_s_;
-      // Started since the previous scan: all its CPU time is new. Otherwise a baseline.
-      const bool new_since_last = !first && last_uptime_s_ >= 0 && start_s > last_uptime_s_;
-      p.last_cpu_s = new_since_last ? 0 : cpu_s;
-      p.counted = true;
+    if (count_cpu(pid, p, job, first) == Read::kReused) {
+      // The pid was freed and taken by another process since the previous scan.
+      p = identify(pid, now);
+      p.ino = e->d_ino;
+      p.seen = scan_id;
+      if (!p.job) continue;
+      Job& other = jobs_[*p.job];
+      other.seen = scan_id;
+      if (other.cpu_stat.empty()) count_cpu(pid, p, other, first);
     }
-    job.cpu_s += std::max(0.0, cpu_s - p.last_cpu_s);
-    p.last_cpu_s = cpu_s;
   }
   ::closedir(dir);
-
   std::erase_if(procs_, [&](const auto& entry) { return entry.second.seen != scan_id; });
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
-    Job& job = it->second;
-    if (job.seen != scan_id) {
-      it = jobs_.erase(it);
+  return {};
+}
+
+void JobTracker::refresh(uint64_t scan_id) {
+  for (auto it = procs_.begin(); it != procs_.end();) {
+    Proc& p = it->second;
+    if (!p.job) {
+      ++it;
       continue;
     }
-    if (!job.cpu_stat.empty() && read(job.cpu_stat, 4096)) {
-      if (auto usage = cgroup_usage_s(buffer_)) {
-        if (job.last_cgroup_cpu_s >= 0) job.cpu_s = std::max(0.0, *usage - job.last_cgroup_cpu_s);
-        job.last_cgroup_cpu_s = *usage;
+    auto job = jobs_.find(*p.job);
+    if (job == jobs_.end()) {  // its job ended (a cgroup that went): found again by a rescan
+      it = procs_.erase(it);
+      continue;
+    }
+    // A cgroup job is live while its cpu.stat reads (checked with the jobs).
+    if (job->second.cpu_stat.empty() &&
+        count_cpu(it->first, p, job->second, false) != Read::kCounted) {
+      // Exited, or its pid reused by a process the next rescan identifies.
+      it = procs_.erase(it);
+      continue;
+    }
+    job->second.seen = scan_id;
+    ++it;
+  }
+  for (auto& [key, job] : jobs_) {
+    if (!job.cpu_stat.empty()) job.seen = scan_id;
+  }
+}
+
+Result<JobScan> JobTracker::scan(MonoTime now) {
+  if (!proc_stat_.read(buffer_, 1 << 20)) {
+    return make_error(ErrorCode::kIo, "{}: cannot read: {}", proc_stat_.path().string(),
+                      errno_text(errno));
+  }
+  const auto ticks = node_busy_ticks(buffer_);
+  if (!ticks) {
+    return make_error("{}: no 'cpu' line with 7 or more counters",
+                      (options_.proc_root / "stat").string());
+  }
+  const double busy_s = static_cast<double>(*ticks) / ticks_per_s_;
+  double uptime_s = -1;
+  if (uptime_.read(buffer_, 256)) uptime_s = to_double(buffer_);
+
+  const bool first = scans_ == 0;
+  const bool rescanning =
+      first || options_.rescan <= Nanos::zero() || now - last_rescan_ >= options_.rescan;
+  JobScan out;
+  out.rescanned = rescanning;
+  for (auto& [key, job] : jobs_) job.cpu_s = 0;
+  const uint64_t scan_id = scans_ + 1;
+  if (rescanning) {
+    if (Status listed = rescan(now, scan_id, first, out); !listed) {
+      // Nothing else changes: the next scan counts from the previous one.
+      for (auto& [key, job] : jobs_) job.cpu_s = 0;
+      return listed.error();
+    }
+    last_rescan_ = now;
+  } else {
+    refresh(scan_id);
+    out.processes = procs_.size();
+  }
+  scans_ = scan_id;
+  out.node_busy_cpu_s = first ? 0 : std::max(0.0, busy_s - last_busy_s_);
+
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    Job& job = it->second;
+    bool live = job.seen == scan_id;
+    if (live && !job.cpu_stat.empty()) {
+      if (read(job.cpu_stat, 4096)) {
+        if (auto usage = cgroup_usage_s(buffer_)) {
+          if (job.last_cgroup_cpu_s >= 0) {
+            job.cpu_s = std::max(0.0, *usage - job.last_cgroup_cpu_s);
+          }
+          job.last_cgroup_cpu_s = *usage;
+        }
+      } else if (!rescanning) {
+        live = false;  // its cgroup is gone: the job has ended
       }
+    }
+    if (!live) {
+      it = jobs_.erase(it);
+      continue;
     }
     out.jobs.emplace_back(it->first, first ? 0.0 : job.cpu_s);
     ++it;

@@ -79,8 +79,8 @@ class NodeMeterTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  // A meter over GPUs gpu0, gpu1 and a CPU package, PUE 1.5.
-  NodeMeter& meter(NodeMeterOptions options = {}) {
+  // A meter over GPUs gpu0, gpu1 and a CPU package, PUE 1.5, listing /proc every `rescan`.
+  NodeMeter& meter(NodeMeterOptions options = {}, Nanos rescan = JobTrackerOptions{}.rescan) {
     auto sensor = std::make_unique<ScriptedSensor>(
         std::vector<DeviceInfo>{device("gpu0", DeviceKind::kGpu), device("gpu1", DeviceKind::kGpu),
                                 device("cpu0-package", DeviceKind::kCpu)});
@@ -90,6 +90,7 @@ class NodeMeterTest : public ::testing::Test {
     JobTrackerOptions jobs;
     jobs.proc_root = proc_->proc();
     jobs.cgroup_root = proc_->cgroup();
+    jobs.rescan = rescan;
     options.pue = 1.5;
     meter_ = std::make_unique<NodeMeter>(std::move(sensors), std::make_unique<JobTracker>(jobs),
                                          *feed_, clock_, observer_, options);
@@ -223,6 +224,59 @@ TEST_F(NodeMeterTest, EndedJobsDropOutAfterTheGraceAndJobsPastTheCapShareOneSeri
   EXPECT_TRUE(s.jobs.empty());
   EXPECT_EQ(s.jobs_expired, 2u);
   EXPECT_DOUBLE_EQ(s.devices[0].energy_j, 200);
+}
+
+// Sampling every second and listing /proc every 5 s: a job that starts between listings gets
+// CPU energy from the next listing on, a GPU process gets its GPU's energy at once (the tracker
+// identifies a process NVML lists when it first sees it), and ended jobs drop out after the
+// grace period.
+TEST_F(NodeMeterTest, WithARescanIntervalJobsAreAttributedAndEndedJobsDropAfterTheGrace) {
+  const JobKey c{Scheduler::kSlurm, "303"};
+  const auto tps = static_cast<unsigned long long>(clock_ticks_per_s());
+  proc_->add_process(100, "", "SLURM_JOB_ID=101\n");
+  NodeMeterOptions options;
+  options.job_grace = 10s;
+  NodeMeter& m = meter(options, 5s);
+  m.step(true);                                               // t = 0: a listing, baselines
+  proc_->add_process(200, "", "CARBONCLOCK_RUN_ID=run-b\n");  // job B, CPU only
+  proc_->add_process(300, "", "SLURM_JOB_ID=303\n");          // job C, on gpu0
+  sensor_->processes[0] = {{300, std::nullopt}};
+  // Each second: the node busy one CPU second, half of it job A's and half job B's; 100 J on
+  // the CPU package and on gpu0.
+  std::vector<double> b_cpu_j;
+  for (unsigned long long t = 1; t <= 6; ++t) {
+    proc_->set_node(t * tps, 0);
+    proc_->set_cpu(100, t * tps / 2, 0);
+    proc_->set_cpu(200, t * tps / 2, 0);
+    sensor_->energy_j = {100.0 * t, 0, 100.0 * t};
+    clock_.advance(1s);
+    m.step(true);
+    const JobSnapshot* b = job(m.snapshot(), kB);
+    b_cpu_j.push_back(b == nullptr ? 0.0 : b->device_energy_j[2]);
+  }
+  NodeSnapshot s = m.snapshot();
+  ASSERT_NE(job(s, kA), nullptr);
+  ASSERT_NE(job(s, kB), nullptr);
+  ASSERT_NE(job(s, c), nullptr);
+  EXPECT_DOUBLE_EQ(job(s, kA)->device_energy_j[2], 6 * 50.0);  // half of every second
+  // B: nothing before the listing at t = 5, which takes its baseline; half of t = 6.
+  EXPECT_EQ(b_cpu_j, (std::vector<double>{0, 0, 0, 0, 0, 50}));
+  EXPECT_DOUBLE_EQ(job(s, c)->device_energy_j[0], 600);  // gpu0 from the first second
+
+  // All end at t = 6. Their series stay for the 10 s grace, then go; energy stays in devices.
+  for (int pid : {100, 200, 300}) proc_->remove_process(pid);
+  sensor_->processes[0] = {};
+  for (int t = 7; t <= 16; ++t) {
+    clock_.advance(1s);
+    m.step(true);
+    ASSERT_EQ(m.snapshot().jobs.size(), 3u) << "t = " << t;
+  }
+  clock_.advance(1s);
+  m.step(true);
+  s = m.snapshot();
+  EXPECT_TRUE(s.jobs.empty());
+  EXPECT_EQ(s.jobs_expired, 3u);
+  EXPECT_DOUBLE_EQ(s.devices[2].energy_j, 600);
 }
 
 TEST_F(NodeMeterTest, ALostGpuIsDownAndSensorWarningsAreCountedBySensor) {

@@ -30,6 +30,30 @@ bool read_small_file(const std::filesystem::path& path, std::string& out, size_t
   return ok;
 }
 
+HeldFile::~HeldFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool HeldFile::read(std::string& out, size_t max_bytes) {
+  out.clear();
+  if (fd_ < 0) fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return false;
+  char chunk[4096];
+  while (out.size() < max_bytes) {
+    const ssize_t n = ::pread(fd_, chunk, sizeof chunk, static_cast<off_t>(out.size()));
+    if (n < 0) {
+      const int saved = errno;
+      ::close(fd_);
+      fd_ = -1;
+      errno = saved;
+      return false;
+    }
+    if (n == 0) break;
+    out.append(chunk, static_cast<size_t>(n));
+  }
+  return true;
+}
+
 std::optional<uint64_t> node_busy_ticks(std::string_view stat) {
   if (!stat.starts_with("cpu ")) return std::nullopt;
   stat = stat.substr(0, stat.find('\n'));

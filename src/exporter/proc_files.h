@@ -14,6 +14,25 @@ namespace carbonclock {
 /// opened or read (a process that exited, a permission refused); errno says why.
 bool read_small_file(const std::filesystem::path& path, std::string& out, size_t max_bytes);
 
+/// A /proc or sysfs file read again and again through one descriptor, opened at the first
+/// read and then re-read from offset 0 with pread (the kernel regenerates its text), so a
+/// periodic read costs no path lookup, open or close. Not copyable.
+class HeldFile {
+ public:
+  explicit HeldFile(std::filesystem::path path) : path_(std::move(path)) {}
+  ~HeldFile();
+  HeldFile(const HeldFile&) = delete;
+  HeldFile& operator=(const HeldFile&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  /// As read_small_file: up to `max_bytes` into `out`; false (errno says why) when the file
+  /// cannot be opened or read; a failed read closes it, so the next read opens it again.
+  bool read(std::string& out, size_t max_bytes);
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
 /// Busy ticks of all CPUs from /proc/stat's first line: user + nice + system + irq + softirq +
 /// steal (guest time is already in user). nullopt when the line is missing or short.
 std::optional<uint64_t> node_busy_ticks(std::string_view proc_stat);

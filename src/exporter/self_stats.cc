@@ -22,6 +22,7 @@ double number(std::string_view s) {
 
 SelfStats::SelfStats(std::filesystem::path proc_root)
     : proc_root_(std::move(proc_root)),
+      stat_(proc_root_ / "self/stat"),
       ticks_per_s_(clock_ticks_per_s()),
       page_b_(static_cast<double>(::sysconf(_SC_PAGESIZE))) {
   if (read_small_file(proc_root_ / "stat", buffer_, 1 << 20)) {
@@ -32,11 +33,19 @@ SelfStats::SelfStats(std::filesystem::path proc_root)
       boot_time_s_ = number(rest.substr(0, rest.find('\n')));
     }
   }
+  // Opened now, so the descriptors they hold are there from the start (process_open_fds stays
+  // as it was before the first scrape).
+  stat_.read(buffer_, 4096);
+  fd_dir_ = ::opendir((proc_root_ / "self/fd").c_str());
+}
+
+SelfStats::~SelfStats() {
+  if (fd_dir_ != nullptr) ::closedir(fd_dir_);
 }
 
 ProcessStats SelfStats::read() {
   ProcessStats out;
-  if (read_small_file(proc_root_ / "self/stat", buffer_, 4096)) {
+  if (stat_.read(buffer_, 4096)) {
     std::string_view text(buffer_);
     const size_t close = text.rfind(')');
     if (close != std::string_view::npos) {
@@ -56,11 +65,15 @@ ProcessStats SelfStats::read() {
       }
     }
   }
-  if (DIR* dir = ::opendir((proc_root_ / "self/fd").c_str())) {
-    while (dirent* e = ::readdir(dir)) {
+  if (fd_dir_ == nullptr) {
+    fd_dir_ = ::opendir((proc_root_ / "self/fd").c_str());
+  } else {
+    ::rewinddir(fd_dir_);  // the next readdir lists the descriptors open now
+  }
+  if (fd_dir_ != nullptr) {
+    while (dirent* e = ::readdir(fd_dir_)) {
       if (e->d_name[0] != '.') out.open_fds += 1;
     }
-    ::closedir(dir);
     out.open_fds -= 1;  // the directory stream itself
   }
   rlimit limit{};

@@ -2,8 +2,12 @@
 // (process_cpu_seconds_total, process_resident_memory_bytes, ...), read from /proc/self.
 #pragma once
 
+#include <dirent.h>
+
 #include <filesystem>
 #include <string>
+
+#include "exporter/proc_files.h"
 
 namespace carbonclock {
 
@@ -21,11 +25,18 @@ class SelfStats {
  public:
   /// `proc_root` is "/proc" in production.
   explicit SelfStats(std::filesystem::path proc_root = "/proc");
-  /// Reads them now; fields that cannot be read stay 0.
+  ~SelfStats();
+  SelfStats(const SelfStats&) = delete;
+  SelfStats& operator=(const SelfStats&) = delete;
+  /// Reads them now; fields that cannot be read stay 0. The stat file and the fd directory
+  /// are opened by the constructor and stay open (they are read at every scrape); the
+  /// directory's own descriptor is not counted in open_fds.
   ProcessStats read();
 
  private:
   std::filesystem::path proc_root_;
+  HeldFile stat_;
+  DIR* fd_dir_ = nullptr;
   double ticks_per_s_;
   double page_b_;
   double boot_time_s_ = 0;

@@ -71,6 +71,16 @@ class FakeProc {
     std::ofstream(proc() / std::to_string(pid) / "cgroup", std::ios::trunc) << cgroup_text;
   }
   void remove_process(int pid) { std::filesystem::remove_all(proc() / std::to_string(pid)); }
+  /// Process `pid` exits and a new one takes its pid: a new /proc entry (another inode, as
+  /// the kernel gives), with the given cgroup, environment and start.
+  void replace_process(int pid, const std::string& cgroup_text, const std::string& environ_text,
+                       unsigned long long start_ticks) {
+    const auto dir = proc() / std::to_string(pid);
+    const auto staged = proc() / ("new." + std::to_string(pid));
+    std::filesystem::rename(dir, staged);  // the old entry lives on until the new one exists
+    add_process(pid, cgroup_text, environ_text, start_ticks);
+    std::filesystem::remove_all(staged);
+  }
 
   /// cpu.stat of a cgroup v2 directory (relative to the cgroup root).
   void set_cgroup_usage(const std::string& dir, unsigned long long usage_usec) {
