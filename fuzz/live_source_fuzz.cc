@@ -67,8 +67,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!report) {
     const std::string& m = report.error().message();
     fuzz::check_error(report.error());
-    for (const char* secret : kSecrets) {
-      fuzz::require(m.find(secret) == std::string::npos, "credential in an error message");
+    // The configured credentials are secrets whatever the source; the bearer token only once
+    // WattTime issued it (for another source the same bytes are a provider's data).
+    const size_t known = request.source == LiveSourceKind::kWattTime ? std::size(kSecrets) : 3;
+    for (size_t i = 0; i < known; ++i) {
+      fuzz::require(m.find(kSecrets[i]) == std::string::npos, "credential in an error message");
     }
     for (char c : m) fuzz::require(static_cast<unsigned char>(c) >= 0x20, "control character");
   }

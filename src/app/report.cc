@@ -135,10 +135,13 @@ std::vector<PowerSample> power_from_samples(const std::vector<JournalSample>& sa
   const size_t steps = points.size() - 1;
   const size_t device_count = origin.cumulative_j.size();
   std::vector<double> t_s;
+  t_s.reserve(points.size());
   for (const JournalSample* p : points) t_s.push_back(p->t_s);
   std::vector<std::vector<double>> energy_j;  // per device, per step
+  energy_j.reserve(device_count);
   for (size_t d = 0; d < device_count; ++d) {
     std::vector<double> e_j;
+    e_j.reserve(points.size());
     for (const JournalSample* p : points) e_j.push_back(p->cumulative_j[d]);
     const bool estimate = d < devices.size() && devices[d].method == Method::kEstimate;
     energy_j.push_back(step_energy_j(t_s, e_j, estimate));

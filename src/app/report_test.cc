@@ -44,7 +44,7 @@ TEST(PowerFromSamplesTest, MergesSamplesToAtMostMaxPointsKeepingTheEnergy) {
 // the counter is coarse whatever its device says (none given here).
 TEST(PowerFromSamplesTest, CoarseCounterIsSpreadOverTheSpanSinceItLastAdvanced) {
   std::vector<JournalSample> samples;
-  for (int i = 1; i <= 6; ++i) samples.push_back({double(i), {10.0 * (i / 2 * 2)}});
+  for (int i = 1; i <= 6; ++i) samples.push_back({double(i), {10.0 * (i - i % 2)}});  // advances every other sample
   auto p = power_from_samples(samples, {}, 100);
   ASSERT_EQ(p.size(), 6u);
   double energy = 0;

@@ -62,12 +62,12 @@ class JobControlTest : public ::testing::Test {
 };
 
 TEST_F(JobControlTest, SigstopPausesAndSigcontResumes) {
+  Watchdog dog = watchdog();  // first, as carbonclock does: the job must still run at the pause
   Supervisor sup;
   sup.set_new_session(true);
   SpawnError err;
-  ASSERT_TRUE(sup.spawn(ticker(0.5), &err)) << err.message;
+  ASSERT_TRUE(sup.spawn(ticker(1.5), &err)) << err.message;
   RealClock clock;
-  Watchdog dog = watchdog();
   ProcessJobControl c(sup, &dog, clock, {});
   c.job_started();
   pid_t pid = ticker_pid();
@@ -108,12 +108,14 @@ TEST_F(JobControlTest, PauseSignalCheckpointsAndTheResumeCommandFinishesTheWork)
 }
 
 TEST_F(JobControlTest, AJobIgnoringThePauseSignalIsStoppedInstead) {
+  // The watchdog first (as carbonclock starts it), so that the job's work outlasts the grace
+  // however slowly the watchdog starts (sanitizer builds).
+  Watchdog dog = watchdog();
   Supervisor sup;
   sup.set_new_session(true);
   SpawnError err;
-  ASSERT_TRUE(sup.spawn(ticker(0.5, {"--ignore", std::to_string(SIGUSR1)}), &err));
+  ASSERT_TRUE(sup.spawn(ticker(1.5, {"--ignore", std::to_string(SIGUSR1)}), &err));
   RealClock clock;
-  Watchdog dog = watchdog();
   ProcessJobControl c(sup, &dog, clock, {SIGUSR1, {"true"}, 300ms});
   c.job_started();
   pid_t pid = ticker_pid();

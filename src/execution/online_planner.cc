@@ -45,7 +45,8 @@ std::vector<size_t> cheapest_slots(std::span<const WindowSlot> window, double ne
   std::vector<size_t> chosen;
   double have = 0;
   for (size_t i : order) {
-    if (have >= needed_s - tolerance_s) break;
+    // The tolerance forgives a sliver short of whole slots, never work with no slot at all.
+    if (have >= needed_s - (chosen.empty() ? 1e-9 : tolerance_s)) break;
     chosen.push_back(i);
     have += window[i].capacity_s;
   }
@@ -144,6 +145,27 @@ Decision decide(Algorithm algorithm, const SlottedIntensity& intensity, SysTime 
   d.planned_is = intensity_seconds(d.window, d.chosen, plan_s);
   d.immediate_is = intensity_seconds(d.window, straight, plan_s);
   d.run_now = !d.chosen.empty() && d.chosen.front() == 0;
+  if (algorithm == Algorithm::kPauseResume && d.run_now && d.chosen.size() > 1 &&
+      d.window[0].capacity_s < slot_s - 1e-6) {
+    // Inside a slot (the job started a little after its boundary), the current slot may be
+    // the marginal one: the dearest chosen, needed only for what the cheaper slots cannot hold.
+    // Run just that long, then decide again, instead of running the whole slot and leaving a
+    // cheaper one part-used (a job 64 ms late at its first slot otherwise never paused).
+    size_t marginal = d.chosen.front();
+    for (size_t i : d.chosen) {
+      if (d.window[i].g_per_kwh >= d.window[marginal].g_per_kwh) marginal = i;
+    }
+    if (marginal == 0) {
+      double others_s = 0;
+      for (size_t i : d.chosen) {
+        if (i != 0) others_s += d.window[i].capacity_s;
+      }
+      const double needed_now_s = plan_s - others_s;
+      if (needed_now_s > 0 && needed_now_s < d.window[0].capacity_s) {
+        d.next_decision_utc = std::min(next_boundary, now + from_seconds(needed_now_s));
+      }
+    }
+  }
   if (!d.run_now) {
     // Slack runs out at deadline − remaining: wake then at the latest.
     SysTime slack_end = deadline - from_seconds(remaining_s);

@@ -33,13 +33,29 @@ TEST(OnlinePlannerTest, PartialSlotsCountByCapacity) {
 
 TEST(OnlinePlannerTest, ADecisionJustAfterABoundaryStillPausesForOneWholeSlotOfWork) {
   // 1 s slots; deciding 0.7 ms after the boundary of a dirty slot with 1.06 s of work left (the
-  // job started 60 ms into its first slot). The work is one slot and a sliver: it waits for the
-  // clean slot +2 instead of taking the partial current slot plus one more.
+  // job started 64 ms into its first slot, as on a busy machine).
   SlottedIntensity in =
       slot_series(series_from_values("TEST", kT0, 1s, {500, 500, 100, 500, 500}), 1s).value();
-  Decision d = decide(Algorithm::kPauseResume, in, kT0 + 700us, kT0 + 4s + 476ms, 1.0643, true);
-  EXPECT_FALSE(d.run_now) << d.reason;
-  EXPECT_EQ(d.chosen, (std::vector<size_t>{2}));
+  const SysTime deadline = kT0 + 4s + 476ms;
+  // 1.0643 s left: the clean slot +2 holds 1 s; the 64.3 ms over it run now (the earliest of
+  // the dear slots), and then the job pauses: the next decision comes after those 64.3 ms, not
+  // at the next boundary.
+  Decision d = decide(Algorithm::kPauseResume, in, kT0 + 700us, deadline, 1.0643, true);
+  EXPECT_TRUE(d.run_now) << d.reason;
+  EXPECT_EQ(d.chosen, (std::vector<size_t>{0, 2}));
+  EXPECT_NEAR(to_seconds(d.next_decision_utc - kT0), 0.0007 + 0.0643, 1e-6);
+  // Then exactly one slot of work is left: it waits for slot +2, even though the slot it is in
+  // is a few ms short of whole.
+  Decision then = decide(Algorithm::kPauseResume, in, d.next_decision_utc, deadline, 1.0, true);
+  EXPECT_FALSE(then.run_now) << then.reason;
+  EXPECT_EQ(then.chosen, (std::vector<size_t>{2}));
+  // With 1.0 s left 0.7 ms into the slot, the tolerance keeps it to one slot as well.
+  Decision late = decide(Algorithm::kPauseResume, in, kT0 + 700us, deadline, 1.0, true);
+  EXPECT_FALSE(late.run_now) << late.reason;
+  // Work smaller than the tolerance still gets a slot.
+  Decision tiny = decide(Algorithm::kPauseResume, in, kT0 + 2s, deadline, 0.0166, true);
+  EXPECT_EQ(tiny.chosen, (std::vector<size_t>{0}));
+  EXPECT_TRUE(tiny.run_now);
 }
 
 TEST(OnlinePlannerTest, CheapestBlockEarliestOnTies) {

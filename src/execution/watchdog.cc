@@ -107,7 +107,7 @@ bool has_ended(pid_t pid) {
   char path[40] = "/proc/";
   char digits[16];
   int n = 0;
-  for (unsigned v = static_cast<unsigned>(pid); n == 0 || v != 0; v /= 10) {
+  for (auto v = static_cast<unsigned>(pid); n == 0 || v != 0; v /= 10) {
     digits[n++] = static_cast<char>('0' + v % 10);
   }
   size_t at = std::strlen(path);
