@@ -32,7 +32,7 @@ stage() {
 
 stage asan 1800 scripts/sanitize.sh address
 stage fuzz 480 scripts/fuzz.sh 60
-stage tidy 300 /usr/bin/python3 scripts/tidy.py --build-dir build-asan
+stage tidy 600 /usr/bin/python3 scripts/tidy.py --build-dir build-asan
 stage tsan 1200 scripts/sanitize.sh thread
 
 if ((${#skipped[@]})); then
