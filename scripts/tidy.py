@@ -52,6 +52,11 @@ def changed_lines(base):
     }
 
 
+def has_commit(rev):
+    return subprocess.run(["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=ROOT,
+                          capture_output=True).returncode == 0
+
+
 def units_to_check(changed, database):
     """The compiled units whose own file, or the header beside it, changed."""
     compiled = {}
@@ -84,6 +89,14 @@ def main():
     base = args.base
     if not base:
         base = (ROOT / ".ci" / "tidy-base").read_text(encoding="utf-8").split()[0]
+    if not has_commit(base):
+        # A shallow clone lacks the base: check what the last commit changed instead.
+        fallback = "HEAD~1" if has_commit("HEAD~1") else None
+        print(f"tidy: base {base[:12]} is not in this clone; checking the changes since "
+              f"{fallback or 'nothing (no parent commit either)'}", file=sys.stderr)
+        if fallback is None:
+            return 0
+        base = fallback
     database_path = ROOT / args.build_dir / "compile_commands.json"
     try:
         database = json.loads(database_path.read_text(encoding="utf-8"))
