@@ -251,7 +251,8 @@ TEST_F(NodeMeterTest, WithARescanIntervalJobsAreAttributedAndEndedJobsDropAfterT
     sensor_->energy_j = {100.0 * t, 0, 100.0 * t};
     clock_.advance(1s);
     m.step(true);
-    const JobSnapshot* b = job(m.snapshot(), kB);
+    const NodeSnapshot now = m.snapshot();  // job() points into it: keep it alive
+    const JobSnapshot* b = job(now, kB);
     b_cpu_j.push_back(b == nullptr ? 0.0 : b->device_energy_j[2]);
   }
   NodeSnapshot s = m.snapshot();
