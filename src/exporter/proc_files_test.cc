@@ -52,7 +52,8 @@ TEST(HeldFile, ProcFilesAreRegeneratedAtEveryRead) {
   });
   started.wait();
   ASSERT_TRUE(stat.read(text, 4096));
-  EXPECT_EQ(threads_in(text), before + 1);
+  // At least the new thread (a sanitizer's runtime may start its own with the first thread).
+  EXPECT_GT(threads_in(text), before);
   done.count_down();
   extra.join();
 }
