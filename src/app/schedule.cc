@@ -329,6 +329,13 @@ RiskUse risk_use(const SlottedIntensity& intensity, ForecastQuantile quantile) {
   return out;
 }
 
+nlohmann::ordered_json risk_to_json(const RiskUse& risk) {
+  return {{"quantile", to_string(risk.quantile)},
+          {"slots", risk.slots},
+          {"slots_on_quantile", risk.on_quantile},
+          {"note", risk.text}};
+}
+
 double ZonePlan::saving_pct() const {
   return immediate_g > 0 ? 100.0 * (immediate_g - expected_g) / immediate_g : 0.0;
 }
@@ -395,6 +402,7 @@ struct ScheduledRun::State {
   std::unique_ptr<Executor> executor;
   std::optional<Watchdog> watchdog;
   PauseMethod pause;
+  RiskUse risk;  ///< what --risk did to the first plan
   ExecutionStatus latest;
   std::string outcome;
 };
@@ -451,6 +459,7 @@ Result<std::unique_ptr<ScheduledRun>> ScheduledRun::prepare(const ScheduleArgs& 
       intensity_fn(*s.provider, zone, s.spec), ctx.clock,
       [state](const ExecutionStatus& st) { state->latest = st; });
   if (Status p = s.executor->plan(); !p) return p.error();
+  s.risk = risk_use(s.executor->first_intensity(), s.spec.risk);
   auto dog = Watchdog::start(s.pause.resume_command);
   if (!dog) return dog.error();
   s.watchdog = std::move(*dog);
@@ -467,8 +476,7 @@ std::string ScheduledRun::plan_summary() const {
       runs_text(planned_runs(d, to_seconds(s.spec.expected_duration))),
       d.immediate_is > 0 ? 100.0 * (1 - d.planned_is / d.immediate_is) : 0.0,
       s.executor->first_intensity().describe());
-  RiskUse risk = risk_use(s.executor->first_intensity(), s.spec.risk);
-  if (!risk.text.empty()) out += "\nrisk: " + risk.text;
+  if (!s.risk.text.empty()) out += "\nrisk: " + s.risk.text;
   for (const auto& n : s.executor->first_intensity().notes) out += "\nnote: " + n;
   return out;
 }
@@ -497,6 +505,7 @@ void ScheduledRun::record(RunRecord& run) {
   ScheduleRequest request{s.spec.window, s.spec.requested_start_utc, s.pause};
   ExecutionOptions options{s.spec.algorithm, s.spec.deadline_utc, s.spec.expected_duration};
   nlohmann::json schedule = schedule_to_json(request, options, *s.executor);
+  schedule["plan"]["risk"] = risk_to_json(s.risk);  // what the first plan was planned on
   run.schedule = schedule;
   // Savings: stored actuals when they cover the run (rare at its end), else what was planned on.
   SysTime from = floor_to(s.spec.requested_start_utc, s.spec.slot);

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,6 +70,9 @@ struct RiskUse {
 };
 /// Counts from the plan's intensity (its provenance per slot).
 RiskUse risk_use(const SlottedIntensity& intensity, ForecastQuantile quantile);
+/// {quantile, slots, slots_on_quantile, note}: plan JSON's `risk` and run.json's
+/// `schedule.plan.risk` (schemas/plan.schema.json, schemas/run.schema.json).
+nlohmann::ordered_json risk_to_json(const RiskUse& risk);
 
 /// Re-planning reads the intensity and ranks every slot left before the deadline, at every slot
 /// boundary, while termination signals wait: its cost (a few microseconds a slot) must stay a

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +22,7 @@
 #include "common/time.h"
 #include "execution/test_proc.h"
 #include "grid/store.h"
+#include "reports/schema_check.h"
 
 namespace carbonclock {
 namespace {
@@ -367,6 +369,85 @@ TEST_F(ScheduledRunTest, ReportRecomputesSavingsOnceActualsAreStored) {
   EXPECT_EQ(s["intensity_source"], "test-actuals");
   EXPECT_NEAR(s["saved_g"].get<double>(), 0.0, 1e-9);
   EXPECT_NEAR(s["emitted_g"].get<double>(), s["immediate_g"].get<double>(), 1e-9);
+}
+
+// `run --risk p90` without --intensity-file: the plan rests on carbonclock's own forecast from
+// 21 days of stored hourly history that ends at the current hour (no provider forecast, no
+// actual for now), planned on its p90; a real job runs to its end and run.json records it.
+class RiskRunTest : public ScheduledRunTest {
+ protected:
+  void SetUp() override {
+    ScheduledRunTest::SetUp();
+    const fs::path db = dir_ / "grid.db";
+    cli_.env["CARBONCLOCK_DB"] = db.string();
+    IntensitySeries s{"DE", Signal::kAverage, Factor::kLifecycle, "test", std::nullopt, {}};
+    const SysTime end =
+        floor_to(std::chrono::time_point_cast<Nanos>(std::chrono::system_clock::now()), 1h);
+    constexpr int kHours = 24 * 21;
+    for (int h = 0; h < kHours; ++h) {
+      double v = 300 + 100 * std::sin(2 * M_PI * (h % 24) / 24.0) + (h * 37 % 11);
+      s.points.push_back({end - 1h * (kHours - h), 1h, v, false});
+    }
+    auto store = GridStore::open(db);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->import({s}, "test"));
+  }
+  /// Runs the ticker for 0.3 s under `schedule` with --risk p90 on 1 s slots; checks that it ran
+  /// to its end and that the plan line and run.json say every slot rests on p90 of
+  /// carbonclock's own forecast. The schedule from run.json.
+  nlohmann::json run_on_p90(const std::vector<std::string>& schedule) {
+    std::vector<std::string> args{"run",    "--no-gpu", "--out",  (dir_ / "run").string(),
+                                  "--zone", "DE",       "--slot", "1s",
+                                  "--risk", "p90"};
+    args.insert(args.end(), schedule.begin(), schedule.end());
+    args.push_back("--");
+    for (const auto& a : ticker(0.3)) args.push_back(a);
+    EXPECT_EQ(run(args), 0) << err();
+    auto doc = nlohmann::json::parse(read_file(dir_ / "run" / "run.json").value());
+    EXPECT_EQ(doc.at("exit_code"), 0);
+    EXPECT_FALSE(ticks().empty());
+    const nlohmann::json sched = doc.at("schedule");
+    const auto& plan = sched.at("plan");
+    // The slots of the first plan, counted from the spans of what it rests on.
+    size_t slots = 0;
+    const double slot_s = plan.at("intensity").at("slot_s").get<double>();
+    EXPECT_EQ(slot_s, 1.0);
+    for (const auto& span : plan.at("intensity").at("basis")) {
+      EXPECT_EQ(span.at("basis"), "carbonclock-forecast") << span.dump();
+      EXPECT_TRUE(span.at("source").get<std::string>().ends_with("-p90")) << span.dump();
+      slots += static_cast<size_t>(
+          std::llround((at(span.at("end_utc")) - at(span.at("start_utc"))) / slot_s));
+    }
+    // The window: 1 s of work plus the 2 s allowed, from the slot holding the requested start.
+    EXPECT_GE(slots, 3u);
+    EXPECT_LE(slots, 4u);
+    const auto& risk = plan.at("risk");
+    EXPECT_EQ(risk.at("quantile"), "p90");
+    EXPECT_EQ(risk.at("slots"), slots);
+    EXPECT_EQ(risk.at("slots_on_quantile"), slots);
+    const std::string note = risk.at("note");
+    EXPECT_TRUE(
+        note.starts_with("planned on p90 of carbonclock's own forecast (carbonclock-forecast-"))
+        << note;
+    EXPECT_TRUE(note.ends_with(fmt::format("-p90) for {0} of {0} slots", slots))) << note;
+    EXPECT_NE((out() + err()).find("risk: " + note + "\n"), std::string::npos) << out() << err();
+    EXPECT_EQ(testing::schema_errors("run.schema.json", doc.dump()), "");
+    return sched;
+  }
+};
+
+TEST_F(RiskRunTest, FlexStartOnP90OfItsOwnForecastRunsTheJobAndRecordsTheRisk) {
+  auto sched = run_on_p90({"--flex-start", "2s", "--expected-duration", "1s"});
+  EXPECT_EQ(sched.at("algorithm"), "flexible-start");
+  // `report` shows what the schedule was planned on.
+  ASSERT_EQ(run({"report", (dir_ / "run").string()}), 0) << err();
+  EXPECT_NE(out().find("  risk: planned on p90 of carbonclock's own forecast"), std::string::npos)
+      << out();
+}
+
+TEST_F(RiskRunTest, PauseResumeOnP90OfItsOwnForecastRunsTheJobAndRecordsTheRisk) {
+  auto sched = run_on_p90({"--pause-resume", "2s", "--expected-duration", "1s"});
+  EXPECT_EQ(sched.at("algorithm"), "pause-resume");
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ using ojson = nlohmann::ordered_json;
 constexpr const char* kAlgorithms[] = {"flexible-start", "pause-resume"};
 constexpr const char* kAlgorithmTitles[] = {"Flexible Start", "Pause and Resume"};
 
-std::string pct(double v) { return std::isnan(v) ? "–" : fmt::format("{:.1f}", v); }
+std::string pct(double v) { return std::isnan(v) ? "–" : fixed(v, 1); }
 ojson number_or_null(double v) { return std::isnan(v) ? ojson(nullptr) : ojson(v); }
 
 std::vector<size_t> algorithms(const BacktestRun& run) {
@@ -52,12 +52,12 @@ void append_backtest_csv(const BacktestRun& run, const std::vector<BacktestRow>&
   const std::string forecast = csv_field(run.forecast.label());
   for (const BacktestRow& r : rows) {
     auto captured = r.captured_pct();
-    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{:.6f},{:.6f},{:.6f},{},{}\n",
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{}\n",
                    csv_field(run.labels.jobs[r.job]), csv_field(run.labels.zones[r.zone]),
                    format_utc_minutes(r.start_utc), csv_field(run.labels.windows[r.window]),
-                   kAlgorithms[r.pause_resume ? 1 : 0], forecast, r.baseline_g, r.realised_g,
-                   r.oracle_g, captured ? fmt::format("{:.4f}", *captured) : std::string(),
-                   r.pauses);
+                   kAlgorithms[r.pause_resume ? 1 : 0], forecast, fixed(r.baseline_g, 6),
+                   fixed(r.realised_g, 6), fixed(r.oracle_g, 6),
+                   captured ? fixed(*captured, 4) : std::string(), r.pauses);
   }
 }
 

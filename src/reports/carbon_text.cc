@@ -71,6 +71,7 @@ std::string schedule_markdown(const ScheduleView& v) {
           ? fmt::format(", expecting to save {}%", fixed(*v.expected_saving_pct, 1))
           : "",
       v.pauses, v.pauses == 1 ? "" : "s", v.savings ? " It " + v.savings_text() + "." : "");
+  if (!v.risk_note.empty()) out += fmt::format("Risk: {}.\n\n", v.risk_note);
   out += "| time (UTC) | event | note |\n|---|---|---|\n";
   for (const auto& e : v.events) {
     std::string note = e.note;

@@ -12,7 +12,7 @@ using ojson = nlohmann::ordered_json;
 ojson number_or_null(double v) { return std::isnan(v) ? ojson(nullptr) : ojson(v); }
 
 std::string cell(double v, int decimals) {
-  return std::isnan(v) ? std::string() : fmt::format("{:.{}f}", v, decimals);
+  return std::isnan(v) ? std::string() : fixed(v, decimals);
 }
 
 ojson skill_json(const Skill& s) {
@@ -106,7 +106,7 @@ std::string render_text(const ZoneForecast& z) {
                      "g/kWh", "p10", "p50", "p90", "model", any_actual ? "    actual" : "");
   for (size_t k = 0; k < f.slots.size(); ++k) {
     const ForecastSlot& s = f.slots[k];
-    auto v = [](double x) { return std::isnan(x) ? std::string("–") : fmt::format("{:.1f}", x); };
+    auto v = [](double x) { return std::isnan(x) ? std::string("–") : fixed(x, 1); };
     out += fmt::format("{:<20} {:>4} {:>9} {:>9} {:>9} {:>9}  {:<11}", format_utc(s.start_utc),
                        s.step, v(s.g_per_kwh), v(s.p10_g_per_kwh), v(s.p50_g_per_kwh),
                        v(s.p90_g_per_kwh), to_string(s.model));

@@ -159,6 +159,7 @@ std::string schedule_section(const RunRecord& run) {
           (v->expected_saving_pct ? "; expected saving " + fixed(*v->expected_saving_pct, 1) + "%"
                                   : ""));
   if (!v->planning_intensity.empty()) row("planned on", v->planning_intensity);
+  if (!v->risk_note.empty()) row("risk", v->risk_note);
   row("ran", (ran.empty() ? "none" : ran) +
                  fmt::format(" ({} pause{})", v->pauses, v->pauses == 1 ? "" : "s"));
   if (v->savings) row("saving", v->savings_text());

@@ -70,10 +70,7 @@ std::string render_json(const PlanResult& p) {
   j["horizon_end_utc"] =
       j["forecast"].is_null() ? ojson(nullptr) : j["forecast"]["horizon_end_utc"];
   j["intensity"] = ojson(intensity);
-  j["risk"] = {{"quantile", to_string(home.risk.quantile)},
-               {"slots", home.risk.slots},
-               {"slots_on_quantile", home.risk.on_quantile},
-               {"note", home.risk.text}};
+  j["risk"] = risk_to_json(home.risk);
   if (!p.profile_note.empty()) j["profile"] = p.profile_note;
   ojson zs = ojson::array();
   for (const ZonePlan& z : p.others) {

@@ -77,6 +77,7 @@ std::optional<ScheduleView> schedule_view(const nlohmann::json& j) {
           fmt::format("{} {}/{}{}", in.value("zone", ""), in.value("signal", ""),
                       in.value("factor", ""), bases.empty() ? "" : " (" + bases + ")");
     }
+    if (p.contains("risk") && p["risk"].is_object()) v.risk_note = p["risk"].value("note", "");
   }
   if (j.contains("events") && j["events"].is_array()) {
     for (const auto& e : j["events"]) {
@@ -106,6 +107,7 @@ std::string schedule_text(const ScheduleView& v) {
       v.expected_saving_pct ? fmt::format("; expected saving {}%", fixed(*v.expected_saving_pct, 1))
                             : "");
   if (!v.planning_intensity.empty()) add("  planned on {}\n", v.planning_intensity);
+  if (!v.risk_note.empty()) add("  risk: {}\n", v.risk_note);
   for (const auto& e : v.events) {
     add("  {:<24} {:<16}{}\n", e.at_utc, e.action, e.note.empty() ? "" : " " + e.note);
   }

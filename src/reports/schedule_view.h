@@ -30,6 +30,10 @@ struct ScheduleView {
   std::vector<Interval> planned;
   std::optional<double> expected_saving_pct;
   std::string planning_intensity;  ///< "DE average/lifecycle (forecast, actual)"
+  /// `run --risk`: what the plan was planned on ("planned on p90 of carbonclock's own forecast
+  /// (...) for 24 of 24 slots", or the fall-back); empty for the point forecast and in run.json
+  /// files written before `plan.risk` was recorded.
+  std::string risk_note;
   std::vector<Event> events;
   std::vector<Interval> running;
   int pauses = 0;
