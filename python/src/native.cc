@@ -378,7 +378,8 @@ py::tuple report(const std::string& run_dir, const std::string& format_text, py:
           out = report_markdown(data.run, data.account);
           break;
         case Format::kHtml:
-          out = report_html(data.run, data.account, {data.by_zone, data.by_hour, run_dir, data.power});
+          out = report_html(data.run, data.account,
+                            {data.by_zone, data.by_hour, run_dir, data.power});
           break;
         default:
           out = report_text(data.run, data.account, run_dir);
@@ -403,16 +404,23 @@ ScheduleArgs schedule_args(Options& o) {
   return a;
 }
 
+/// The job as `plan` and `shift` take it (PlanRequest and ShiftArgs name it alike): its zone or
+/// region, the zones to compare, and its duration with energy or a measured profile.
+template <typename Job>
+void read_job(Options& o, Job& job) {
+  job.zone = o.str("zone");
+  job.region = o.str("region");
+  job.zones = o.str_or("zones", "");
+  job.duration = o.str_or("duration", "");
+  job.energy_kwh = o.number("energy_kwh");
+  job.profile = o.str_or("profile", "");
+}
+
 py::tuple plan(const std::string& format_text, py::dict options) {
   Session s;
   Options o(std::move(options));
   PlanRequest r;
-  r.zone = o.str("zone");
-  r.region = o.str("region");
-  r.zones = o.str_or("zones", "");
-  r.duration = o.str_or("duration", "");
-  r.energy_kwh = o.number("energy_kwh");
-  r.profile = o.str_or("profile", "");
+  read_job(o, r);
   r.db = o.str_or("db", "");
   r.schedule = schedule_args(o);
   o.check_all_used();
@@ -434,13 +442,8 @@ py::tuple shift(const std::string& format_text, py::dict options) {
   Session s;
   Options o(std::move(options));
   ShiftArgs a;
-  a.zone = o.str("zone");
-  a.region = o.str("region");
-  a.zones = o.str_or("zones", "");
+  read_job(o, a);
   a.start = o.str_or("start", "");
-  a.duration = o.str_or("duration", "");
-  a.energy_kwh = o.number("energy_kwh");
-  a.profile = o.str_or("profile", "");
   a.flex_start = o.str_or("flex_start", "");
   a.pause_resume = o.str_or("pause_resume", "");
   a.signal = o.str_or("signal", "");
