@@ -465,6 +465,28 @@ TEST_F(CarbonReportTest, TextMarkdownAndHtmlShowTheScheduleEveryPauseAndTheSavin
   EXPECT_EQ(report_text(run_, account_, "").find("schedule:"), std::string::npos);
 }
 
+TEST_F(CarbonReportTest, TextMarkdownAndHtmlSayWhatQuantileTheScheduleWasPlannedOn) {
+  run_.schedule = test_schedule();
+  const std::string note =
+      "planned on p90 of carbonclock's own forecast (carbonclock-forecast-regression-p90) for 9 of "
+      "9 slots";
+  (*run_.schedule)["plan"]["risk"] = {
+      {"quantile", "p90"}, {"slots", 9}, {"slots_on_quantile", 9}, {"note", note}};
+  const std::string text = report_text(run_, account_, "");
+  EXPECT_NE(text.find("  risk: " + note + "\n"), std::string::npos) << text;
+  const std::string md = report_markdown(run_, account_);
+  EXPECT_NE(md.find("Risk: " + note + ".\n"), std::string::npos) << md;
+  const std::string html = report_html(run_, account_, HtmlExtras{});
+  EXPECT_NE(html.find("<tr><th>risk</th><td>" + html_escape(note) + "</td></tr>"),
+            std::string::npos)
+      << html;
+  // run.json written before the risk was recorded: no risk line anywhere.
+  run_.schedule = test_schedule();
+  EXPECT_EQ(report_text(run_, account_, "").find("risk:"), std::string::npos);
+  EXPECT_EQ(report_markdown(run_, account_).find("Risk:"), std::string::npos);
+  EXPECT_EQ(report_html(run_, account_, HtmlExtras{}).find("<th>risk</th>"), std::string::npos);
+}
+
 TEST_F(CarbonReportTest, ModelCardIsTheHuggingFaceCo2Block) {
   run_.host_info = test_host();
   run_.carbonclock_version = "0.1.0";
