@@ -251,15 +251,16 @@ struct Replayed {
   int32_t pauses = 0;
 };
 
-/// Flexible Start: one decision at the requested start s on `view` (the planning values from s,
-/// at least k + n slots; decide() reads none beyond the deadline, so one view serves every job
-/// and window of the start), priced on the truth.
-Replayed replay_flexible_start(const SlottedIntensity& view, const SlottedIntensity& truth,
+/// Flexible Start: one decision at the requested start s, as decide() makes it, on `window`
+/// (the planning values cut from s to the start's longest deadline; a deadline on a slot
+/// boundary cuts the same first k + n slots, so one cut serves every job and window of the
+/// start), priced on the truth.
+Replayed replay_flexible_start(std::span<const WindowSlot> window, const SlottedIntensity& truth,
                                const std::vector<int64_t>& prefix, size_t s, size_t k, size_t n) {
-  const SysTime t = truth.slot_start(s);
   const double slot_s = to_seconds(truth.slot);
-  Decision d = decide(Algorithm::kFlexibleStart, view, t, truth.slot_start(s + k + n),
-                      static_cast<double>(k) * slot_s, false);
+  Decision d = decide_in_window(Algorithm::kFlexibleStart, window.first(k + n), truth.slot,
+                                truth.slot_start(s), truth.slot_start(s + k + n),
+                                static_cast<double>(k) * slot_s, false);
   size_t first = d.chosen.empty() ? 0 : d.chosen.front();
   first = std::min(first, n);
   return Replayed{prefix[s + first + k] - prefix[s + first], 0};
@@ -432,7 +433,8 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
       book.forget_before(start);
       if (start < truth.first_slot_utc) continue;
       const auto s = static_cast<size_t>((start - truth.first_slot_utc) / truth.slot);
-      std::optional<SlottedIntensity> fs_view;  // made at the start's first Flexible Start
+      // Cut at the start's first Flexible Start: the planning values to its longest deadline.
+      std::optional<std::vector<WindowSlot>> fs_window;
       for (size_t c = 0; c < cells.size(); ++c) {
         const SweepCell& cell = cells[c];
         const double per_ug = cell.energy_kwh_per_slot / kMicrogramsPerGram;
@@ -446,22 +448,23 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
           std::optional<Replayed> fs, pr;
           std::string why;
           if (Status ok = book.usable(start); !ok) why = ok.error().message();
-          if (options.flexible_start && why.empty() && !fs_view) {
+          if (options.flexible_start && why.empty() && !fs_window) {
             size_t offset = 0;
             const size_t count = std::min(longest, book.reach(start));
             auto values = book.at(start, count, offset);
             if (values) {
-              fs_view = view_intensity(truth, **values, offset, count, start);
+              SlottedIntensity view = view_intensity(truth, **values, offset, count, start);
+              fs_window = remaining_window(view, start, view.end_utc());
             } else {
               why = values.error().message();
             }
           }
           if (options.flexible_start && why.empty()) {
-            if (k + n > fs_view->size()) {
+            if (k + n > fs_window->size()) {
               why = forecast.kind == BacktestForecast::Kind::kOracle ? "outside the data"
                                                                      : "internal: view too short";
             } else {
-              fs = replay_flexible_start(*fs_view, truth, prefix, s, k, n);
+              fs = replay_flexible_start(*fs_window, truth, prefix, s, k, n);
             }
           }
           if (options.pause_resume && why.empty()) {
@@ -525,10 +528,11 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
       cv.notify_all();
     }
   };
+  // Every worker is a thread of its own (this one only waits and hands over): with one worker
+  // fewer, a 2-core machine ran the zones one at a time.
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < workers; ++i) pool.emplace_back(worker);
+  for (unsigned i = 0; i < workers; ++i) pool.emplace_back(worker);
   Status result;
-  if (workers == 1) worker();
   for (size_t z = 0; z < zones && result; ++z) {
     std::unique_lock lock(mutex);
     cv.wait(lock, [&] { return done[z].ready; });

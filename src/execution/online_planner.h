@@ -46,6 +46,9 @@ size_t cheapest_block(std::span<const WindowSlot> window, double needed_s);
 double intensity_seconds(std::span<const WindowSlot> window, std::span<const size_t> chosen,
                          double needed_s);
 
+/// intensity_seconds of running `needed_s` straight from the window's first slot.
+double straight_intensity_seconds(std::span<const WindowSlot> window, double needed_s);
+
 /// What to do now.
 struct Decision {
   bool run_now = false;
@@ -61,8 +64,17 @@ struct Decision {
 };
 
 /// Decides for `algorithm` with `remaining_s` of work left (<= 0: unknown, the job overran).
-/// `started` matters only for Flexible Start (once started it runs through).
+/// `started` matters only for Flexible Start (once started it runs through). The window is
+/// remaining_window(intensity, now, deadline); the rest is decide_in_window().
 Decision decide(Algorithm algorithm, const SlottedIntensity& intensity, SysTime now,
                 SysTime deadline, double remaining_s, bool started);
+
+/// decide() on a window already cut (remaining_window over `slot`-long slots from `now` to
+/// `deadline`); the Decision's `window` is left empty, `chosen` indexes `window`. For callers
+/// that decide many times over one cut: the back-test cuts a start's window once, to its
+/// longest deadline, and decides each shorter deadline on a prefix of it (a deadline on a slot
+/// boundary cuts the same slots).
+Decision decide_in_window(Algorithm algorithm, std::span<const WindowSlot> window, Nanos slot,
+                          SysTime now, SysTime deadline, double remaining_s, bool started);
 
 }  // namespace carbonclock

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace carbonclock {
 namespace {
 
@@ -73,6 +75,47 @@ TEST(OnlinePlannerTest, RemainingWindowCutsAtSlotsAndDeadline) {
   EXPECT_DOUBLE_EQ(w[1].capacity_s, 300);
   EXPECT_DOUBLE_EQ(w[2].capacity_s, 120);
   EXPECT_DOUBLE_EQ(w[2].g_per_kwh, 3);
+}
+
+TEST(OnlinePlannerTest, RemainingWindowTakesTheNearestValueOutsideTheDataOrOnAGap) {
+  SlottedIntensity in =
+      slot_series(series_from_values("TEST", kT0, 5min, {1, 2, NAN, 4}), 5min).value();
+  // From 7 minutes before the data to 3 minutes after it: before it the first value, the gap
+  // and after the data the last one, each slot's index counted without drifting.
+  auto w = remaining_window(in, kT0 - 7min, kT0 + 23min);
+  std::vector<double> g, cap;
+  for (const auto& s : w) g.push_back(s.g_per_kwh), cap.push_back(s.capacity_s);
+  EXPECT_EQ(g, (std::vector<double>{1, 1, 1, 2, 4, 4, 4}));
+  EXPECT_EQ(cap, (std::vector<double>{120, 300, 300, 300, 300, 300, 180}));
+  EXPECT_EQ(w[1].start_utc, kT0 - 5min);
+  EXPECT_TRUE(remaining_window(in, kT0 + 5min, kT0 + 5min).empty());
+}
+
+TEST(OnlinePlannerTest, DecidingOnAPrefixOfALongerCutEqualsDecidingToTheShorterDeadline) {
+  SlottedIntensity in =
+      slot_series(series_from_values("TEST", kT0, 5min, {300, 100, 250, 90, 400, 80, 120, 500}),
+                  5min)
+          .value();
+  const auto long_cut = remaining_window(in, kT0, kT0 + 40min);
+  for (auto algorithm : {Algorithm::kFlexibleStart, Algorithm::kPauseResume}) {
+    for (int end_slots = 2; end_slots <= 8; ++end_slots) {
+      for (int work_slots = 1; work_slots <= end_slots; ++work_slots) {
+        const SysTime deadline = kT0 + 5min * end_slots;
+        const double work_s = 300.0 * work_slots;
+        Decision whole = decide(algorithm, in, kT0, deadline, work_s, false);
+        Decision prefix =
+            decide_in_window(algorithm, std::span(long_cut).first(static_cast<size_t>(end_slots)),
+                             in.slot, kT0, deadline, work_s, false);
+        EXPECT_EQ(whole.chosen, prefix.chosen) << end_slots << " " << work_slots;
+        EXPECT_EQ(whole.run_now, prefix.run_now);
+        EXPECT_EQ(whole.next_decision_utc, prefix.next_decision_utc);
+        EXPECT_DOUBLE_EQ(whole.planned_is, prefix.planned_is);
+        EXPECT_DOUBLE_EQ(whole.immediate_is, prefix.immediate_is);
+        EXPECT_EQ(whole.window.size(), static_cast<size_t>(end_slots));
+        EXPECT_TRUE(prefix.window.empty());
+      }
+    }
+  }
 }
 
 TEST(OnlinePlannerTest, DecideWaitsUntilTheCleanSlotOrRunsStraightWithoutSlack) {
