@@ -400,13 +400,14 @@ class RiskRunTest : public ScheduledRunTest {
                                   "--zone", "DE",       "--slot", "1s",
                                   "--risk", "p90"};
     args.insert(args.end(), schedule.begin(), schedule.end());
-    args.push_back("--");
-    for (const auto& a : ticker(0.3)) args.push_back(a);
+    args.emplace_back("--");
+    const std::vector<std::string> job = ticker(0.3);
+    args.insert(args.end(), job.begin(), job.end());
     EXPECT_EQ(run(args), 0) << err();
     auto doc = nlohmann::json::parse(read_file(dir_ / "run" / "run.json").value());
     EXPECT_EQ(doc.at("exit_code"), 0);
     EXPECT_FALSE(ticks().empty());
-    const nlohmann::json sched = doc.at("schedule");
+    nlohmann::json sched = doc.at("schedule");
     const auto& plan = sched.at("plan");
     // The slots of the first plan, counted from the spans of what it rests on.
     size_t slots = 0;
