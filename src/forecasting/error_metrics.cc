@@ -69,59 +69,69 @@ double HorizonErrors::mean_mape_pct(size_t first, size_t last) const {
 RollingErrors::RollingErrors(size_t steps, size_t capacity, size_t snapshot_every)
     : capacity_(std::max<size_t>(capacity, 1)),
       snapshot_every_(std::max<size_t>(snapshot_every, 1)),
-      error_(steps * capacity_, 0.0F),
-      ape_(steps * capacity_, 0.0F),
+      ring_(capacity_ + snapshot_every_),
+      steps_(steps),
+      error_(steps * ring_, 0.0F),
+      ape_(steps * ring_, 0.0F),
       head_(steps, 0),
       count_(steps, 0),
       ape_count_(steps, 0),
-      added_(steps, 0),
+      to_resum_(steps, static_cast<uint32_t>(capacity_)),
+      to_snapshot_(steps, static_cast<uint32_t>(snapshot_every_)),
       abs_sum_(steps, 0.0),
       ape_sum_(steps, 0.0),
-      snapshot_(steps * capacity_, 0.0F),
+      snapshot_head_(steps, 0),
       snapshot_count_(steps, 0),
       cached_(steps),
       cache_valid_(steps, 0) {}
 
 void RollingErrors::add(size_t step, double forecast, double actual) {
   if (std::isnan(forecast) || std::isnan(actual)) return;
-  size_t i = step - 1;
-  size_t at = i * capacity_ + head_[i];
+  const size_t i = step - 1;
+  const size_t head = head_[i];
   if (count_[i] == capacity_) {  // the oldest error leaves
-    abs_sum_[i] -= std::abs(error_[at]);
-    if (!std::isnan(ape_[at])) {
-      ape_sum_[i] -= ape_[at];
+    const size_t old = at(i, before(head, capacity_));
+    abs_sum_[i] -= std::abs(error_[old]);
+    if (!std::isnan(ape_[old])) {
+      ape_sum_[i] -= ape_[old];
       --ape_count_[i];
     }
   } else {
     ++count_[i];
   }
-  auto error = static_cast<float>(actual - forecast);
-  error_[at] = error;
-  abs_sum_[i] += std::abs(error);
+  const size_t here = at(i, head);
+  const auto e = static_cast<float>(actual - forecast);
+  error_[here] = e;
+  abs_sum_[i] += std::abs(e);
   if (actual != 0) {
-    auto ape = static_cast<float>(100.0 * std::abs((actual - forecast) / actual));
-    ape_[at] = ape;
-    ape_sum_[i] += ape;
+    const auto pct = static_cast<float>(100.0 * std::abs((actual - forecast) / actual));
+    ape_[here] = pct;
+    ape_sum_[i] += pct;
     ++ape_count_[i];
   } else {
-    ape_[at] = std::numeric_limits<float>::quiet_NaN();
+    ape_[here] = std::numeric_limits<float>::quiet_NaN();
   }
-  head_[i] = static_cast<uint32_t>((head_[i] + 1) % capacity_);
-  if (head_[i] == 0) resum(step);  // once per lap: no drift from adding and subtracting
-  if (++added_[i] % snapshot_every_ == 0) {
-    std::copy_n(&error_[i * capacity_], count_[i], &snapshot_[i * capacity_]);
+  head_[i] = static_cast<uint32_t>(head + 1 == ring_ ? 0 : head + 1);
+  if (--to_resum_[i] == 0) {  // once per lap: no drift from adding and subtracting
+    to_resum_[i] = static_cast<uint32_t>(capacity_);
+    resum(step);
+  }
+  if (--to_snapshot_[i] == 0) {
+    to_snapshot_[i] = static_cast<uint32_t>(snapshot_every_);
+    snapshot_head_[i] = head_[i];
     snapshot_count_[i] = count_[i];
     cache_valid_[i] = 0;
   }
 }
 
 void RollingErrors::resum(size_t step) {
-  size_t i = step - 1;
+  const size_t i = step - 1;
   double abs_sum = 0, ape_sum = 0;
-  for (size_t k = 0; k < count_[i]; ++k) {
-    abs_sum += std::abs(error_[i * capacity_ + k]);
-    float ape = ape_[i * capacity_ + k];
+  for (size_t k = 0, p = before(head_[i], count_[i]); k < count_[i]; ++k) {
+    abs_sum += std::abs(error_[at(i, p)]);
+    float ape = ape_[at(i, p)];
     if (!std::isnan(ape)) ape_sum += ape;
+    if (++p == ring_) p = 0;
   }
   abs_sum_[i] = abs_sum;
   ape_sum_[i] = ape_sum;
@@ -144,8 +154,12 @@ ErrorQuantiles RollingErrors::quantiles(size_t step) const {
   ErrorQuantiles q;
   q.samples = n;
   if (n > 0) {
-    const float* first = &snapshot_[i * capacity_];
-    std::vector<float> sorted(first, first + n);
+    // The snapshot's errors are still in the ring: fewer than snapshot_every were added since.
+    std::vector<float> sorted(n);
+    for (size_t k = 0, p = before(snapshot_head_[i], n); k < n; ++k) {
+      sorted[k] = error_[at(i, p)];
+      if (++p == ring_) p = 0;
+    }
     auto rank = [n](double p) {
       return static_cast<std::ptrdiff_t>(std::lround(p * static_cast<double>(n - 1)));
     };

@@ -65,13 +65,27 @@ class RollingErrors {
 
  private:
   void resum(size_t step);
+  /// The ring position `back` errors before position `head` at a step (back <= ring).
+  size_t before(size_t head, size_t back) const {
+    return head >= back ? head - back : head + ring_ - back;
+  }
 
   size_t capacity_, snapshot_every_;
-  std::vector<float> error_, ape_;  ///< steps × capacity rings; ape NaN where the actual was 0
-  std::vector<uint32_t> head_, count_, ape_count_;
-  std::vector<uint64_t> added_;  ///< errors ever added per step
+  /// Per step a ring of capacity + snapshot_every errors: the window, and what left it since the
+  /// last snapshot, so a snapshot is a range of the ring (nothing copied) until the next one.
+  /// Positions and countdowns advance by one per error: no division on the hot path.
+  size_t ring_;
+  size_t steps_;
+  /// Ring position-major (ring × steps): a forecast's steps are scored at the same position
+  /// (their heads move together), so one origin's errors share cache lines. ape NaN where the
+  /// actual was 0.
+  std::vector<float> error_, ape_;
+  size_t at(size_t step_index, size_t position) const { return position * steps_ + step_index; }
+  std::vector<uint32_t> head_;  ///< per step: the ring position the next error takes
+  std::vector<uint32_t> count_, ape_count_;
+  std::vector<uint32_t> to_resum_, to_snapshot_;  ///< errors until the next resum / snapshot
   std::vector<double> abs_sum_, ape_sum_;
-  std::vector<float> snapshot_;  ///< steps × capacity: the window at the last snapshot
+  std::vector<uint32_t> snapshot_head_;  ///< head_ at the last snapshot
   std::vector<uint32_t> snapshot_count_;
   mutable std::vector<ErrorQuantiles> cached_;
   mutable std::vector<uint8_t> cache_valid_;

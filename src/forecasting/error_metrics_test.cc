@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 namespace carbonclock {
 namespace {
@@ -72,6 +74,56 @@ TEST(RollingErrors, QuantilesComeFromTheLatestSnapshot) {
   r.add(1, 0, 400);
   EXPECT_EQ(r.quantiles(1).samples, 8u);
   EXPECT_DOUBLE_EQ(r.quantiles(1).q90, 300.0);  // rank round(0.9 × 7) = 6
+}
+
+TEST(RollingErrors, MatchesARecomputationFromTheLastErrorsAtEveryAdd) {
+  // Many laps of the ring, with gaps (NaN: not added) and zero actuals (no percentage): MAE,
+  // MAPE and the snapshot's quantiles equal a recomputation from the errors themselves.
+  const size_t capacity = 7, every = 3;
+  RollingErrors r(2, capacity, every);
+  std::vector<double> errors, apes;  // step 2's errors in order, apes NaN for a zero actual
+  std::vector<double> snapshot;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> u(-50, 50);
+  for (int k = 0; k < 200; ++k) {
+    const double actual = k % 11 == 0 ? 0.0 : 200 + u(rng), forecast = 200 + u(rng);
+    if (k % 13 == 5) {
+      r.add(2, std::nan(""), actual);  // ignored
+      continue;
+    }
+    r.add(2, forecast, actual);
+    errors.push_back(actual - forecast);
+    apes.push_back(actual != 0 ? 100 * std::abs((actual - forecast) / actual) : std::nan(""));
+    const size_t n = std::min(errors.size(), capacity);
+    double abs_sum = 0, ape_sum = 0;
+    size_t ape_n = 0;
+    for (size_t j = errors.size() - n; j < errors.size(); ++j) {
+      abs_sum += std::abs(static_cast<float>(errors[j]));
+      if (!std::isnan(apes[j])) ape_sum += static_cast<float>(apes[j]), ++ape_n;
+    }
+    ASSERT_EQ(r.count(2), n);
+    EXPECT_NEAR(r.mae(2), abs_sum / static_cast<double>(n), 1e-3) << k;
+    if (ape_n) {
+      EXPECT_NEAR(r.mape_pct(2), ape_sum / static_cast<double>(ape_n), 1e-3) << k;
+    }
+    if (errors.size() % every == 0) {
+      snapshot.assign(errors.end() - static_cast<std::ptrdiff_t>(n), errors.end());
+    }
+    // Asked now and then, so that a snapshot is often read several errors after it was made.
+    if (k % 5 != 0) continue;
+    ErrorQuantiles q = r.quantiles(2);
+    ASSERT_EQ(q.samples, snapshot.size()) << k;
+    if (snapshot.empty()) continue;
+    std::vector<float> sorted(snapshot.begin(), snapshot.end());
+    std::sort(sorted.begin(), sorted.end());
+    auto rank = [&](double p) {
+      return sorted[static_cast<size_t>(std::lround(p * static_cast<double>(sorted.size() - 1)))];
+    };
+    EXPECT_EQ(q.q10, rank(0.1)) << k;
+    EXPECT_EQ(q.q50, rank(0.5)) << k;
+    EXPECT_EQ(q.q90, rank(0.9)) << k;
+  }
+  EXPECT_EQ(r.count(1), 0u);  // the other step saw nothing
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #include "forecasting/models.h"
 
-#include <Eigen/Cholesky>
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -21,14 +21,19 @@ double per_slot_rate(double per_hour, double slot_hours) {
 
 SlotCalendar::SlotCalendar(SysTime first_slot_utc, Nanos slot)
     : per_day_(static_cast<size_t>(std::chrono::hours(24) / slot)),
-      first_(std::chrono::floor<Nanos>(first_slot_utc - kMonday) / slot) {}
+      first_(std::chrono::floor<Nanos>(first_slot_utc - kMonday) / slot),
+      first_in_week_(static_cast<size_t>(
+          ((first_ % static_cast<int64_t>(7 * per_day_)) + static_cast<int64_t>(7 * per_day_)) %
+          static_cast<int64_t>(7 * per_day_))) {}
 
 RecentValues::RecentValues(size_t capacity)
-    : raw_(std::max<size_t>(capacity, 1), kNaN), filled_(std::max<size_t>(capacity, 1), kNaN) {}
+    : raw_(std::bit_ceil(std::max<size_t>(capacity, 1)), kNaN),
+      filled_(raw_.size(), kNaN),
+      mask_(raw_.size() - 1) {}
 
 void RecentValues::push(double raw, double filled) {
-  raw_[count_ % raw_.size()] = raw;
-  filled_[count_ % filled_.size()] = filled;
+  raw_[count_ & mask_] = raw;
+  filled_[count_ & mask_] = filled;
   ++count_;
 }
 
@@ -64,10 +69,9 @@ void WeeklyProfile::observe(double y) {
   ++count_;
 }
 
-double WeeklyProfile::value(size_t i) const {
-  size_t cell = calendar_.week_cell(i);
+double WeeklyProfile::cell_value(size_t cell) const {
   if (cell_n_[cell]) return cell_sum_[cell] / cell_n_[cell];
-  size_t tod = calendar_.time_of_day(i);
+  size_t tod = cell % calendar_.per_day();
   if (tod_n_[tod]) return tod_sum_[tod] / tod_n_[tod];
   return total_n_ ? total_sum_ / static_cast<double>(total_n_) : kNaN;
 }
@@ -161,6 +165,33 @@ void SeasonalSmoothing::forecast(size_t first_step, size_t steps, double* out) c
   }
 }
 
+bool cholesky_solve(DirectRegression::Matrix& m, DirectRegression::Vector& b) {
+  constexpr int N = DirectRegression::kFeatures;
+  for (int j = 0; j < N; ++j) {
+    double d = m(j, j);
+    for (int k = 0; k < j; ++k) d -= m(j, k) * m(j, k);
+    if (!(d > 0)) return false;
+    const double l = std::sqrt(d);
+    m(j, j) = l;
+    for (int i = j + 1; i < N; ++i) {
+      double v = m(i, j);
+      for (int k = 0; k < j; ++k) v -= m(i, k) * m(j, k);
+      m(i, j) = v / l;
+    }
+  }
+  for (int i = 0; i < N; ++i) {  // L·y = b
+    double v = b(i);
+    for (int k = 0; k < i; ++k) v -= m(i, k) * b(k);
+    b(i) = v / m(i, i);
+  }
+  for (int i = N - 1; i >= 0; --i) {  // L'·c = y
+    double v = b(i);
+    for (int k = i + 1; k < N; ++k) v -= m(k, i) * b(k);
+    b(i) = v / m(i, i);
+  }
+  return true;
+}
+
 DirectRegression::DirectRegression(const SlotCalendar& calendar, size_t steps, size_t origin_stride,
                                    const RegressionParams& params)
     : calendar_(calendar),
@@ -172,7 +203,8 @@ DirectRegression::DirectRegression(const SlotCalendar& calendar, size_t steps, s
       b_(steps, Vector::Zero()),
       coef_(steps, Vector::Zero()),
       stored_(ring_origins_ * steps * (kFeatures + 1), 0.0),
-      stored_origin_(ring_origins_, -1) {
+      stored_origin_(ring_origins_, -1),
+      stored_weight_(ring_origins_, 1.0) {
   params_.refit_every = std::max<size_t>(params_.refit_every, 1);
   double origins_per_half_life = params.half_life_days * static_cast<double>(calendar.per_day()) /
                                  static_cast<double>(stride_);
@@ -191,17 +223,25 @@ DirectRegression::OriginState DirectRegression::origin_state(const RecentValues&
   size_t day = calendar_.per_day();
   if (n < calendar_.per_week() + day || !profile.ready()) return st;
   auto anomaly = [&](size_t i) { return recent.filled(i) - profile.value(i); };
+  const size_t week = calendar_.per_week();
+  // The last two days' anomalies and the last week's time-of-day means, walking the week cells
+  // and times of day in order (no division per slot: this runs at every origin).
   double day_sum = 0, prev_sum = 0;
-  for (size_t i = n - day; i < n; ++i) day_sum += anomaly(i);
-  for (size_t i = n - 2 * day; i < n - day; ++i) prev_sum += anomaly(i);
+  size_t cell = calendar_.week_cell(n - 2 * day);
+  for (size_t i = n - 2 * day; i < n; ++i) {
+    (i < n - day ? prev_sum : day_sum) += recent.filled(i) - profile.cell_value(cell);
+    if (++cell == week) cell = 0;
+  }
   st.a_last = anomaly(n - 1);
   st.a_day = day_sum / static_cast<double>(day);
   st.trend = st.a_day - prev_sum / static_cast<double>(day);
   size_t back = std::max<size_t>(day / 8, 1);  // three hours
   st.momentum = st.a_last - anomaly(n - 1 - back);
   st.tod_mean.assign(day, 0.0);
-  for (size_t i = n - calendar_.per_week(); i < n; ++i) {
-    st.tod_mean[calendar_.time_of_day(i)] += recent.filled(i) / 7.0;
+  size_t tod = calendar_.time_of_day(n - week);
+  for (size_t i = n - week; i < n; ++i) {
+    st.tod_mean[tod] += recent.filled(i) / 7.0;
+    if (++tod == day) tod = 0;
   }
   st.ok = std::isfinite(st.a_last) && std::isfinite(st.a_day) && std::isfinite(st.trend) &&
           std::isfinite(st.momentum);
@@ -214,17 +254,20 @@ bool DirectRegression::features(const RecentValues& recent, const WeeklyProfile&
   size_t day = calendar_.per_day(), week = calendar_.per_week();
   size_t target = n - 1 + h;
   size_t same_time = target - day * ((h + day - 1) / day);  // on the latest observed day
-  auto anomaly = [&](size_t i) { return recent.filled(i) - profile.value(i); };
-  base = profile.value(target);
-  x << 1.0,                                               // the profile's bias
-      st.a_last,                                          // the latest anomaly
-      st.a_day,                                           // the last day's level
-      anomaly(same_time),                                 // the same time, latest day
-      h <= week ? anomaly(target - week) : 0.0,           // the same time a week before the target
-      st.trend,                                           // change of the daily level
-      st.momentum,                                        // change over the last three hours
-      anomaly(same_time - day),                           // the same time, the day before
-      st.tod_mean[calendar_.time_of_day(target)] - base;  // the last week's daily shape
+  // Week cells: the target's (also a week before it), the same time's and a day before that.
+  const size_t target_cell = calendar_.week_cell(target);
+  const size_t same_cell = calendar_.week_cell(same_time);
+  const size_t day_before_cell = same_cell >= day ? same_cell - day : same_cell + week - day;
+  base = profile.cell_value(target_cell);
+  x << 1.0,                                                      // the profile's bias
+      st.a_last,                                                 // the latest anomaly
+      st.a_day,                                                  // the last day's level
+      recent.filled(same_time) - profile.cell_value(same_cell),  // the same time, latest day
+      h <= week ? recent.filled(target - week) - base : 0.0,     // a week before the target
+      st.trend,                                                  // change of the daily level
+      st.momentum,                                               // change over the last three hours
+      recent.filled(same_time - day) - profile.cell_value(day_before_cell),  // the day before
+      st.tod_mean[target_cell % day] - base;  // the last week's daily shape
   return x.allFinite() && std::isfinite(base);
 }
 
@@ -240,10 +283,15 @@ void DirectRegression::observe(const RecentValues& recent, const WeeklyProfile& 
       if (stored_origin_[ring] != static_cast<int64_t>(o)) continue;
       const double* s = &stored_[(ring * steps_ + (h - 1)) * (kFeatures + 1)];
       if (std::isnan(s[kFeatures])) continue;
-      Vector x = Eigen::Map<const Vector>(s);
-      double target = y - s[kFeatures];
-      a_[h - 1] = lambda_ * a_[h - 1] + x * x.transpose();
-      b_[h - 1] = lambda_ * b_[h - 1] + x * target;
+      const double w = stored_weight_[ring];
+      const double wy = w * (y - s[kFeatures]);
+      Matrix& a = a_[h - 1];
+      Vector& b = b_[h - 1];
+      for (int c = 0; c < kFeatures; ++c) {  // the lower triangle of w x x'
+        const double wxc = w * s[c];
+        for (int r = c; r < kFeatures; ++r) a(r, c) += wxc * s[r];
+        b(c) += wy * s[c];
+      }
     }
   }
   if (!is_origin(n)) return;
@@ -256,10 +304,21 @@ void DirectRegression::observe(const RecentValues& recent, const WeeklyProfile& 
   }
   size_t origin_index = n / stride_;
   for (size_t h = 0; h < steps_; ++h) {
-    if ((origin_index + h) % params_.refit_every == 0) solve(h);
+    if ((origin_index + h) % params_.refit_every == 0) solve(h, static_cast<int64_t>(origin_index));
   }
   size_t ring = origin_index % ring_origins_;
   stored_origin_[ring] = static_cast<int64_t>(n);
+  double weight =
+      std::pow(lambda_, -static_cast<double>(static_cast<int64_t>(origin_index) - weight_epoch_));
+  if (weight > 0x1p200) {  // move the epoch here: every sum and stored weight shrinks alike
+    const double shrink = 1 / weight;
+    for (auto& a : a_) a *= shrink;
+    for (auto& b : b_) b *= shrink;
+    for (double& w : stored_weight_) w *= shrink;
+    weight_epoch_ = static_cast<int64_t>(origin_index);
+    weight = 1;
+  }
+  stored_weight_[ring] = weight;
   for (size_t h = 1; h <= steps_; ++h) {
     double* s = &stored_[(ring * steps_ + (h - 1)) * (kFeatures + 1)];
     Vector x;
@@ -273,15 +332,19 @@ void DirectRegression::observe(const RecentValues& recent, const WeeklyProfile& 
   }
 }
 
-void DirectRegression::solve(size_t step) {
+void DirectRegression::solve(size_t step, int64_t origin_index) {
   double var = anomaly_weight_ > 0 ? anomaly_sq_sum_ / anomaly_weight_ : 0.0;
-  Matrix m = a_[step];
+  // Back to weight 1 for the newest sample this step can have (origin step + 1 slots ago).
+  const double scale =
+      std::pow(lambda_, static_cast<double>(origin_index - weight_epoch_) -
+                            static_cast<double>(step + 1) / static_cast<double>(stride_));
+  Matrix m = scale * a_[step];
   for (int k = 0; k < kFeatures; ++k) {
     double prior = params_.prior_samples * (k == 0 ? 1.0 : var);
-    m(k, k) += params_.ridge * a_[step](k, k) + prior + 1e-9;
+    m(k, k) += params_.ridge * m(k, k) + prior + 1e-9;
   }
-  Eigen::LLT<Matrix> llt(m);
-  coef_[step] = llt.info() == Eigen::Success ? Vector(llt.solve(b_[step])) : Vector::Zero();
+  Vector c = scale * b_[step];
+  coef_[step] = cholesky_solve(m, c) ? c : Vector::Zero();
 }
 
 void DirectRegression::forecast(const RecentValues& recent, const WeeklyProfile& profile,

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <Eigen/Cholesky>
 #include <cmath>
+#include <random>
 
 #include "forecasting/test_series.h"
 
@@ -144,6 +146,32 @@ TEST(DirectRegression, NeedsAWeekThenBeatsTheProfileOnAPersistentAnomaly) {
   ASSERT_GT(scored, 0u);
   // The anomaly persists hour to hour (phi 0.95): the regression carries it, the profile cannot.
   EXPECT_LT(reg_error, 0.5 * profile_error);
+}
+
+TEST(CholeskySolve, AgreesWithEigenAndRefusesAMatrixThatIsNotPositiveDefinite) {
+  using M = DirectRegression::Matrix;
+  using V = DirectRegression::Vector;
+  std::mt19937 rng(3);
+  std::normal_distribution<double> g(0, 1);
+  for (int trial = 0; trial < 20; ++trial) {
+    M x;
+    V b;
+    for (int i = 0; i < M::RowsAtCompileTime; ++i) {
+      b(i) = g(rng);
+      for (int j = 0; j < M::ColsAtCompileTime; ++j) x(i, j) = g(rng);
+    }
+    M spd = x * x.transpose() + 0.1 * M::Identity();
+    V expected = spd.llt().solve(b);
+    M m = spd;
+    m.triangularView<Eigen::StrictlyUpper>().setConstant(1e9);  // only the lower triangle is read
+    V c = b;
+    ASSERT_TRUE(cholesky_solve(m, c));
+    EXPECT_LT((c - expected).norm(), 1e-9 * (1 + expected.norm())) << trial;
+  }
+  M singular = M::Zero();
+  singular(0, 0) = 1;
+  V c = V::Ones();
+  EXPECT_FALSE(cholesky_solve(singular, c));
 }
 
 }  // namespace
