@@ -136,8 +136,13 @@ Decision decide_in_window(Algorithm algorithm, std::span<const WindowSlot> windo
   Decision d;
   SysTime next_boundary = floor_to(now, slot) + slot;
   d.next_decision_utc = next_boundary;
+  // The window's capacity, summed only as far as it matters: once it exceeds the work by more
+  // than kEpsilonS there is slack, and the rest of a long window cannot take it away.
   double capacity_s = 0;
-  for (const auto& w : window) capacity_s += w.capacity_s;
+  for (const auto& w : window) {
+    capacity_s += w.capacity_s;
+    if (capacity_s - kEpsilonS > remaining_s) break;
+  }
   auto run_straight = [&](std::string reason, double needed_s) {
     d.run_now = true;
     d.straight_through = true;
@@ -180,8 +185,8 @@ Decision decide_in_window(Algorithm algorithm, std::span<const WindowSlot> windo
     for (double left = plan_s; last < window.size() && left > 1e-9; ++last) {
       left -= window[last].capacity_s;
     }
-    d.chosen.resize(last - first);
-    std::iota(d.chosen.begin(), d.chosen.end(), first);
+    d.chosen.reserve(last - first);
+    for (size_t i = first; i < last; ++i) d.chosen.push_back(i);
   }
   d.planned_is = intensity_seconds(window, d.chosen, plan_s);
   d.immediate_is = straight_intensity_seconds(window, plan_s);
