@@ -246,6 +246,20 @@ SlottedIntensity view_intensity(const SlottedIntensity& truth, const std::vector
   return v;
 }
 
+/// The window decide() would cut from `view_intensity(truth, values, offset, count, t)` to its
+/// end (remaining_window), made straight from the planning values: t is on a slot boundary and
+/// the view is covered, so each slot is whole at its own value
+/// (OnlinePlannerTest.RemainingWindowFromABoundaryOfACoveredIntensityIsItsSlots).
+void planning_window(const std::vector<int64_t>& values, size_t offset, size_t count, SysTime t,
+                     Nanos slot, std::vector<WindowSlot>& out) {
+  out.resize(count);
+  const double slot_s = to_seconds(slot);
+  for (size_t i = 0; i < count; ++i) {
+    out[i] = {t + slot * static_cast<int64_t>(i), slot_s,
+              static_cast<double>(values[offset + i]) / kMicrogramsPerGram};
+  }
+}
+
 struct Replayed {
   int64_t realised_ug = 0;
   int32_t pauses = 0;
@@ -274,6 +288,7 @@ Result<Replayed> replay_pause_resume(PlanningBook& book, const SlottedIntensity&
   const SysTime start = truth.slot_start(s), deadline = truth.slot_start(s + span);
   const double slot_s = to_seconds(truth.slot);
   std::vector<uint8_t> planned(span, 0);
+  std::vector<WindowSlot> window;
   std::optional<SysTime> held;
   size_t remaining = k;
   bool ran_before = false, ran_last = false;
@@ -285,9 +300,9 @@ Result<Replayed> replay_pause_resume(PlanningBook& book, const SlottedIntensity&
       size_t offset = 0;
       auto values = book.at(t, span - i, offset);
       if (!values) return values.error();
-      SlottedIntensity view = view_intensity(truth, **values, offset, span - i, t);
-      Decision d = decide(Algorithm::kPauseResume, view, t, deadline,
-                          static_cast<double>(remaining) * slot_s, ran_before);
+      planning_window(**values, offset, span - i, t, truth.slot, window);
+      Decision d = decide_in_window(Algorithm::kPauseResume, window, truth.slot, t, deadline,
+                                    static_cast<double>(remaining) * slot_s, ran_before);
       std::fill(planned.begin() + static_cast<std::ptrdiff_t>(i), planned.end(), 0);
       for (size_t c : d.chosen) planned[i + c] = 1;
       held = tau;

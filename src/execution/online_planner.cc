@@ -42,30 +42,55 @@ std::vector<WindowSlot> remaining_window(const SlottedIntensity& intensity, SysT
   SysTime end = std::min(floor_to(now, slot) + slot, deadline);
   out.push_back({now, to_seconds(end - now), value(now, index(now))});
   if (end >= deadline) return out;
-  out.reserve(out.size() + static_cast<size_t>((deadline - end + slot - Nanos{1}) / slot));
+  const auto rest = static_cast<size_t>((deadline - end + slot - Nanos{1}) / slot);
+  out.resize(1 + rest);
   int64_t i = index(end);
-  for (SysTime t = end; t < deadline; t += slot, ++i) {
+  SysTime t = end;
+  for (size_t k = 1; k <= rest; ++k, t += slot, ++i) {
     SysTime e = std::min(t + slot, deadline);
-    out.push_back({t, to_seconds(e - t), value(t, i)});
+    out[k] = {t, to_seconds(e - t), value(t, i)};
   }
   return out;
 }
 
 std::vector<size_t> cheapest_slots(std::span<const WindowSlot> window, double needed_s,
                                    double tolerance_s) {
-  std::vector<size_t> order(window.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return window[a].g_per_kwh < window[b].g_per_kwh; });
-  std::vector<size_t> chosen;
-  double have = 0;
-  for (size_t i : order) {
-    // The tolerance forgives a sliver short of whole slots, never work with no slot at all.
-    if (have >= needed_s - (chosen.empty() ? 1e-9 : tolerance_s)) break;
-    chosen.push_back(i);
-    have += window[i].capacity_s;
+  const size_t n = window.size();
+  // Keys (intensity, index): cheapest first, earliest on ties. A total order, so a selection
+  // and an unstable sort give exactly the order a stable sort by intensity gives, and only the
+  // cheapest few need ordering: enough whole slots for the work plus the (at most two) partial
+  // ones. The rest is sorted only if those do not cover the work after all.
+  std::vector<std::pair<double, size_t>> keys(n);
+  double slot_s = 0;
+  for (size_t i = 0; i < n; ++i) {
+    keys[i] = {window[i].g_per_kwh, i};
+    slot_s = std::max(slot_s, window[i].capacity_s);
   }
-  std::sort(chosen.begin(), chosen.end());
+  size_t sorted = n;
+  if (slot_s > 0 && needed_s / slot_s + 3 < static_cast<double>(n)) {
+    sorted = static_cast<size_t>(std::ceil(needed_s / slot_s)) + 2;
+    std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(sorted), keys.end());
+  }
+  std::sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(sorted));
+  std::vector<uint8_t> take(n, 0);
+  size_t taken = 0;
+  double have = 0;
+  for (size_t j = 0; j < n; ++j) {
+    // The tolerance forgives a sliver short of whole slots, never work with no slot at all.
+    if (have >= needed_s - (taken == 0 ? 1e-9 : tolerance_s)) break;
+    if (j == sorted) {
+      std::sort(keys.begin() + static_cast<std::ptrdiff_t>(sorted), keys.end());
+      sorted = n;
+    }
+    take[keys[j].second] = 1;
+    ++taken;
+    have += window[keys[j].second].capacity_s;
+  }
+  std::vector<size_t> chosen;
+  chosen.reserve(taken);
+  for (size_t i = 0; i < n; ++i) {
+    if (take[i]) chosen.push_back(i);
+  }
   return chosen;
 }
 
@@ -136,8 +161,13 @@ Decision decide_in_window(Algorithm algorithm, std::span<const WindowSlot> windo
   Decision d;
   SysTime next_boundary = floor_to(now, slot) + slot;
   d.next_decision_utc = next_boundary;
+  // The window's capacity, summed only as far as it matters: once it exceeds the work by more
+  // than kEpsilonS there is slack, and the rest of a long window cannot take it away.
   double capacity_s = 0;
-  for (const auto& w : window) capacity_s += w.capacity_s;
+  for (const auto& w : window) {
+    capacity_s += w.capacity_s;
+    if (capacity_s - kEpsilonS > remaining_s) break;
+  }
   auto run_straight = [&](std::string reason, double needed_s) {
     d.run_now = true;
     d.straight_through = true;
@@ -180,8 +210,8 @@ Decision decide_in_window(Algorithm algorithm, std::span<const WindowSlot> windo
     for (double left = plan_s; last < window.size() && left > 1e-9; ++last) {
       left -= window[last].capacity_s;
     }
-    d.chosen.resize(last - first);
-    std::iota(d.chosen.begin(), d.chosen.end(), first);
+    d.chosen.reserve(last - first);
+    for (size_t i = first; i < last; ++i) d.chosen.push_back(i);
   }
   d.planned_is = intensity_seconds(window, d.chosen, plan_s);
   d.immediate_is = straight_intensity_seconds(window, plan_s);

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <random>
 
 namespace carbonclock {
 namespace {
@@ -23,6 +26,39 @@ TEST(OnlinePlannerTest, CheapestSlotsEarliestOnTies) {
   EXPECT_EQ(cheapest_slots(w, 600), (std::vector<size_t>{1, 3}));
   EXPECT_EQ(cheapest_slots(w, 700), (std::vector<size_t>{1, 2, 3}));
   EXPECT_EQ(cheapest_slots(w, 1e9).size(), 5u);
+}
+
+TEST(OnlinePlannerTest, CheapestSlotsEqualsAFullStableSortOnRandomWindows) {
+  // The reference: every slot stable-sorted by intensity, taken until the work is covered.
+  auto reference = [](const std::vector<WindowSlot>& w, double needed_s, double tolerance_s) {
+    std::vector<size_t> order(w.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return w[a].g_per_kwh < w[b].g_per_kwh; });
+    std::vector<size_t> chosen;
+    double have = 0;
+    for (size_t i : order) {
+      if (have >= needed_s - (chosen.empty() ? 1e-9 : tolerance_s)) break;
+      chosen.push_back(i);
+      have += w[i].capacity_s;
+    }
+    std::sort(chosen.begin(), chosen.end());
+    return chosen;
+  };
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const size_t n = 1 + rng() % 60;
+    // Few distinct values, so ties are common; partial first and last slots now and then.
+    std::vector<double> g(n);
+    for (double& v : g) v = static_cast<double>(rng() % 7) * 50;
+    auto w = slots(g);
+    if (trial % 3 == 0) w.front().capacity_s = static_cast<double>(1 + rng() % 299);
+    if (trial % 4 == 0) w.back().capacity_s = static_cast<double>(1 + rng() % 299);
+    const double needed_s = static_cast<double>(rng() % (300 * n + 400));
+    const double tolerance_s = trial % 2 ? 6.0 : 1e-9;
+    ASSERT_EQ(cheapest_slots(w, needed_s, tolerance_s), reference(w, needed_s, tolerance_s))
+        << "trial " << trial << ", " << n << " slots, " << needed_s << " s";
+  }
 }
 
 TEST(OnlinePlannerTest, PartialSlotsCountByCapacity) {
@@ -75,6 +111,19 @@ TEST(OnlinePlannerTest, RemainingWindowCutsAtSlotsAndDeadline) {
   EXPECT_DOUBLE_EQ(w[1].capacity_s, 300);
   EXPECT_DOUBLE_EQ(w[2].capacity_s, 120);
   EXPECT_DOUBLE_EQ(w[2].g_per_kwh, 3);
+}
+
+TEST(OnlinePlannerTest, RemainingWindowFromABoundaryOfACoveredIntensityIsItsSlots) {
+  // What the back-test relies on to cut Pause and Resume windows from its planning values.
+  SlottedIntensity in =
+      slot_series(series_from_values("TEST", kT0, 5min, {7.25, 3.5, 1e-6, 812.125}), 5min).value();
+  auto w = remaining_window(in, kT0 + 5min, in.end_utc());
+  ASSERT_EQ(w.size(), 3u);
+  for (size_t i = 0; i < w.size(); ++i) {
+    EXPECT_EQ(w[i].start_utc, in.slot_start(i + 1));
+    EXPECT_EQ(w[i].capacity_s, 300.0);
+    EXPECT_EQ(w[i].g_per_kwh, static_cast<double>(in.ug_per_kwh[i + 1]) / kMicrogramsPerGram);
+  }
 }
 
 TEST(OnlinePlannerTest, RemainingWindowTakesTheNearestValueOutsideTheDataOrOnAGap) {

@@ -117,7 +117,7 @@ struct RegressionParams {
   double half_life_days = 60;  ///< weight of a training sample halves over this time
   double ridge = 0.02;         ///< shrinkage relative to each feature's own weight
   double prior_samples = 200;  ///< pseudo-samples pulling the fit toward the profile
-  size_t refit_every = 6;      ///< origins between two solves of one step's coefficients
+  size_t refit_every = 12;     ///< origins between two solves of one step's coefficients
 };
 
 /// `regression`: for every horizon step its own linear model (direct multi-step forecasting) of
