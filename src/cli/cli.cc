@@ -94,6 +94,24 @@ void CommandContext::emit(const std::string& text, const std::string& path) {
   if (Status s = write_file_atomic(path, text); !s) fail(s.error());
 }
 
+Result<StreamedOutput> StreamedOutput::open(const std::string& path, Console& console) {
+  StreamedOutput out(console);
+  if (!path.empty()) {
+    auto f = AtomicFileWriter::create(path);
+    if (!f) return f.error();
+    out.file_.emplace(std::move(*f));
+  }
+  return out;
+}
+
+Status StreamedOutput::write(std::string_view bytes) {
+  if (file_) return file_->write(bytes);
+  console_->out(bytes);
+  return {};
+}
+
+Status StreamedOutput::commit() { return file_ ? file_->commit() : Status{}; }
+
 void add_db_option(CLI::App* cmd, std::string& db) {
   cmd->add_option("--db", db,
                   "Store of grid data and run history (default $CARBONCLOCK_DB, else "

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <initializer_list>
+#include <optional>
 #include <string>
 
 #include "accounting/accounting.h"
@@ -14,6 +15,7 @@
 #include "app/schedule.h"
 #include "cli/cli.h"
 #include "cli/exit_codes.h"
+#include "common/files.h"
 #include "reports/format.h"
 
 namespace carbonclock::cli {
@@ -41,6 +43,22 @@ struct CommandContext {
   void fail(const Error& error, CommandKind kind = CommandKind::kTool);
   /// Writes `text` to stdout, or atomically to `path` when given (failing on error).
   void emit(const std::string& text, const std::string& path = {});
+};
+
+/// Output a command writes in pieces as it produces them: to stdout, or to a temporary file
+/// that commit() renames over `path`, so a command that fails leaves no half-written file.
+class StreamedOutput {
+ public:
+  /// Stdout when `path` is empty, else `path` (nothing written there before commit()).
+  static Result<StreamedOutput> open(const std::string& path, Console& console);
+  Status write(std::string_view bytes);
+  /// Renames the file into place; nothing to do for stdout.
+  Status commit();
+
+ private:
+  explicit StreamedOutput(Console& console) : console_(&console) {}
+  Console* console_;
+  std::optional<AtomicFileWriter> file_;
 };
 
 // Shared options.

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <memory>
-#include <optional>
 
 #include "app/backtest.h"
 #include "app/forecast.h"
@@ -61,20 +60,11 @@ void run_backtest_command(const BacktestArgs& a, CommandContext& ctx) {
   r.grid.slot = *slot;
   // CSV rows go out zone by zone as they are produced: to stdout, or to a temporary file
   // renamed at the end.
-  std::optional<AtomicFileWriter> file;
-  if (!a.output.empty()) {
-    auto f = AtomicFileWriter::create(a.output);
-    if (!f) return ctx.fail(f.error());
-    file.emplace(std::move(*f));
-  }
-  auto write = [&](std::string_view bytes) -> Status {
-    if (file) return file->write(bytes);
-    ctx.env.console.out(bytes);
-    return {};
-  };
+  auto out = StreamedOutput::open(a.output, ctx.env.console);
+  if (!out) return ctx.fail(out.error());
   const bool csv = *format == Format::kCsv;
   if (csv) {
-    if (Status s = write(backtest_csv_header()); !s) return ctx.fail(s.error());
+    if (Status s = out->write(backtest_csv_header()); !s) return ctx.fail(s.error());
   }
   AppContext app = ctx.app();
   std::string buffer;
@@ -83,7 +73,7 @@ void run_backtest_command(const BacktestArgs& a, CommandContext& ctx) {
         if (!csv) return {};
         buffer.clear();
         append_backtest_csv(run, rows, buffer);
-        return write(buffer);
+        return out->write(buffer);
       });
   if (!result) return ctx.fail(result.error());
   for (size_t z = 0; z < result->history_series.size(); ++z) {
@@ -100,11 +90,9 @@ void run_backtest_command(const BacktestArgs& a, CommandContext& ctx) {
   if (!csv) {
     std::string text =
         *format == Format::kJson ? backtest_json(*result) : backtest_markdown(*result);
-    if (Status s = write(text); !s) return ctx.fail(s.error());
+    if (Status s = out->write(text); !s) return ctx.fail(s.error());
   }
-  if (file) {
-    if (Status s = file->commit(); !s) return ctx.fail(s.error());
-  }
+  if (Status s = out->commit(); !s) return ctx.fail(s.error());
 }
 
 }  // namespace

@@ -127,17 +127,9 @@ void run_sweep_command(SweepArgs a, CommandContext& ctx) {
   if (!inputs) return ctx.fail(inputs.error());
   for (const std::string& s : inputs->labels.zone_series) ctx.observer.note("sweep: using " + s);
   // Rows go out as they are produced: to stdout, or to a temporary file renamed at the end.
-  std::optional<AtomicFileWriter> file;
-  if (!a.output.empty()) {
-    auto f = AtomicFileWriter::create(a.output);
-    if (!f) return ctx.fail(f.error());
-    file.emplace(std::move(*f));
-  }
-  auto write = [&](std::string_view bytes) -> Status {
-    if (file) return file->write(bytes);
-    ctx.env.console.out(bytes);
-    return {};
-  };
+  auto out = StreamedOutput::open(a.output, ctx.env.console);
+  if (!out) return ctx.fail(out.error());
+  auto write = [&](std::string_view bytes) { return out->write(bytes); };
   std::vector<nlohmann::ordered_json> series;
   for (const SweepZone& z : inputs->zones) {
     series.push_back({{"zone", z.intensity.zone},
@@ -156,7 +148,7 @@ void run_sweep_command(SweepArgs a, CommandContext& ctx) {
         run_sweep_streaming(*inputs, choice->slot, SweepOrder::kZoneMajor, progress_app, writer);
   }
   if (status) status = writer.finish();
-  if (status && file) status = file->commit();
+  if (status) status = out->commit();
   if (!status) return ctx.fail(status.error());
   const SweepSummary& summary = writer.summary();
   ctx.observer.note(fmt::format(

@@ -23,6 +23,23 @@ uint8_t index_of(std::vector<Provenance>& provenances, const Provenance& p) {
   return static_cast<uint8_t>(provenances.size() - 1);
 }
 
+/// stitch_timeline, with a note for each stretch where the embedded typical profile (an average
+/// signal) stands in for marginal data.
+IntensityTimeline stitch_noting_profile(const std::string& zone, Signal signal, SysTime from,
+                                        SysTime to, const std::vector<TimelineSource>& sources) {
+  IntensityTimeline tl = stitch_timeline(zone, signal, from, to, sources);
+  if (signal == Signal::kMarginal) {
+    for (const Provenance& p : tl.provenances) {
+      if (p.basis != IntensityBasis::kEmbedded) continue;
+      tl.notes.push_back(fmt::format(
+          "the embedded typical profile is an average signal: it stands in for marginal data "
+          "where none is stored for {}",
+          zone));
+    }
+  }
+  return tl;
+}
+
 /// Cuts a timeline into slots [first, end): a slot is covered when the timeline's points cover
 /// all of it; its provenance is the one covering most of it.
 SlottedIntensity to_slots(const IntensityTimeline& tl, Nanos slot, SysTime first, SysTime end) {
@@ -185,17 +202,7 @@ Result<IntensityTimeline> IntensityProvider::actuals(const ZoneSelection& zone, 
     sources.push_back(
         {&s, {basis, s.zone, s.signal, s.factor, s.source, std::nullopt, std::nullopt}});
   }
-  IntensityTimeline tl = stitch_timeline(zone.zone, signal, from, to, sources);
-  if (signal == Signal::kMarginal) {
-    for (const Provenance& p : tl.provenances) {
-      if (p.basis != IntensityBasis::kEmbedded) continue;
-      tl.notes.push_back(fmt::format(
-          "the embedded typical profile is an average signal: it stands in for marginal data "
-          "where none is stored for {}",
-          zone.zone));
-    }
-  }
-  return tl;
+  return stitch_noting_profile(zone.zone, signal, from, to, sources);
 }
 
 Result<IntensityTimeline> IntensityProvider::in_force(const ZoneSelection& zone, Signal signal,
@@ -230,15 +237,7 @@ Result<IntensityTimeline> IntensityProvider::in_force(const ZoneSelection& zone,
   }
   std::vector<TimelineSource> sources;
   for (size_t i = 0; i < series.size(); ++i) sources.push_back({&series[i], provenances[i]});
-  IntensityTimeline tl = stitch_timeline(zone.zone, signal, from, to, sources);
-  for (const Provenance& p : tl.provenances) {
-    if (p.basis != IntensityBasis::kEmbedded || signal != Signal::kMarginal) continue;
-    tl.notes.push_back(fmt::format(
-        "the embedded typical profile is an average signal: it stands in for marginal data "
-        "where none is stored for {}",
-        zone.zone));
-  }
-  return tl;
+  return stitch_noting_profile(zone.zone, signal, from, to, sources);
 }
 
 Result<SlottedIntensity> IntensityProvider::slotted(const ZoneSelection& zone, Signal signal,

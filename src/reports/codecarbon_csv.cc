@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <set>
 
 #include "common/files.h"
@@ -17,167 +19,87 @@ namespace {
 // EmissionsData's fields at each release that changed them (mlco2/codecarbon,
 // codecarbon/output.py up to 2.3, codecarbon/output_methods/emissions_data.py after). The CSV's
 // columns are the dataclass's fields in declaration order (output_methods/file.py writes
-// pd.DataFrame.from_records([dict(data.values)])). Each list below was compared field by field
-// with the source at the tag named in kLayouts, the current one also at the newest release,
-// 3.3.0 (tag 3.3.0, commit 4dde6e30f061f9fa718fa0396b284b3c965a5aad, 2026-08-04), and at
-// master b05965e43b690cdc53787c7577adbe6e2caf4ed9 (2026-08-08): unchanged since v3.2.1
-// (commit 37f7b7c9d1370a402aa8f26b21bdfdce4bcac187). Releases v3.0.8–v3.1.2 have k308,
-// v2.7.0–v3.0.7 k270, v2.2.3–v2.6.0 k223, v2.2.0–v2.2.2 k220, v2.0.0–v2.1.4 k200.
-constexpr const char* k200[] = {
-    "timestamp",      "project_name",   "run_id",          "duration",     "emissions",
-    "emissions_rate", "cpu_power",      "gpu_power",       "ram_power",    "cpu_energy",
-    "gpu_energy",     "ram_energy",     "energy_consumed", "country_name", "country_iso_code",
-    "region",         "cloud_provider", "cloud_region",    "os",           "python_version",
-    "cpu_count",      "cpu_model",      "gpu_count",       "gpu_model",    "longitude",
-    "latitude",       "ram_total_size", "tracking_mode",   "on_cloud"};
-constexpr const char* k220[] = {"timestamp",
-                                "project_name",
-                                "run_id",
-                                "duration",
-                                "emissions",
-                                "emissions_rate",
-                                "cpu_power",
-                                "gpu_power",
-                                "ram_power",
-                                "cpu_energy",
-                                "gpu_energy",
-                                "ram_energy",
-                                "energy_consumed",
-                                "country_name",
-                                "country_iso_code",
-                                "region",
-                                "cloud_provider",
-                                "cloud_region",
-                                "os",
-                                "python_version",
-                                "codecarbon_version",
-                                "cpu_count",
-                                "cpu_model",
-                                "gpu_count",
-                                "gpu_model",
-                                "longitude",
-                                "latitude",
-                                "ram_total_size",
-                                "tracking_mode",
-                                "on_cloud"};
-constexpr const char* k223[] = {"timestamp",
-                                "project_name",
-                                "run_id",
-                                "duration",
-                                "emissions",
-                                "emissions_rate",
-                                "cpu_power",
-                                "gpu_power",
-                                "ram_power",
-                                "cpu_energy",
-                                "gpu_energy",
-                                "ram_energy",
-                                "energy_consumed",
-                                "country_name",
-                                "country_iso_code",
-                                "region",
-                                "cloud_provider",
-                                "cloud_region",
-                                "os",
-                                "python_version",
-                                "codecarbon_version",
-                                "cpu_count",
-                                "cpu_model",
-                                "gpu_count",
-                                "gpu_model",
-                                "longitude",
-                                "latitude",
-                                "ram_total_size",
-                                "tracking_mode",
-                                "on_cloud",
-                                "pue"};
-constexpr const char* k270[] = {
-    "timestamp",      "project_name",       "run_id",         "experiment_id",
-    "duration",       "emissions",          "emissions_rate", "cpu_power",
-    "gpu_power",      "ram_power",          "cpu_energy",     "gpu_energy",
-    "ram_energy",     "energy_consumed",    "country_name",   "country_iso_code",
-    "region",         "cloud_provider",     "cloud_region",   "os",
-    "python_version", "codecarbon_version", "cpu_count",      "cpu_model",
-    "gpu_count",      "gpu_model",          "longitude",      "latitude",
-    "ram_total_size", "tracking_mode",      "on_cloud",       "pue"};
-constexpr const char* k308[] = {"timestamp",
-                                "project_name",
-                                "run_id",
-                                "experiment_id",
-                                "duration",
-                                "emissions",
-                                "emissions_rate",
-                                "cpu_power",
-                                "gpu_power",
-                                "ram_power",
-                                "cpu_energy",
-                                "gpu_energy",
-                                "ram_energy",
-                                "energy_consumed",
-                                "water_consumed",
-                                "country_name",
-                                "country_iso_code",
-                                "region",
-                                "cloud_provider",
-                                "cloud_region",
-                                "os",
-                                "python_version",
-                                "codecarbon_version",
-                                "cpu_count",
-                                "cpu_model",
-                                "gpu_count",
-                                "gpu_model",
-                                "longitude",
-                                "latitude",
-                                "ram_total_size",
-                                "tracking_mode",
-                                "on_cloud",
-                                "pue",
-                                "wue"};
-// CodeCarbon v3.2.1 to 3.3.0 (the newest release): tracking_mode, then the utilisation
-// columns and ram_used_gb (fields with defaults, so after the required ones), then on_cloud,
-// pue, wue.
-constexpr const char* k321[] = {"timestamp",
-                                "project_name",
-                                "run_id",
-                                "experiment_id",
-                                "duration",
-                                "emissions",
-                                "emissions_rate",
-                                "cpu_power",
-                                "gpu_power",
-                                "ram_power",
-                                "cpu_energy",
-                                "gpu_energy",
-                                "ram_energy",
-                                "energy_consumed",
-                                "water_consumed",
-                                "country_name",
-                                "country_iso_code",
-                                "region",
-                                "cloud_provider",
-                                "cloud_region",
-                                "os",
-                                "python_version",
-                                "codecarbon_version",
-                                "cpu_count",
-                                "cpu_model",
-                                "gpu_count",
-                                "gpu_model",
-                                "longitude",
-                                "latitude",
-                                "ram_total_size",
-                                "tracking_mode",
-                                "cpu_utilization_percent",
-                                "gpu_utilization_percent",
-                                "ram_utilization_percent",
-                                "ram_used_gb",
-                                "on_cloud",
-                                "pue",
-                                "wue"};
+// pd.DataFrame.from_records([dict(data.values)])). Releases v3.2.1 to 3.3.0 (the newest) have
+// k321, v3.0.8–v3.1.2 k308, v2.7.0–v3.0.7 k270, v2.2.3–v2.6.0 k223, v2.2.0–v2.2.2 k220,
+// v2.0.0–v2.1.4 k200.
+enum Release : std::uint8_t { k200, k220, k223, k270, k308, k321, kReleaseCount };
+constexpr const char* kReleaseNames[] = {"2.0.0", "2.2.0", "2.2.3", "2.7.0", "3.0.8", "3.2.1"};
+static_assert(std::size(kReleaseNames) == kReleaseCount);
 
-constexpr CodeCarbonLayout kLayouts[] = {{"2.0.0", k200}, {"2.2.0", k220}, {"2.2.3", k223},
-                                         {"2.7.0", k270}, {"3.0.8", k308}, {"3.2.1", k321}};
+// Every column any release has written, in the current order, with the release that added it.
+// No release removed a column or reordered those it kept, so a release's layout is the columns
+// added up to it, in this order. Each layout was compared field by field with the source at the
+// tag of its release, the current one also at the newest release, 3.3.0 (tag 3.3.0, commit
+// 4dde6e30f061f9fa718fa0396b284b3c965a5aad, 2026-08-04), and at master
+// b05965e43b690cdc53787c7577adbe6e2caf4ed9 (2026-08-08): unchanged since v3.2.1 (commit
+// 37f7b7c9d1370a402aa8f26b21bdfdce4bcac187). In 3.2.1 the utilisation columns and ram_used_gb
+// (fields with defaults, so after the required ones) come after tracking_mode, before on_cloud.
+struct Column {
+  const char* name;
+  Release since;
+};
+constexpr Column kColumns[] = {
+    {"timestamp", k200},
+    {"project_name", k200},
+    {"run_id", k200},
+    {"experiment_id", k270},
+    {"duration", k200},
+    {"emissions", k200},
+    {"emissions_rate", k200},
+    {"cpu_power", k200},
+    {"gpu_power", k200},
+    {"ram_power", k200},
+    {"cpu_energy", k200},
+    {"gpu_energy", k200},
+    {"ram_energy", k200},
+    {"energy_consumed", k200},
+    {"water_consumed", k308},
+    {"country_name", k200},
+    {"country_iso_code", k200},
+    {"region", k200},
+    {"cloud_provider", k200},
+    {"cloud_region", k200},
+    {"os", k200},
+    {"python_version", k200},
+    {"codecarbon_version", k220},
+    {"cpu_count", k200},
+    {"cpu_model", k200},
+    {"gpu_count", k200},
+    {"gpu_model", k200},
+    {"longitude", k200},
+    {"latitude", k200},
+    {"ram_total_size", k200},
+    {"tracking_mode", k200},
+    {"cpu_utilization_percent", k321},
+    {"gpu_utilization_percent", k321},
+    {"ram_utilization_percent", k321},
+    {"ram_used_gb", k321},
+    {"on_cloud", k200},
+    {"pue", k223},
+    {"wue", k308},
+};
+
+// The columns of `release`'s layout, in order.
+template <Release release>
+constexpr auto columns_of() {
+  constexpr auto kCount = static_cast<size_t>(
+      std::ranges::count_if(kColumns, [](const Column& c) { return c.since <= release; }));
+  std::array<const char*, kCount> out{};
+  size_t n = 0;
+  for (const Column& c : kColumns) {
+    if (c.since <= release) out[n++] = c.name;
+  }
+  return out;
+}
+template <Release release>
+constexpr auto kLayoutColumns = columns_of<release>();
+template <Release release>
+constexpr CodeCarbonLayout layout() {
+  return {kReleaseNames[release], kLayoutColumns<release>};
+}
+
+constexpr CodeCarbonLayout kLayouts[] = {layout<k200>(), layout<k220>(), layout<k223>(),
+                                         layout<k270>(), layout<k308>(), layout<k321>()};
 
 // Shortest text that reads back as the same double (fmt's default), never "-0".
 std::string number(double v) { return fmt::format("{}", v == 0 ? 0.0 : v); }
