@@ -1,17 +1,16 @@
 // The use cases in process: shift and whatif across zones, plan across zones, and the same
 // intensity for the same zone and time whichever name the zone is given through every use case.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <map>
 
 #include "accounting/test_run.h"
 #include "app/report.h"
 #include "app/schedule.h"
 #include "app/shift.h"
 #include "app/store_access.h"
+#include "app/test_support.h"
 #include "common/units.h"
 #include "regions/embedded_profile.h"
 
@@ -23,45 +22,11 @@ namespace fs = std::filesystem;
 
 const SysTime kT0 = parse_utc("2026-03-02T00:00:00Z").value();
 
-IntensitySeries hourly(const std::string& zone, SysTime first, std::vector<double> values,
-                       Signal signal = Signal::kAverage, Factor factor = Factor::kLifecycle) {
-  IntensitySeries s{zone, signal, factor, "test", std::nullopt, {}};
-  for (size_t i = 0; i < values.size(); ++i) {
-    s.points.push_back({first + 1h * static_cast<int>(i), 1h, values[i], false});
-  }
-  return s;
-}
+using testing::hourly;
 
-class AppTest : public ::testing::Test {
+class AppTest : public testing::UseCaseTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cc_app_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    vars_["CARBONCLOCK_DB"] = (dir_ / "db.sqlite").string();
-    vars_["HOME"] = dir_.string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  void import(const std::vector<IntensitySeries>& s) {
-    auto store = GridStore::open(dir_ / "db.sqlite");
-    ASSERT_TRUE(store);
-    ASSERT_TRUE(store->import(s, "test")) << "import";
-  }
-  AppContext ctx() {
-    auto vars = vars_;
-    return AppContext{clock_, nullptr,
-                      [vars](const char* n) -> std::optional<std::string> {
-                        auto it = vars.find(n);
-                        return it == vars.end() ? std::nullopt : std::optional(it->second);
-                      },
-                      observer_};
-  }
-  fs::path dir_;
-  std::map<std::string, std::string> vars_;
-  ManualClock clock_{kT0};
-  RecordingObserver observer_;
+  AppTest() : UseCaseTest("cc_app", kT0) {}
 };
 
 ShiftRequest flat_request(std::vector<ZoneSelection> zones, std::vector<Shifting> shiftings,

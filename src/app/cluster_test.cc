@@ -2,13 +2,12 @@
 #include "app/cluster.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <map>
 
 #include "accounting/test_run.h"
 #include "app/store_access.h"
+#include "app/test_support.h"
 #include "common/units.h"
 
 namespace carbonclock {
@@ -25,31 +24,13 @@ IntensitySeries flat(const std::string& zone, double g_per_kwh) {
   return s;
 }
 
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public testing::UseCaseTest {
  protected:
+  ClusterTest() : UseCaseTest("cc_cluster", kT0 + 1h) {}
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cc_cluster_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    vars_["CARBONCLOCK_DB"] = (dir_ / "db.sqlite").string();
-    vars_["HOME"] = dir_.string();
+    UseCaseTest::SetUp();
     job_ = dir_ / "out" / "77";
-    auto store = GridStore::open(dir_ / "db.sqlite");
-    ASSERT_TRUE(store);
-    ASSERT_TRUE(store->import({flat("DE", 100), flat("FR", 400)}, "test"));
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  AppContext ctx() {
-    auto vars = vars_;
-    return AppContext{clock_, nullptr,
-                      [vars](const char* n) -> std::optional<std::string> {
-                        auto it = vars.find(n);
-                        return it == vars.end() ? std::nullopt : std::optional(it->second);
-                      },
-                      observer_};
+    import({flat("DE", 100), flat("FR", 400)});
   }
 
   // A node's run: `kwh_per_bucket` in each of four 5-minute buckets, in `zone`.
@@ -95,11 +76,7 @@ class ClusterTest : public ::testing::Test {
     return merge_job(r, c);
   }
 
-  fs::path dir_;
   fs::path job_;
-  std::map<std::string, std::string> vars_;
-  ManualClock clock_{kT0 + 1h};
-  RecordingObserver observer_;
 };
 
 TEST_F(ClusterTest, TwoNodesInTwoZonesMergeToTheExactSumPricedPerZone) {

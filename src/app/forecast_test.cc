@@ -5,15 +5,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <map>
 
 #include "app/backtest.h"
 #include "app/schedule.h"
+#include "app/test_support.h"
 #include "grid/importers.h"
 #include "reports/backtest_render.h"
 #include "reports/forecast_render.h"
@@ -41,41 +40,11 @@ std::vector<double> synthetic(size_t hours) {
   return v;
 }
 
-IntensitySeries hourly(const std::string& zone, SysTime first, const std::vector<double>& values,
-                       Signal signal = Signal::kAverage) {
-  IntensitySeries s{zone, signal, Factor::kLifecycle, "test", std::nullopt, {}};
-  for (size_t i = 0; i < values.size(); ++i) {
-    s.points.push_back({first + 1h * static_cast<int>(i), 1h, values[i], false});
-  }
-  return s;
-}
+using testing::hourly;
 
-class ForecastAppTest : public ::testing::Test {
+class ForecastAppTest : public testing::UseCaseTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cc_fapp_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    vars_["CARBONCLOCK_DB"] = (dir_ / "db.sqlite").string();
-    vars_["HOME"] = dir_.string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  void import(const std::vector<IntensitySeries>& s) {
-    auto store = GridStore::open(dir_ / "db.sqlite");
-    ASSERT_TRUE(store);
-    ASSERT_TRUE(store->import(s, "test")) << "import";
-  }
-  AppContext ctx() {
-    auto vars = vars_;
-    return AppContext{clock_, nullptr,
-                      [vars](const char* n) -> std::optional<std::string> {
-                        auto it = vars.find(n);
-                        return it == vars.end() ? std::nullopt : std::optional(it->second);
-                      },
-                      observer_};
-  }
+  ForecastAppTest() : UseCaseTest("cc_fapp", kT0 + 24h * 21) {}
   std::string jobs_csv() {
     fs::path p = dir_ / "jobs.csv";
     std::ofstream(p) << "name,duration_h,energy_kwh\nshort,3,6\nlong,20,40\n";
@@ -93,10 +62,6 @@ class ForecastAppTest : public ::testing::Test {
     if (run) *run = std::move(*result);
     return rows;
   }
-  fs::path dir_;
-  std::map<std::string, std::string> vars_;
-  ManualClock clock_{kT0 + 24h * 21};
-  RecordingObserver observer_;
 };
 
 // ---- forecast ---------------------------------------------------------------------------------

@@ -4,11 +4,10 @@
 
 #include <gtest/gtest.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <fstream>
-#include <map>
 
+#include "app/test_support.h"
 #include "common/files.h"
 #include "sensors/fake_sysfs.h"
 
@@ -18,34 +17,20 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-class TrackerTest : public ::testing::Test {
+class TrackerTest : public testing::UseCaseTest {
  protected:
+  TrackerTest() : UseCaseTest("cc_tracker", parse_utc("2026-03-02T10:00:00Z").value()) {}
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cc_tracker_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    UseCaseTest::SetUp();
     sysfs_ = std::make_unique<FakeSysfs>(dir_ / "sysfs");
     sysfs_->add_zone("0", "package-0", 0);
     sysfs_->add_zone("0:0", "dram", 0);
-    vars_ = {{"CARBONCLOCK_SYSFS_ROOT", sysfs_->root().string()},
-             {"CARBONCLOCK_DB", (dir_ / "db.sqlite").string()},
-             {"XDG_CONFIG_HOME", (dir_ / "config").string()},
-             {"HOME", dir_.string()}};
+    vars_["CARBONCLOCK_SYSFS_ROOT"] = sysfs_->root().string();
+    vars_["XDG_CONFIG_HOME"] = (dir_ / "config").string();
   }
   void TearDown() override {
     sysfs_.reset();
-    fs::remove_all(dir_);
-  }
-  AppContext ctx() {
-    auto vars = vars_;
-    return AppContext{clock_, nullptr,
-                      [vars](const char* n) -> std::optional<std::string> {
-                        auto it = vars.find(n);
-                        return it == vars.end() ? std::nullopt : std::optional(it->second);
-                      },
-                      observer_};
+    UseCaseTest::TearDown();
   }
   TrackRequest request(const std::string& out) {
     TrackRequest r;
@@ -63,11 +48,7 @@ class TrackerTest : public ::testing::Test {
     clock_.advance(d);
   }
 
-  fs::path dir_;
   std::unique_ptr<FakeSysfs> sysfs_;
-  std::map<std::string, std::string> vars_;
-  ManualClock clock_{parse_utc("2026-03-02T10:00:00Z").value()};
-  RecordingObserver observer_;
 };
 
 TEST_F(TrackerTest, WindowsNestAndOverlapWithTheCountersReadAtTheirBoundaries) {

@@ -2,70 +2,27 @@
 #include "cli/cli.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.h"
+#include "cli/test_support.h"
 
 namespace carbonclock::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CliTest : public ::testing::Test {
+class CliTest : public testing::InProcessCliTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cc_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    vars_ = {{"CARBONCLOCK_DB", (dir_ / "db.sqlite").string()}, {"HOME", dir_.string()}};
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  /// Runs `carbonclock ARGS...` in process; the console keeps what it printed.
-  int run(std::vector<std::string> args) {
-    console_ = StringConsole();
-    args.insert(args.begin(), "carbonclock");
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    auto vars = vars_;
-    CliEnvironment env{console_, clock_,
-                       [vars](const char* n) -> std::optional<std::string> {
-                         auto it = vars.find(n);
-                         return it == vars.end() ? std::nullopt : std::optional(it->second);
-                       },
-                       {}};
-    return run_cli(static_cast<int>(argv.size()), argv.data(), env);
-  }
-  const std::string& out() const { return console_.out_text(); }
-  const std::string& err() const { return console_.err_text(); }
-
-  /// Every line carbonclock printed on stderr is its own.
-  void expect_own_error_lines() const {
-    std::string_view rest = err();
-    ASSERT_FALSE(rest.empty());
-    while (!rest.empty()) {
-      size_t nl = rest.find('\n');
-      EXPECT_TRUE(rest.substr(0, nl).starts_with("carbonclock: ")) << err();
-      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    }
-  }
+  CliTest() : InProcessCliTest("cc_cli", parse_utc("2026-03-02T00:00:00Z").value()) {}
 
   fs::path write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / name) << text;
     return dir_ / name;
   }
-
-  fs::path dir_;
-  std::map<std::string, std::string> vars_;
-  StringConsole console_;
-  ManualClock clock_{parse_utc("2026-03-02T00:00:00Z").value()};
 };
 
 TEST_F(CliTest, ExitCodesFollowTheErrorCategory) {
@@ -75,8 +32,8 @@ TEST_F(CliTest, ExitCodesFollowTheErrorCategory) {
                  "--energy-kwh", "1", "--flex-start", "1h", "--format", "xml"}),
             kExitUsage);
   expect_own_error_lines();
-  EXPECT_EQ(run({"plan", "--zone", "DE", "--duration", "1h", "--energy-kwh", "1",
-                 "--flex-start", "bogus"}),
+  EXPECT_EQ(run({"plan", "--zone", "DE", "--duration", "1h", "--energy-kwh", "1", "--flex-start",
+                 "bogus"}),
             kExitUsage);
   expect_own_error_lines();
   EXPECT_EQ(run({"no-such-command"}), kExitUsage);
@@ -136,8 +93,7 @@ TEST_F(CliTest, GridListEscapesCsvFields) {
 TEST_F(CliTest, HistoryFormatsAndUntil) {
   ASSERT_EQ(run({"history", "--format", "csv"}), 0) << err();
   EXPECT_EQ(out().rfind("run_id,start_utc,", 0), 0u) << out();
-  ASSERT_EQ(run({"history", "--format", "json", "--since", "2026-01-01", "--until",
-                 "2026-02-01"}),
+  ASSERT_EQ(run({"history", "--format", "json", "--since", "2026-01-01", "--until", "2026-02-01"}),
             0)
       << err();
   EXPECT_TRUE(nlohmann::json::parse(out())["runs"].empty());

@@ -16,19 +16,9 @@
 #include <vector>
 
 #include "common/files.h"
+#include "common/test_dir.h"
 
 namespace carbonclock {
-
-/// A fresh folder under the system temp dir named after the running test; removed and
-/// re-created.
-inline std::filesystem::path fresh_test_dir(const char* prefix) {
-  auto dir = std::filesystem::temp_directory_path() /
-             fmt::format("{}_{}_{}", prefix, ::getpid(),
-                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 class CliHarness {
  public:

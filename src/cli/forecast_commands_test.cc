@@ -1,16 +1,15 @@
 // `forecast` and `backtest` through the command line, in process: formats, -o, errors.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
 #include "cli/exit_codes.h"
+#include "cli/test_support.h"
 #include "grid/store.h"
 
 namespace carbonclock::cli {
@@ -23,15 +22,11 @@ using ::testing::StartsWith;
 
 const SysTime kT0 = parse_utc("2026-01-05T00:00:00Z").value();
 
-class ForecastCliTest : public ::testing::Test {
+class ForecastCliTest : public testing::InProcessCliTest {
  protected:
+  ForecastCliTest() : InProcessCliTest("cc_fcli", kT0 + 24h * 21) {}
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cc_fcli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    vars_ = {{"CARBONCLOCK_DB", (dir_ / "db.sqlite").string()}, {"HOME", dir_.string()}};
+    InProcessCliTest::SetUp();
     // 21 days of hourly data with a daily shape.
     IntensitySeries s{"DE", Signal::kAverage, Factor::kLifecycle, "test", std::nullopt, {}};
     for (int h = 0; h < 24 * 21; ++h) {
@@ -43,39 +38,6 @@ class ForecastCliTest : public ::testing::Test {
     ASSERT_TRUE(store->import({s}, "test"));
     std::ofstream(dir_ / "jobs.csv") << "name,duration_h,energy_kwh\njob,2,4\n";
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  int run(std::vector<std::string> args) {
-    console_ = StringConsole();
-    args.insert(args.begin(), "carbonclock");
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    auto vars = vars_;
-    CliEnvironment env{console_,
-                       clock_,
-                       [vars](const char* n) -> std::optional<std::string> {
-                         auto it = vars.find(n);
-                         return it == vars.end() ? std::nullopt : std::optional(it->second);
-                       },
-                       {}};
-    return run_cli(static_cast<int>(argv.size()), argv.data(), env);
-  }
-  const std::string& out() const { return console_.out_text(); }
-  const std::string& err() const { return console_.err_text(); }
-  void expect_own_error_lines() const {
-    std::string_view rest = err();
-    ASSERT_FALSE(rest.empty());
-    while (!rest.empty()) {
-      size_t nl = rest.find('\n');
-      EXPECT_TRUE(rest.substr(0, nl).starts_with("carbonclock: ")) << err();
-      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    }
-  }
-
-  fs::path dir_;
-  std::map<std::string, std::string> vars_;
-  StringConsole console_;
-  ManualClock clock_{kT0 + 24h * 21};
 };
 
 TEST_F(ForecastCliTest, ForecastInEveryFormat) {

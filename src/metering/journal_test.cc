@@ -5,32 +5,16 @@
 #include <fstream>
 
 #include "common/files.h"
+#include "metering/test_support.h"
 
 namespace carbonclock {
 namespace {
 
 using namespace std::chrono_literals;
 
-class JournalTest : public ::testing::Test {
+class JournalTest : public testing::RunDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("cc_journal_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    run_.id = "r1";
-    run_.command = {"python3", "train.py"};
-    run_.start_utc = parse_utc("2024-01-01T00:04:00Z").value();
-    run_.host = "h";
-    run_.timeline.bucket = 5min;
-    run_.timeline.devices = {{"gpu0", DeviceKind::kGpu, "A100", Method::kCounter, "GPU-1", ""},
-                             {"cpu-estimate", DeviceKind::kCpu, "", Method::kEstimate, "", ""}};
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::filesystem::path dir_;
-  RunRecord run_;
+  JournalTest() : RunDirTest("cc_journal") {}
 };
 
 TEST_F(JournalTest, KilledRunIsRecoveredFromFlushedSamples) {

@@ -2,13 +2,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <fstream>
 
 #include "common/files.h"
 #include "common/json_text.h"
 #include "metering/journal.h"
+#include "metering/test_support.h"
 
 namespace carbonclock {
 namespace {
@@ -17,30 +17,18 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-class RunRecordTest : public ::testing::Test {
+class RunRecordTest : public testing::RunDirTest {
  protected:
+  RunRecordTest() : RunDirTest("cc_run_record") {}
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("cc_run_record_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    run_.id = "r1";
-    run_.command = {"python3", "train.py"};
-    run_.start_utc = parse_utc("2024-01-01T00:04:00Z").value();
+    RunDirTest::SetUp();
     run_.end_utc = run_.start_utc + 400s;
-    run_.host = "h";
     run_.exit_code = 0;
-    run_.timeline.bucket = 5min;
-    run_.timeline.devices = {{"gpu0", DeviceKind::kGpu, "A100", Method::kCounter, "GPU-1", ""},
-                             {"cpu-estimate", DeviceKind::kCpu, "", Method::kEstimate, "", ""}};
     TimelineBuilder b(run_.start_utc, 5min, run_.timeline.devices);
     b.add(0s, std::vector<double>{0, 0});
     b.add(400s, std::vector<double>{4000, 400});
     run_.timeline = b.timeline();
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // run.json of run_ with `patch` applied (a JSON merge patch, RFC 7396), then loaded.
   Result<RunRecord> load_patched(const json& patch) {
     json doc = run_to_json(run_);
@@ -48,9 +36,6 @@ class RunRecordTest : public ::testing::Test {
     EXPECT_TRUE(write_file_atomic(dir_ / kRunFile, dump_json(doc, 2)).ok());
     return load_run(dir_);
   }
-
-  std::filesystem::path dir_;
-  RunRecord run_;
 };
 
 // --- Bytes that are not UTF-8 (issue 15, item 2) ------------------------------------------
