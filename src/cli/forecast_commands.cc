@@ -6,6 +6,7 @@
 
 #include "app/backtest.h"
 #include "app/forecast.h"
+#include "app/shift.h"
 #include "cli/commands.h"
 #include "common/files.h"
 #include "reports/backtest_render.h"
@@ -47,17 +48,12 @@ struct BacktestArgs {
 void run_backtest_command(const BacktestArgs& a, CommandContext& ctx) {
   auto format = parse_format(a.format, kBacktestFormats);
   if (!format) return ctx.fail(format.error());
+  auto choice = parse_series_choice(a.signal, a.factor, a.slot);
+  if (!choice) return ctx.fail(choice.error());
   BacktestRequest r = a.request;
-  auto signal = optional_signal(a.signal);
-  if (!signal) return ctx.fail(signal.error());
-  r.grid.signal = *signal;
-  auto factor = optional_factor(a.factor);
-  if (!factor) return ctx.fail(factor.error());
-  r.grid.factor = *factor;
-  auto slot = parse_duration(a.slot);
-  if (!slot) return ctx.fail(slot.error().with_context("--slot"));
-  if (*slot < std::chrono::seconds(1)) return ctx.fail(make_error("--slot must be at least 1s"));
-  r.grid.slot = *slot;
+  r.grid.signal = choice->signal;
+  r.grid.factor = choice->factor;
+  r.grid.slot = choice->slot;
   // CSV rows go out zone by zone as they are produced: to stdout, or to a temporary file
   // renamed at the end.
   auto out = StreamedOutput::open(a.output, ctx.env.console);
