@@ -248,6 +248,17 @@ Result<std::optional<Factor>> optional_factor(const std::string& text) {
   return std::optional<Factor>(*f);
 }
 
+Status parse_signal_options(const std::string& signal_text, const std::string& factor_text,
+                            std::optional<Signal>& signal, std::optional<Factor>& factor) {
+  auto s = optional_signal(signal_text);
+  if (!s) return s.error();
+  signal = *s;
+  auto f = optional_factor(factor_text);
+  if (!f) return f.error();
+  factor = *f;
+  return {};
+}
+
 // ---- the root ----------------------------------------------------------------------------
 
 int run_cli(int argc, const char* const* argv, CliEnvironment& env) {

@@ -26,12 +26,9 @@ void run_forecast(const ForecastArgs& a, CommandContext& ctx) {
   auto format = parse_format(a.format, kForecastFormats);
   if (!format) return ctx.fail(format.error());
   ZoneForecastRequest r = a.request;
-  auto signal = optional_signal(a.signal);
-  if (!signal) return ctx.fail(signal.error());
-  r.signal = *signal;
-  auto factor = optional_factor(a.factor);
-  if (!factor) return ctx.fail(factor.error());
-  r.factor = *factor;
+  if (Status s = parse_signal_options(a.signal, a.factor, r.signal, r.factor); !s) {
+    return ctx.fail(s.error());
+  }
   AppContext app = ctx.app();
   auto result = forecast_zone(r, app);
   if (!result) return ctx.fail(result.error());

@@ -43,12 +43,9 @@ void run_show(const ShowArgs& a, CommandContext& ctx) {
   ShowRequest r;
   r.zone = a.zone;
   r.db = a.db;
-  auto signal = optional_signal(a.signal);
-  if (!signal) return ctx.fail(signal.error());
-  r.signal = *signal;
-  auto factor = optional_factor(a.factor);
-  if (!factor) return ctx.fail(factor.error());
-  r.factor = *factor;
+  if (Status s = parse_signal_options(a.signal, a.factor, r.signal, r.factor); !s) {
+    return ctx.fail(s.error());
+  }
   for (auto [text, field, option] :
        {std::tuple{&a.from, &r.from, "--from"}, std::tuple{&a.to, &r.to, "--to"},
         std::tuple{&a.forecast_as_of, &r.forecast_as_of, "--forecast-as-of"}}) {
