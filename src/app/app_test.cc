@@ -69,11 +69,11 @@ TEST_F(AppTest, WhatifOfAFreshRunFallsBackToTheEmbeddedProfileAndSaysSo) {
   // Regression: whatif failed for any fresh run (no stored data at the run's time).
   RunRecord run = testing::make_run(kT0, 1h, 5min, std::vector<double>(12, 0.1 * kJoulesPerKwh));
   run.zone = "DE";
-  fs::create_directories(dir_ / "run");
-  ASSERT_TRUE(save_run(run, dir_ / "run"));
+  fs::create_directories(dir() / "run");
+  ASSERT_TRUE(save_run(run, dir() / "run"));
   auto shiftings = parse_shiftings("", "50%");
   ASSERT_TRUE(shiftings);
-  auto req = whatif_request((dir_ / "run").string(), {}, *shiftings, 5min, {});
+  auto req = whatif_request((dir() / "run").string(), {}, *shiftings, 5min, {});
   ASSERT_TRUE(req) << req.error().message();
   ASSERT_EQ(req->zones.size(), 1u);
   EXPECT_EQ(req->zones[0].zone, "DE");
@@ -153,11 +153,11 @@ TEST_F(AppTest, EveryUseCaseGivesTheSameIntensityWhicheverNameTheZoneHas) {
         testing::make_run(kT0 + 2h, 1h, 5min, std::vector<double>(12, kJoulesPerKwh / 12));
     if (region) run.region = *region;
     if (zone) run.zone = *zone;
-    fs::remove_all(dir_ / "run");
-    fs::create_directories(dir_ / "run");
-    ASSERT_TRUE(save_run(run, dir_ / "run"));
+    fs::remove_all(dir() / "run");
+    fs::create_directories(dir() / "run");
+    ASSERT_TRUE(save_run(run, dir() / "run"));
     ReportRequest rr;
-    rr.run_dir = dir_ / "run";
+    rr.run_dir = dir() / "run";
     auto report = build_report(rr, c);
     ASSERT_TRUE(report) << report.error().message();
     EXPECT_EQ(report->account.headline_signal().signal, Signal::kMarginal);

@@ -29,7 +29,7 @@ class ClusterTest : public testing::UseCaseTest {
   ClusterTest() : UseCaseTest("cc_cluster", kT0 + 1h) {}
   void SetUp() override {
     UseCaseTest::SetUp();
-    job_ = dir_ / "out" / "77";
+    job_ = dir() / "out" / "77";
     import({flat("DE", 100), flat("FR", 400)});
   }
 
@@ -198,7 +198,7 @@ TEST_F(ClusterTest, TheJobIsRecordedOnceUnderItsJobId) {
   write_node("nodeB", node_run("nodeB", "FR", 0.5, "GPU-b"), {task("nodeB", 1, TaskRole::kMeter)});
   ASSERT_TRUE(merge());
   ASSERT_TRUE(merge());  // again: replaces the entry, adds none
-  auto store = GridStore::open(dir_ / "db.sqlite");
+  auto store = GridStore::open(dir() / "db.sqlite");
   ASSERT_TRUE(store);
   auto runs = store->list_runs({});
   ASSERT_TRUE(runs);

@@ -46,7 +46,7 @@ class ForecastAppTest : public testing::UseCaseTest {
  protected:
   ForecastAppTest() : UseCaseTest("cc_fapp", kT0 + 24h * 21) {}
   std::string jobs_csv() {
-    fs::path p = dir_ / "jobs.csv";
+    fs::path p = dir() / "jobs.csv";
     std::ofstream(p) << "name,duration_h,energy_kwh\nshort,3,6\nlong,20,40\n";
     return p.string();
   }
@@ -119,7 +119,7 @@ TEST_F(ForecastAppTest, StoreKeepsTheForecastWithIssuedAtAndModel) {
   ASSERT_TRUE(f) << f.error().message();
   ASSERT_TRUE(f->stored);
   EXPECT_EQ(f->stored->points_added, 12);
-  auto store = GridStore::open(dir_ / "db.sqlite");
+  auto store = GridStore::open(dir() / "db.sqlite");
   ASSERT_TRUE(store);
   auto list = store->list();
   ASSERT_TRUE(list);
@@ -237,7 +237,7 @@ TEST_F(ForecastAppTest, PlanOnP90WithoutIntervalsIsALabelledFallBackOrAnError) {
                                     p->home.risk.slots, p->home.risk.slots)));
   EXPECT_THAT(p->home.risk.text, HasSubstr("no prediction interval"));
   // A scripted intensity file never has intervals: refused up front.
-  fs::path file = dir_ / "intensity.csv";
+  fs::path file = dir() / "intensity.csv";
   std::ofstream(file) << "start,duration_s,g_per_kwh\n+0,86400,100\n";
   PlanRequest scripted = risk_plan("FR", "p90");
   scripted.schedule.intensity_file = file.string();
@@ -422,11 +422,11 @@ class StoredBacktestTest : public ForecastAppTest {
     ForecastAppTest::SetUp();
     truth = synthetic(size_t{24} * 28);
     import({hourly("DE", kT0, truth)});
-    std::ofstream(dir_ / "jobs.csv") << "name,duration_h,energy_kwh\njob,3,6\n";
+    std::ofstream(dir() / "jobs.csv") << "name,duration_h,energy_kwh\njob,3,6\n";
   }
   BacktestRequest request() {
     BacktestRequest r;
-    r.grid.jobs = (dir_ / "jobs.csv").string();
+    r.grid.jobs = (dir() / "jobs.csv").string();
     r.grid.zones = "DE";
     r.grid.windows = "6h,12h";
     r.grid.every = "29h";

@@ -37,8 +37,8 @@ inline EnvLookup env_of(std::map<std::string, std::string> vars) {
   };
 }
 
-/// A use case's test: a fresh folder dir_ (PREFIX_PID_TEST, removed afterwards), an environment
-/// with CARBONCLOCK_DB = dir_/db.sqlite and HOME = dir_, a manual clock at `now` and an
+/// A use case's test: a fresh folder dir() (PREFIX_PID_TEST, removed afterwards), an environment
+/// with CARBONCLOCK_DB = dir()/db.sqlite and HOME = dir(), a manual clock at `now` and an
 /// observer that records what it hears.
 class UseCaseTest : public ::testing::Test {
  protected:
@@ -49,15 +49,21 @@ class UseCaseTest : public ::testing::Test {
     vars_["HOME"] = dir_.string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  /// Imports `s` into the store at dir_/db.sqlite.
+  /// Imports `s` into the store at dir()/db.sqlite.
   void import(const std::vector<IntensitySeries>& s) {
     auto store = GridStore::open(dir_ / "db.sqlite");
     ASSERT_TRUE(store);
     ASSERT_TRUE(store->import(s, "test")) << "import";
   }
-  /// A context with the clock, the observer and the environment vars_ holds now; no network.
+  /// A context with the clock, the observer and the environment vars() holds now; no network.
   AppContext ctx() { return AppContext{clock_, nullptr, env_of(vars_), observer_}; }
 
+  const std::filesystem::path& dir() const { return dir_; }
+  std::map<std::string, std::string>& vars() { return vars_; }
+  ManualClock& clock() { return clock_; }
+  RecordingObserver& observer() { return observer_; }
+
+ private:
   const char* prefix_;
   std::filesystem::path dir_;
   std::map<std::string, std::string> vars_;

@@ -22,11 +22,11 @@ class TrackerTest : public testing::UseCaseTest {
   TrackerTest() : UseCaseTest("cc_tracker", parse_utc("2026-03-02T10:00:00Z").value()) {}
   void SetUp() override {
     UseCaseTest::SetUp();
-    sysfs_ = std::make_unique<FakeSysfs>(dir_ / "sysfs");
+    sysfs_ = std::make_unique<FakeSysfs>(dir() / "sysfs");
     sysfs_->add_zone("0", "package-0", 0);
     sysfs_->add_zone("0:0", "dram", 0);
-    vars_["CARBONCLOCK_SYSFS_ROOT"] = sysfs_->root().string();
-    vars_["XDG_CONFIG_HOME"] = (dir_ / "config").string();
+    vars()["CARBONCLOCK_SYSFS_ROOT"] = sysfs_->root().string();
+    vars()["XDG_CONFIG_HOME"] = (dir() / "config").string();
   }
   void TearDown() override {
     sysfs_.reset();
@@ -36,7 +36,7 @@ class TrackerTest : public testing::UseCaseTest {
     TrackRequest r;
     r.command = {"python3", "train.py"};
     r.interval = "1h";  // no periodic sample during a test: every reading is a boundary's
-    r.out = (dir_ / out).string();
+    r.out = (dir() / out).string();
     r.no_gpu = true;
     r.choices.zone = "DE";
     return r;
@@ -45,7 +45,7 @@ class TrackerTest : public testing::UseCaseTest {
   void counters(double package_j, double dram_j, Nanos d = 1s) {
     sysfs_->set_energy("0", static_cast<unsigned long long>(package_j * 1e6));
     sysfs_->set_energy("0:0", static_cast<unsigned long long>(dram_j * 1e6));
-    clock_.advance(d);
+    clock().advance(d);
   }
 
   std::unique_ptr<FakeSysfs> sysfs_;
@@ -92,7 +92,7 @@ TEST_F(TrackerTest, WindowsNestAndOverlapWithTheCountersReadAtTheirBoundaries) {
   EXPECT_DOUBLE_EQ(result->run.timeline.total_j(), 30 + 9);
   EXPECT_EQ(result->run.end_utc - result->run.start_utc, 7s);
   ASSERT_TRUE(result->account);
-  auto doc = nlohmann::json::parse(read_file(dir_ / "run" / "run.json").value());
+  auto doc = nlohmann::json::parse(read_file(dir() / "run" / "run.json").value());
   ASSERT_EQ(doc["windows"].size(), 3u);
   EXPECT_EQ(doc["windows"][0]["name"], "a");
   EXPECT_EQ(doc["windows"][2]["name"], "outer");
@@ -100,7 +100,7 @@ TEST_F(TrackerTest, WindowsNestAndOverlapWithTheCountersReadAtTheirBoundaries) {
   EXPECT_EQ(doc["exit_code"], 0);
   EXPECT_FALSE(doc.contains("cluster"));
   // The CLI reads it back (report, history) like any run.
-  auto loaded = load_run(dir_ / "run");
+  auto loaded = load_run(dir() / "run");
   ASSERT_TRUE(loaded.ok()) << loaded.error().message();
   EXPECT_DOUBLE_EQ(loaded->timeline.total_j(), 39);
   EXPECT_FALSE(loaded->recovered);
@@ -158,25 +158,25 @@ TEST_F(TrackerTest, OverheadCountsTheMeteringNotTheCallersWork) {
 }
 
 TEST_F(TrackerTest, RefusesARunDirectoryThatIsNotEmpty) {
-  fs::create_directories(dir_ / "taken");
-  std::ofstream(dir_ / "taken" / "x") << "x";
+  fs::create_directories(dir() / "taken");
+  std::ofstream(dir() / "taken" / "x") << "x";
   AppContext c = ctx();
   auto t = Tracker::start(request("taken"), c);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error().message(),
-            (dir_ / "taken").string() + ": run directory exists and is not empty");
+            (dir() / "taken").string() + ": run directory exists and is not empty");
 }
 
 TEST_F(TrackerTest, OneTaskPerNodeMetersAndEveryTaskRecordsItsWindows) {
-  vars_["TORCHELASTIC_RUN_ID"] = "job1";
-  vars_["WORLD_SIZE"] = "2";
-  vars_["RANK"] = "0";
-  vars_["LOCAL_RANK"] = "0";
+  vars()["TORCHELASTIC_RUN_ID"] = "job1";
+  vars()["WORLD_SIZE"] = "2";
+  vars()["RANK"] = "0";
+  vars()["LOCAL_RANK"] = "0";
   AppContext c0 = ctx();
   auto meter = Tracker::start(request("runs"), c0);
   ASSERT_TRUE(meter.ok()) << meter.error().message();
-  vars_["RANK"] = "1";
-  vars_["LOCAL_RANK"] = "1";
+  vars()["RANK"] = "1";
+  vars()["LOCAL_RANK"] = "1";
   AppContext c1 = ctx();
   auto member = Tracker::start(request("runs"), c1);
   ASSERT_TRUE(member.ok()) << member.error().message();
@@ -200,7 +200,7 @@ TEST_F(TrackerTest, OneTaskPerNodeMetersAndEveryTaskRecordsItsWindows) {
   ASSERT_TRUE(m.ok() && r.ok());
   EXPECT_FALSE(m->account);
 
-  const fs::path node = dir_ / "runs" / "job1" / (*meter)->cluster().node;
+  const fs::path node = dir() / "runs" / "job1" / (*meter)->cluster().node;
   EXPECT_EQ(r->run_dir, node);
   auto run = nlohmann::json::parse(read_file(node / "run.json").value());
   EXPECT_EQ(run["cluster"]["role"], "meter");
@@ -215,7 +215,7 @@ TEST_F(TrackerTest, OneTaskPerNodeMetersAndEveryTaskRecordsItsWindows) {
   EXPECT_TRUE(t1["windows"][0]["energy_j"].is_null());
   EXPECT_EQ(t1["windows"][0]["name"], "epoch-0");
   // The merge records the job once: no history entry per node.
-  auto store = GridStore::open(dir_ / "db.sqlite");
+  auto store = GridStore::open(dir() / "db.sqlite");
   if (store) {
     auto runs = store->list_runs({});
     ASSERT_TRUE(runs.ok());

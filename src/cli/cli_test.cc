@@ -20,13 +20,13 @@ class CliTest : public testing::InProcessCliTest {
   CliTest() : InProcessCliTest("cc_cli", parse_utc("2026-03-02T00:00:00Z").value()) {}
 
   fs::path write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return dir_ / name;
+    std::ofstream(dir() / name) << text;
+    return dir() / name;
   }
 };
 
 TEST_F(CliTest, ExitCodesFollowTheErrorCategory) {
-  EXPECT_EQ(run({"report", (dir_ / "missing").string()}), 3);  // not found
+  EXPECT_EQ(run({"report", (dir() / "missing").string()}), 3);  // not found
   expect_own_error_lines();
   EXPECT_EQ(run({"shift", "--zone", "DE", "--start", "2026-01-01", "--duration", "1h",
                  "--energy-kwh", "1", "--flex-start", "1h", "--format", "xml"}),
@@ -49,10 +49,10 @@ TEST_F(CliTest, RunsOwnFailuresExit125) {
   EXPECT_EQ(run({"run", "--interval", "1ms", "--", "true"}), kExitWrapperFailure);
   expect_own_error_lines();
   // Regression (issue 10): an unknown zone is refused before the job starts.
-  EXPECT_EQ(run({"run", "--zone", "NOPE", "--", "touch", (dir_ / "ran").string()}),
+  EXPECT_EQ(run({"run", "--zone", "NOPE", "--", "touch", (dir() / "ran").string()}),
             kExitWrapperFailure);
   EXPECT_NE(err().find("unknown zone 'NOPE'"), std::string::npos) << err();
-  EXPECT_FALSE(fs::exists(dir_ / "ran"));
+  EXPECT_FALSE(fs::exists(dir() / "ran"));
 }
 
 TEST_F(CliTest, GridShowFindsAZoneByEveryName) {

@@ -33,10 +33,10 @@ class ForecastCliTest : public testing::InProcessCliTest {
       double v = 300 + 100 * std::sin(2 * M_PI * (h % 24) / 24.0) + (h * 37 % 11);
       s.points.push_back({kT0 + 1h * h, 1h, v, false});
     }
-    auto store = GridStore::open(dir_ / "db.sqlite");
+    auto store = GridStore::open(dir() / "db.sqlite");
     ASSERT_TRUE(store);
     ASSERT_TRUE(store->import({s}, "test"));
-    std::ofstream(dir_ / "jobs.csv") << "name,duration_h,energy_kwh\njob,2,4\n";
+    std::ofstream(dir() / "jobs.csv") << "name,duration_h,energy_kwh\njob,2,4\n";
   }
 };
 
@@ -67,7 +67,7 @@ TEST_F(ForecastCliTest, ForecastErrorsAreOwnLines) {
 
 TEST_F(ForecastCliTest, BacktestCsvMarkdownJsonAndOutputFile) {
   const std::vector<std::string> grid = {
-      "backtest", "--zones", "DE",  "--jobs", (dir_ / "jobs.csv").string(), "--windows",
+      "backtest", "--zones", "DE",  "--jobs", (dir() / "jobs.csv").string(), "--windows",
       "6h,12h",   "--every", "31h", "--from", format_utc(kT0 + 24h * 2)};
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> a = grid;
@@ -79,8 +79,8 @@ TEST_F(ForecastCliTest, BacktestCsvMarkdownJsonAndOutputFile) {
                                 "realised_g,oracle_g,captured_pct,pauses\n"));
   EXPECT_THAT(out(), HasSubstr(",pause-resume,auto,"));
   const std::string csv = out();
-  ASSERT_EQ(run(with({"--forecast", "auto", "-o", (dir_ / "bt.csv").string()})), 0) << err();
-  std::ifstream in(dir_ / "bt.csv");
+  ASSERT_EQ(run(with({"--forecast", "auto", "-o", (dir() / "bt.csv").string()})), 0) << err();
+  std::ifstream in(dir() / "bt.csv");
   std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(file, csv);
   ASSERT_EQ(run(with({"--forecast", "oracle", "--format", "md"})), 0) << err();

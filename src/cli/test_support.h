@@ -16,8 +16,8 @@
 
 namespace carbonclock::testing {
 
-/// A fresh folder dir_ (PREFIX_PID_TEST, removed afterwards), an environment with
-/// CARBONCLOCK_DB = dir_/db.sqlite and HOME = dir_, and a manual clock at `now`.
+/// A fresh folder dir() (PREFIX_PID_TEST, removed afterwards), an environment with
+/// CARBONCLOCK_DB = dir()/db.sqlite and HOME = dir(), and a manual clock at `now`.
 class InProcessCliTest : public ::testing::Test {
  protected:
   InProcessCliTest(const char* prefix, SysTime now) : prefix_(prefix), clock_(now) {}
@@ -32,6 +32,7 @@ class InProcessCliTest : public ::testing::Test {
     console_ = cli::StringConsole();
     args.insert(args.begin(), "carbonclock");
     std::vector<const char*> argv;
+    argv.reserve(args.size());
     for (const auto& a : args) argv.push_back(a.c_str());
     cli::CliEnvironment env{console_, clock_, env_of(vars_), {}};
     return cli::run_cli(static_cast<int>(argv.size()), argv.data(), env);
@@ -50,6 +51,10 @@ class InProcessCliTest : public ::testing::Test {
     }
   }
 
+  const std::filesystem::path& dir() const { return dir_; }
+  std::map<std::string, std::string>& vars() { return vars_; }
+
+ private:
   const char* prefix_;
   std::filesystem::path dir_;
   std::map<std::string, std::string> vars_;

@@ -18,10 +18,10 @@ class JournalTest : public testing::RunDirTest {
 };
 
 TEST_F(JournalTest, KilledRunIsRecoveredFromFlushedSamples) {
-  run_.zone = "DE";
-  run_.pue = 1.2;
+  record().zone = "DE";
+  record().pue = 1.2;
   {
-    auto w = JournalWriter::create(dir_, run_);
+    auto w = JournalWriter::create(dir(), record());
     ASSERT_TRUE(w.ok()) << w.error().message();
     for (int i = 0; i <= 120; ++i) {
       (*w)->sample(std::chrono::seconds(i), std::vector<double>{200.0 * i, 10.0 * i});
@@ -30,8 +30,8 @@ TEST_F(JournalTest, KilledRunIsRecoveredFromFlushedSamples) {
     ASSERT_TRUE((*w)->flush().ok());
   }
   // A torn last line, as if the process died mid-write.
-  std::ofstream(dir_ / kJournalFile, std::ios::app) << "{\"t\":121.0,\"e\":[24";
-  auto run = load_run(dir_);
+  std::ofstream(dir() / kJournalFile, std::ios::app) << "{\"t\":121.0,\"e\":[24";
+  auto run = load_run(dir());
   ASSERT_TRUE(run.ok()) << run.error().message();
   EXPECT_TRUE(run->recovered);
   EXPECT_FALSE(run->exit_code.has_value());
@@ -48,41 +48,41 @@ TEST_F(JournalTest, KilledRunIsRecoveredFromFlushedSamples) {
 }
 
 TEST_F(JournalTest, RunJsonRoundTrips) {
-  TimelineBuilder b(run_.start_utc, 5min, run_.timeline.devices);
+  TimelineBuilder b(record().start_utc, 5min, record().timeline.devices);
   b.add(0s, std::vector<double>{0, 0});
   b.add(400s, std::vector<double>{4000, 400});
-  run_.timeline = b.timeline();
-  run_.end_utc = run_.start_utc + 400s;
-  run_.exit_code = 3;
-  run_.scheduler = {{"SLURM_JOB_ID", "42"}};
-  ASSERT_TRUE(save_run(run_, dir_).ok());
-  auto back = load_run(dir_);
+  record().timeline = b.timeline();
+  record().end_utc = record().start_utc + 400s;
+  record().exit_code = 3;
+  record().scheduler = {{"SLURM_JOB_ID", "42"}};
+  ASSERT_TRUE(save_run(record(), dir()).ok());
+  auto back = load_run(dir());
   ASSERT_TRUE(back.ok()) << back.error().message();
   EXPECT_EQ(back->exit_code, 3);
   EXPECT_FALSE(back->recovered);
   EXPECT_EQ(back->scheduler.at("SLURM_JOB_ID"), "42");
   EXPECT_NEAR(back->timeline.total_j(), 4400, 1e-9);
   EXPECT_EQ(back->timeline.devices[0].uuid, "GPU-1");
-  EXPECT_EQ(run_to_json(*back), run_to_json(run_));
+  EXPECT_EQ(run_to_json(*back), run_to_json(record()));
 }
 
 TEST_F(JournalTest, NewerSchemaIsRefused) {
-  ASSERT_TRUE(save_run(run_, dir_).ok());
-  auto doc = nlohmann::json::parse(read_file(dir_ / kRunFile).value());
+  ASSERT_TRUE(save_run(record(), dir()).ok());
+  auto doc = nlohmann::json::parse(read_file(dir() / kRunFile).value());
   doc["schema_version"] = kRunSchemaVersion + 1;
-  ASSERT_TRUE(write_file_atomic(dir_ / kRunFile, doc.dump()).ok());
-  auto r = load_run(dir_);
+  ASSERT_TRUE(write_file_atomic(dir() / kRunFile, doc.dump()).ok());
+  auto r = load_run(dir());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("newer"), std::string::npos);
 }
 
 TEST_F(JournalTest, MissingOrForeignDirectoryIsAClearError) {
-  EXPECT_NE(load_run(dir_ / "nope").error().message().find("no such run directory"),
+  EXPECT_NE(load_run(dir() / "nope").error().message().find("no such run directory"),
             std::string::npos);
-  EXPECT_NE(load_run(dir_).error().message().find("not a carbonclock run directory"),
+  EXPECT_NE(load_run(dir()).error().message().find("not a carbonclock run directory"),
             std::string::npos);
-  std::ofstream(dir_ / kRunFile) << "{\"schema_version\": 1, \"id\": ";
-  EXPECT_NE(load_run(dir_).error().message().find("damaged"), std::string::npos);
+  std::ofstream(dir() / kRunFile) << "{\"schema_version\": 1, \"id\": ";
+  EXPECT_NE(load_run(dir()).error().message().find("damaged"), std::string::npos);
 }
 
 }  // namespace

@@ -22,19 +22,19 @@ class RunRecordTest : public testing::RunDirTest {
   RunRecordTest() : RunDirTest("cc_run_record") {}
   void SetUp() override {
     RunDirTest::SetUp();
-    run_.end_utc = run_.start_utc + 400s;
-    run_.exit_code = 0;
-    TimelineBuilder b(run_.start_utc, 5min, run_.timeline.devices);
+    record().end_utc = record().start_utc + 400s;
+    record().exit_code = 0;
+    TimelineBuilder b(record().start_utc, 5min, record().timeline.devices);
     b.add(0s, std::vector<double>{0, 0});
     b.add(400s, std::vector<double>{4000, 400});
-    run_.timeline = b.timeline();
+    record().timeline = b.timeline();
   }
-  // run.json of run_ with `patch` applied (a JSON merge patch, RFC 7396), then loaded.
+  // run.json of record() with `patch` applied (a JSON merge patch, RFC 7396), then loaded.
   Result<RunRecord> load_patched(const json& patch) {
-    json doc = run_to_json(run_);
+    json doc = run_to_json(record());
     doc.merge_patch(patch);
-    EXPECT_TRUE(write_file_atomic(dir_ / kRunFile, dump_json(doc, 2)).ok());
-    return load_run(dir_);
+    EXPECT_TRUE(write_file_atomic(dir() / kRunFile, dump_json(doc, 2)).ok());
+    return load_run(dir());
   }
 };
 
@@ -51,44 +51,44 @@ void use_invalid_utf8(RunRecord& run) {
 }
 
 TEST_F(RunRecordTest, RunJsonCarriesBytesThatAreNotUtf8Losslessly) {
-  use_invalid_utf8(run_);
+  use_invalid_utf8(record());
   // save_run threw nlohmann's type_error 316 (invalid UTF-8) here.
-  ASSERT_TRUE(save_run(run_, dir_).ok());
-  std::string text = read_file(dir_ / kRunFile).value();
+  ASSERT_TRUE(save_run(record(), dir()).ok());
+  std::string text = read_file(dir() / kRunFile).value();
   EXPECT_TRUE(is_valid_utf8(text));
   EXPECT_THAT(text, HasSubstr(R"("marker\\xe9")"));
   EXPECT_TRUE(json::accept(text));
-  auto back = load_run(dir_);
+  auto back = load_run(dir());
   ASSERT_TRUE(back.ok()) << back.error().message();
-  EXPECT_EQ(back->command, run_.command);
-  EXPECT_EQ(back->scheduler, run_.scheduler);
-  EXPECT_EQ(back->tags, run_.tags);
-  EXPECT_EQ(back->host, run_.host);
-  EXPECT_EQ(back->zone, run_.zone);
+  EXPECT_EQ(back->command, record().command);
+  EXPECT_EQ(back->scheduler, record().scheduler);
+  EXPECT_EQ(back->tags, record().tags);
+  EXPECT_EQ(back->host, record().host);
+  EXPECT_EQ(back->zone, record().zone);
   EXPECT_EQ(back->timeline.devices[0].name, "GPU \xc0");
-  EXPECT_EQ(back->warnings, run_.warnings);
+  EXPECT_EQ(back->warnings, record().warnings);
 }
 
 TEST_F(RunRecordTest, JournalCarriesBytesThatAreNotUtf8Losslessly) {
-  use_invalid_utf8(run_);
+  use_invalid_utf8(record());
   {
     // JournalWriter::create threw before the job started: `run` exited 134, journal empty.
-    auto w = JournalWriter::create(dir_, run_);
+    auto w = JournalWriter::create(dir(), record());
     ASSERT_TRUE(w.ok()) << w.error().message();
     (*w)->sample(0s, std::vector<double>{0, 0});
     (*w)->warning(1s, "device \xe9 vanished");
     (*w)->sample(2s, std::vector<double>{20, 2});
     ASSERT_TRUE((*w)->flush().ok());
   }
-  EXPECT_TRUE(is_valid_utf8(read_file(dir_ / kJournalFile).value()));
-  auto back = load_run(dir_);
+  EXPECT_TRUE(is_valid_utf8(read_file(dir() / kJournalFile).value()));
+  auto back = load_run(dir());
   ASSERT_TRUE(back.ok()) << back.error().message();
   EXPECT_TRUE(back->recovered);
-  EXPECT_EQ(back->command, run_.command);
-  EXPECT_EQ(back->scheduler, run_.scheduler);
-  EXPECT_EQ(back->tags, run_.tags);
-  EXPECT_EQ(back->host, run_.host);
-  EXPECT_EQ(back->zone, run_.zone);
+  EXPECT_EQ(back->command, record().command);
+  EXPECT_EQ(back->scheduler, record().scheduler);
+  EXPECT_EQ(back->tags, record().tags);
+  EXPECT_EQ(back->host, record().host);
+  EXPECT_EQ(back->zone, record().zone);
   EXPECT_EQ(back->warnings[1], "device \xe9 vanished");
   EXPECT_NEAR(back->timeline.total_j(), 22, 1e-9);
 }
@@ -106,7 +106,7 @@ class TamperedRunJson : public RunRecordTest, public ::testing::WithParamInterfa
 TEST_P(TamperedRunJson, IsAnErrorNamingFileAndField) {
   auto r = load_patched(json::parse(GetParam().patch));
   ASSERT_FALSE(r.ok()) << GetParam().name;
-  EXPECT_THAT(r.error().message(), HasSubstr((dir_ / kRunFile).string() + ": "));
+  EXPECT_THAT(r.error().message(), HasSubstr((dir() / kRunFile).string() + ": "));
   EXPECT_THAT(r.error().message(), HasSubstr(GetParam().expected));
 }
 
@@ -180,39 +180,39 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST_F(RunRecordTest, NumbersBeyondADoubleAreReportedAsDamage) {
-  ASSERT_TRUE(save_run(run_, dir_).ok());
-  std::string text = read_file(dir_ / kRunFile).value();
+  ASSERT_TRUE(save_run(record(), dir()).ok());
+  std::string text = read_file(dir() / kRunFile).value();
   text.replace(text.find("\"energy_j_total\""), 16, "\"x\":1e999,\"energy_j_total\"");
-  ASSERT_TRUE(write_file_atomic(dir_ / kRunFile, text).ok());
-  auto r = load_run(dir_);
+  ASSERT_TRUE(write_file_atomic(dir() / kRunFile, text).ok());
+  auto r = load_run(dir());
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().message(), HasSubstr("number overflow"));
   EXPECT_THAT(r.error().message(), HasSubstr("damaged"));
 }
 
 TEST_F(RunRecordTest, UntamperedRunJsonStillLoads) {
-  ASSERT_TRUE(save_run(run_, dir_).ok());
-  auto r = load_run(dir_);
+  ASSERT_TRUE(save_run(record(), dir()).ok());
+  auto r = load_run(dir());
   ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_EQ(run_to_json(*r), run_to_json(run_));
+  EXPECT_EQ(run_to_json(*r), run_to_json(record()));
 }
 
 TEST_F(RunRecordTest, FractionalBucketsReadBackAlthoughStartsAreWrittenToTheSecond) {
   // `run --bucket 1.5s` is allowed; bucket_start_utc is written without its half second.
-  run_.timeline = {};
-  run_.timeline.devices = {{"gpu0", DeviceKind::kGpu, "A100", Method::kCounter, "", ""}};
-  TimelineBuilder b(run_.start_utc, 1500ms, run_.timeline.devices);
+  record().timeline = {};
+  record().timeline.devices = {{"gpu0", DeviceKind::kGpu, "A100", Method::kCounter, "", ""}};
+  TimelineBuilder b(record().start_utc, 1500ms, record().timeline.devices);
   b.add(0s, std::vector<double>{0});
   b.add(5s, std::vector<double>{50});
-  run_.timeline = b.timeline();
-  run_.end_utc = run_.start_utc + 5s;
-  ASSERT_EQ(run_.timeline.buckets.size(), 4u);
-  ASSERT_TRUE(save_run(run_, dir_).ok());
-  auto back = load_run(dir_);
+  record().timeline = b.timeline();
+  record().end_utc = record().start_utc + 5s;
+  ASSERT_EQ(record().timeline.buckets.size(), 4u);
+  ASSERT_TRUE(save_run(record(), dir()).ok());
+  auto back = load_run(dir());
   ASSERT_TRUE(back.ok()) << back.error().message();
   ASSERT_EQ(back->timeline.buckets.size(), 4u);
-  EXPECT_EQ(back->timeline.buckets[1].start_utc, run_.timeline.buckets[1].start_utc);
-  EXPECT_EQ(run_to_json(*back), run_to_json(run_));
+  EXPECT_EQ(back->timeline.buckets[1].start_utc, record().timeline.buckets[1].start_utc);
+  EXPECT_EQ(run_to_json(*back), run_to_json(record()));
 }
 
 // --- Tampered journal (issue 15, item 12) -------------------------------------------------
@@ -222,12 +222,12 @@ class TamperedJournal : public RunRecordTest, public ::testing::WithParamInterfa
 // `patch` is merged into the header when it has "header", else appended as a sample line.
 TEST_P(TamperedJournal, IsAnErrorNamingFileLineAndField) {
   {
-    auto w = JournalWriter::create(dir_, run_);
+    auto w = JournalWriter::create(dir(), record());
     ASSERT_TRUE(w.ok());
     (*w)->sample(0s, std::vector<double>{0, 0});
     ASSERT_TRUE((*w)->flush().ok());
   }
-  std::string text = read_file(dir_ / kJournalFile).value();
+  std::string text = read_file(dir() / kJournalFile).value();
   json patch = json::parse(GetParam().patch);
   if (patch.contains("header")) {
     size_t nl = text.find('\n');
@@ -239,10 +239,10 @@ TEST_P(TamperedJournal, IsAnErrorNamingFileLineAndField) {
   }
   text += R"({"t":9.0,"e":[1,1]})"
           "\n";  // the tampered line is not the (torn) last one
-  ASSERT_TRUE(write_file_atomic(dir_ / kJournalFile, text).ok());
-  auto r = load_run(dir_);
+  ASSERT_TRUE(write_file_atomic(dir() / kJournalFile, text).ok());
+  auto r = load_run(dir());
   ASSERT_FALSE(r.ok()) << GetParam().name;
-  EXPECT_THAT(r.error().message(), HasSubstr((dir_ / kJournalFile).string() + ":"));
+  EXPECT_THAT(r.error().message(), HasSubstr((dir() / kJournalFile).string() + ":"));
   EXPECT_THAT(r.error().message(), HasSubstr(GetParam().expected));
 }
 

@@ -10,7 +10,7 @@
 
 namespace carbonclock::testing {
 
-/// A fresh folder dir_ (PREFIX_PID_TEST, removed afterwards) and run_: run "r1" of `python3
+/// A fresh folder dir() (PREFIX_PID_TEST, removed afterwards) and record(): run "r1" of `python3
 /// train.py` on host "h" from 2024-01-01T00:04:00Z, 5-minute buckets, a GPU read by counter
 /// ("gpu0", A100, GPU-1) and an estimated CPU ("cpu-estimate"), no samples yet.
 class RunDirTest : public ::testing::Test {
@@ -28,6 +28,10 @@ class RunDirTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
+  const std::filesystem::path& dir() const { return dir_; }
+  RunRecord& record() { return run_; }
+
+ private:
   const char* prefix_;
   std::filesystem::path dir_;
   RunRecord run_;
