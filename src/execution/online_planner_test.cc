@@ -54,7 +54,7 @@ TEST(OnlinePlannerTest, CheapestSlotsEqualsAFullStableSortOnRandomWindows) {
     auto w = slots(g);
     if (trial % 3 == 0) w.front().capacity_s = static_cast<double>(1 + rng() % 299);
     if (trial % 4 == 0) w.back().capacity_s = static_cast<double>(1 + rng() % 299);
-    const double needed_s = static_cast<double>(rng() % (300 * n + 400));
+    const auto needed_s = static_cast<double>(rng() % (300 * n + 400));
     const double tolerance_s = trial % 2 ? 6.0 : 1e-9;
     ASSERT_EQ(cheapest_slots(w, needed_s, tolerance_s), reference(w, needed_s, tolerance_s))
         << "trial " << trial << ", " << n << " slots, " << needed_s << " s";

@@ -167,28 +167,28 @@ void SeasonalSmoothing::forecast(size_t first_step, size_t steps, double* out) c
 }
 
 bool cholesky_solve(DirectRegression::Matrix& m, DirectRegression::Vector& b) {
-  constexpr int N = DirectRegression::kFeatures;
-  std::array<double, N> inv{};  // 1 / L(j, j): one division per column, none per element
-  for (int j = 0; j < N; ++j) {
+  constexpr int kN = DirectRegression::kFeatures;
+  std::array<double, kN> inv{};  // 1 / L(j, j): one division per column, none per element
+  for (int j = 0; j < kN; ++j) {
     double d = m(j, j);
     for (int k = 0; k < j; ++k) d -= m(j, k) * m(j, k);
     if (!(d > 0)) return false;
     m(j, j) = std::sqrt(d);
     inv[j] = 1 / m(j, j);
-    for (int i = j + 1; i < N; ++i) {
+    for (int i = j + 1; i < kN; ++i) {
       double v = m(i, j);
       for (int k = 0; k < j; ++k) v -= m(i, k) * m(j, k);
       m(i, j) = v * inv[j];
     }
   }
-  for (int i = 0; i < N; ++i) {  // L·y = b
+  for (int i = 0; i < kN; ++i) {  // L·y = b
     double v = b(i);
     for (int k = 0; k < i; ++k) v -= m(i, k) * b(k);
     b(i) = v * inv[i];
   }
-  for (int i = N - 1; i >= 0; --i) {  // L'·c = y
+  for (int i = kN - 1; i >= 0; --i) {  // L'·c = y
     double v = b(i);
-    for (int k = i + 1; k < N; ++k) v -= m(k, i) * b(k);
+    for (int k = i + 1; k < kN; ++k) v -= m(k, i) * b(k);
     b(i) = v * inv[i];
   }
   return true;
