@@ -30,7 +30,7 @@ TEST_F(JournalTest, KilledRunIsRecoveredFromFlushedSamples) {
     ASSERT_TRUE((*w)->flush().ok());
   }
   // A torn last line, as if the process died mid-write.
-  std::ofstream(dir() / kJournalFile, std::ios::app) << "{\"t\":121.0,\"e\":[24";
+  std::ofstream(dir() / kJournalFile, std::ios::app) << R"({"t":121.0,"e":[24)";
   auto run = load_run(dir());
   ASSERT_TRUE(run.ok()) << run.error().message();
   EXPECT_TRUE(run->recovered);
@@ -81,7 +81,7 @@ TEST_F(JournalTest, MissingOrForeignDirectoryIsAClearError) {
             std::string::npos);
   EXPECT_NE(load_run(dir()).error().message().find("not a carbonclock run directory"),
             std::string::npos);
-  std::ofstream(dir() / kRunFile) << "{\"schema_version\": 1, \"id\": ";
+  std::ofstream(dir() / kRunFile) << R"({"schema_version": 1, "id": )";
   EXPECT_NE(load_run(dir()).error().message().find("damaged"), std::string::npos);
 }
 
