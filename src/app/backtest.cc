@@ -228,27 +228,9 @@ class PlanningBook {
   std::map<SysTime, std::vector<int64_t>> cache_;
 };
 
-/// The planning slots [offset, offset + count) of `values` as the intensity decide() plans on.
-SlottedIntensity view_intensity(const SlottedIntensity& truth, const std::vector<int64_t>& values,
-                                size_t offset, size_t count, SysTime t) {
-  SlottedIntensity v;
-  v.zone = truth.zone;
-  v.signal = truth.signal;
-  v.factor = truth.factor;
-  v.source = truth.source;
-  v.slot = truth.slot;
-  v.first_slot_utc = t;
-  v.ug_per_kwh.assign(values.begin() + static_cast<std::ptrdiff_t>(offset),
-                      values.begin() + static_cast<std::ptrdiff_t>(offset + count));
-  v.covered.assign(count, 1);
-  v.estimated.assign(count, 0);
-  v.index_coverage();
-  return v;
-}
-
-/// The window decide() would cut from `view_intensity(truth, values, offset, count, t)` to its
-/// end (remaining_window), made straight from the planning values: t is on a slot boundary and
-/// the view is covered, so each slot is whole at its own value
+/// The window decide() would cut (remaining_window) from the planning slots [offset, offset +
+/// count) of `values` as an intensity starting at t, made straight from the values: t is on a
+/// slot boundary and every planning slot is covered, so each slot is whole at its own value
 /// (OnlinePlannerTest.RemainingWindowFromABoundaryOfACoveredIntensityIsItsSlots).
 void planning_window(const std::vector<int64_t>& values, size_t offset, size_t count, SysTime t,
                      Nanos slot, std::vector<WindowSlot>& out) {
@@ -449,7 +431,8 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
       if (start < truth.first_slot_utc) continue;
       const auto s = static_cast<size_t>((start - truth.first_slot_utc) / truth.slot);
       // Cut at the start's first Flexible Start: the planning values to its longest deadline.
-      std::optional<std::vector<WindowSlot>> fs_window;
+      std::vector<WindowSlot> fs_window;
+      bool fs_cut = false;
       for (size_t c = 0; c < cells.size(); ++c) {
         const SweepCell& cell = cells[c];
         const double per_ug = cell.energy_kwh_per_slot / kMicrogramsPerGram;
@@ -463,23 +446,23 @@ Status run_backtest(const SweepInputs& inputs, const std::vector<SlotHistory>& h
           std::optional<Replayed> fs, pr;
           std::string why;
           if (Status ok = book.usable(start); !ok) why = ok.error().message();
-          if (options.flexible_start && why.empty() && !fs_window) {
+          if (options.flexible_start && why.empty() && !fs_cut) {
             size_t offset = 0;
             const size_t count = std::min(longest, book.reach(start));
             auto values = book.at(start, count, offset);
             if (values) {
-              SlottedIntensity view = view_intensity(truth, **values, offset, count, start);
-              fs_window = remaining_window(view, start, view.end_utc());
+              planning_window(**values, offset, count, start, truth.slot, fs_window);
+              fs_cut = true;
             } else {
               why = values.error().message();
             }
           }
           if (options.flexible_start && why.empty()) {
-            if (k + n > fs_window->size()) {
+            if (k + n > fs_window.size()) {
               why = forecast.kind == BacktestForecast::Kind::kOracle ? "outside the data"
                                                                      : "internal: view too short";
             } else {
-              fs = replay_flexible_start(*fs_window, truth, prefix, s, k, n);
+              fs = replay_flexible_start(fs_window, truth, prefix, s, k, n);
             }
           }
           if (options.pause_resume && why.empty()) {

@@ -14,6 +14,21 @@ constexpr double kEpsilonS = 1e-3;
 /// Work left over whole slots below this share of a slot is a sliver (see decide()).
 constexpr double kSliverShare = 0.02;
 
+/// Intensity-seconds of running `needed_s` through slot(0), slot(1), … slot(count − 1) in
+/// order, each filled up, the last partly. (A function of the position rather than a range:
+/// clang 14's ranges with libstdc++ 12 do not compile a transform view.)
+template <typename SlotAt>
+double fill_intensity_seconds(size_t count, SlotAt slot, double needed_s) {
+  double left = needed_s, total = 0;
+  for (size_t k = 0; k < count && left > 0; ++k) {
+    const WindowSlot& w = slot(k);
+    double used = std::min(left, w.capacity_s);
+    total += used * w.g_per_kwh;
+    left -= used;
+  }
+  return total;
+}
+
 }  // namespace
 
 std::vector<WindowSlot> remaining_window(const SlottedIntensity& intensity, SysTime now,
@@ -126,25 +141,13 @@ size_t cheapest_block(std::span<const WindowSlot> window, double needed_s) {
 
 double intensity_seconds(std::span<const WindowSlot> window, std::span<const size_t> chosen,
                          double needed_s) {
-  double left = needed_s, total = 0;
-  for (size_t i : chosen) {
-    if (left <= 0) break;
-    double used = std::min(left, window[i].capacity_s);
-    total += used * window[i].g_per_kwh;
-    left -= used;
-  }
-  return total;
+  return fill_intensity_seconds(
+      chosen.size(), [&](size_t k) -> const WindowSlot& { return window[chosen[k]]; }, needed_s);
 }
 
 double straight_intensity_seconds(std::span<const WindowSlot> window, double needed_s) {
-  double left = needed_s, total = 0;
-  for (const WindowSlot& w : window) {
-    if (left <= 0) break;
-    double used = std::min(left, w.capacity_s);
-    total += used * w.g_per_kwh;
-    left -= used;
-  }
-  return total;
+  return fill_intensity_seconds(
+      window.size(), [&](size_t k) -> const WindowSlot& { return window[k]; }, needed_s);
 }
 
 Decision decide(Algorithm algorithm, const SlottedIntensity& intensity, SysTime now,

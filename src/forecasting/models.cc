@@ -13,6 +13,12 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Monday 1970-01-05 00:00 UTC: week cells start on Mondays.
 constexpr SysTime kMonday{std::chrono::hours(24 * 4)};
 
+// a mod m in [0, m), for a negative a too.
+size_t floor_mod(int64_t a, size_t m) {
+  const auto mm = static_cast<int64_t>(m);
+  return static_cast<size_t>(((a % mm) + mm) % mm);
+}
+
 // A rate per hour as a rate per slot: the same decay over the same time.
 double per_slot_rate(double per_hour, double slot_hours) {
   return 1.0 - std::pow(1.0 - per_hour, slot_hours);
@@ -23,9 +29,7 @@ double per_slot_rate(double per_hour, double slot_hours) {
 SlotCalendar::SlotCalendar(SysTime first_slot_utc, Nanos slot)
     : per_day_(static_cast<size_t>(std::chrono::hours(24) / slot)),
       first_(std::chrono::floor<Nanos>(first_slot_utc - kMonday) / slot),
-      first_in_week_(static_cast<size_t>(
-          ((first_ % static_cast<int64_t>(7 * per_day_)) + static_cast<int64_t>(7 * per_day_)) %
-          static_cast<int64_t>(7 * per_day_))) {}
+      first_in_week_(floor_mod(first_, 7 * per_day_)) {}
 
 RecentValues::RecentValues(size_t capacity)
     : raw_(std::bit_ceil(std::max<size_t>(capacity, 1)), kNaN),
