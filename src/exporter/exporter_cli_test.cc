@@ -166,6 +166,23 @@ TEST_F(ExporterCliTest, RaplBecomingUnreadableHoldsItsEnergyAndScrapesGoOn) {
   EXPECT_EQ(exporter.stop(), 0);
 }
 
+// How much more resident the exporter may be after the flood below. The plain build grows by
+// about 1 MB. Under AddressSanitizer (this test is built with the exporter's flags: CI's ASan
+// stage) freed blocks wait in ASan's quarantine with their shadow memory, and the same run grows
+// by about 17 MB; there LSan, at the exporter's exit, is what catches a leak.
+#if defined(__SANITIZE_ADDRESS__)
+#define CARBONCLOCK_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CARBONCLOCK_TEST_ASAN 1
+#endif
+#endif
+#ifdef CARBONCLOCK_TEST_ASAN
+constexpr double kFloodRssBoundKb = 48 * 1024;
+#else
+constexpr double kFloodRssBoundKb = 4 * 1024;
+#endif
+
 // A client opens 1,000 connections: half send nothing, half send a request and never read.
 // Scrapes are still answered, the exporter keeps its two threads, its memory stays bounded,
 // and every descriptor comes back once the client goes.
@@ -209,7 +226,7 @@ TEST_F(ExporterCliTest, AThousandConnectionsThatNeverReadDoNotStopScrapes) {
     EXPECT_TRUE(sample_value(text, "carbonclock_device_energy_joules_total", {"device=\"gpu1\""}));
   }
   EXPECT_EQ(exporter.status_field("Threads"), threads);
-  EXPECT_LT(exporter.status_field("VmRSS") - rss_kb, 16 * 1024) << "kB more resident";
+  EXPECT_LT(exporter.status_field("VmRSS") - rss_kb, kFloodRssBoundKb) << "kB more resident";
   EXPECT_LE(exporter.open_fds(), fds + 256) << "at most --max-connections (256) more";
   for (int fd : flood) ::close(fd);
   // Every connection is closed once its client is gone.
