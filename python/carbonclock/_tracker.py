@@ -12,6 +12,10 @@ there, not in ``Py_AddPendingCall``): a pure-Python loop that never releases the
 its samples only at window boundaries. There, a tracker with ``on_sample`` callbacks keeps a
 small Python thread that wakes once per interval; taking the GIL for a moment makes the main
 thread hand it over and take it back, which runs the pending call.
+
+A callback's exception becomes a warning; a KeyboardInterrupt or SystemExit raised while
+callbacks run (Python handles signals there too) is raised in the code the pending call
+interrupted, as if it had come a moment later.
 """
 
 from __future__ import annotations

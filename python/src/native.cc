@@ -191,12 +191,19 @@ Format format_among(const std::string& text, std::initializer_list<Format> allow
 std::atomic<bool> g_delivery_pending{false};
 
 // Runs on Python's main thread (a pending call) with the GIL: hands queued samples to the
-// callbacks. Never lets an exception escape into whatever Python code it interrupted.
+// callbacks. A callback's error never escapes into whatever Python code this call interrupted.
+// A KeyboardInterrupt or SystemExit does: Python handles signals between any two bytecodes,
+// callbacks' included, and a Ctrl-C that lands while they run must stop the training loop as
+// it would a moment later (returning -1 with it set raises it where this call interrupted).
 int deliver_pending(void*) {
   g_delivery_pending.store(false);
   try {
     py::module_::import("carbonclock._tracker").attr("_deliver_pending")();
   } catch (py::error_already_set& e) {
+    if (!e.matches(PyExc_Exception)) {
+      e.restore();
+      return -1;
+    }
     e.discard_as_unraisable("carbonclock: delivering samples");
   }
   return 0;

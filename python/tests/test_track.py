@@ -10,6 +10,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -161,7 +162,18 @@ def test_an_exception_in_the_block_writes_the_run_and_propagates(sandbox: Path) 
     assert json.loads(last)["type"] == "end"
 
 
-def test_keyboard_interrupt_ends_metering_cleanly(sandbox: Path) -> None:
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt here even where the tests were started with it ignored
+    (a shell's background job inherits SIGINT ignored, and Python then leaves it so)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_keyboard_interrupt_ends_metering_cleanly(sandbox: Path, ctrl_c_raises: None) -> None:
     threads_before = os_threads()
     with pytest.raises(KeyboardInterrupt):
         with carbonclock.track(zone="DE", out="interrupted", interval="50ms", quiet=True,
@@ -177,6 +189,38 @@ def test_keyboard_interrupt_ends_metering_cleanly(sandbox: Path) -> None:
     assert any("KeyboardInterrupt" in w for w in doc["warnings"])
     assert not run.running
     assert run.result.energy_j == pytest.approx(GPU_WATTS * doc["duration_s"], rel=0.01)
+
+
+def test_ctrl_c_while_a_sample_callback_runs_stops_the_block(sandbox: Path,
+                                                            ctrl_c_raises: None) -> None:
+    # Callbacks run as pending calls inside whatever the main thread computes; a Ctrl-C that
+    # Python handles while one runs must reach the block, not be dropped with the callback's
+    # errors (it was: the training loop went on).
+    in_callback = threading.Event()
+
+    def slow(sample: Any) -> None:
+        if not in_callback.is_set():
+            in_callback.set()
+            busy(1)  # the Ctrl-C lands here
+
+    def press_ctrl_c() -> None:
+        if in_callback.wait(10):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with carbonclock.track(zone="DE", out="interrupted", interval="50ms", quiet=True,
+                               **NO_ESTIMATE) as run:
+            run.on_sample(slow)
+            presser.start()
+            busy(10)  # computing; samples arrive as pending calls
+    presser.join()
+    assert in_callback.is_set()
+    assert time.monotonic() - started < 5  # stopped by the Ctrl-C, not by the loop's end
+    doc = json.loads(Path("interrupted/run.json").read_text())
+    assert doc["exit_code"] == 130
+    assert any("KeyboardInterrupt" in w for w in doc["warnings"])
 
 
 def test_the_cli_reports_the_run_and_finds_it_in_the_history(sandbox: Path) -> None:
