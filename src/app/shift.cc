@@ -143,19 +143,25 @@ Result<ShiftResult> shift_job(const ShiftRequest& r, AppContext& ctx) {
   return out;
 }
 
+Status parse_signal_options(const std::string& signal_text, const std::string& factor_text,
+                            std::optional<Signal>& signal, std::optional<Factor>& factor) {
+  if (!signal_text.empty()) {
+    auto s = parse_signal(signal_text);
+    if (!s) return s.error().with_context("--signal");
+    signal = *s;
+  }
+  if (!factor_text.empty()) {
+    auto f = parse_factor(factor_text);
+    if (!f) return f.error().with_context("--factor");
+    factor = *f;
+  }
+  return {};
+}
+
 Result<SeriesChoice> parse_series_choice(const std::string& signal, const std::string& factor,
                                          const std::string& slot_text) {
   SeriesChoice c;
-  if (!signal.empty()) {
-    auto s = parse_signal(signal);
-    if (!s) return s.error().with_context("--signal");
-    c.signal = *s;
-  }
-  if (!factor.empty()) {
-    auto f = parse_factor(factor);
-    if (!f) return f.error().with_context("--factor");
-    c.factor = *f;
-  }
+  if (Status s = parse_signal_options(signal, factor, c.signal, c.factor); !s) return s.error();
   auto slot = parse_duration(slot_text);
   if (!slot) return slot.error().with_context("--slot");
   if (*slot < std::chrono::seconds(1)) return make_error("--slot must be at least 1s");

@@ -81,6 +81,9 @@ struct SeriesChoice {
   Nanos slot = kDefaultSlot;
 };
 
+/// Parses --signal into `signal` and then --factor into `factor` (each empty: not given).
+Status parse_signal_options(const std::string& signal_text, const std::string& factor_text,
+                            std::optional<Signal>& signal, std::optional<Factor>& factor);
 /// Parses --signal and --factor (empty: not given) and --slot (at least 1s).
 Result<SeriesChoice> parse_series_choice(const std::string& signal, const std::string& factor,
                                          const std::string& slot);

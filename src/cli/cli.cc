@@ -234,31 +234,6 @@ void load_zone_defaults_into(CommandContext& ctx, AccountingChoices& choices) {
   choices.defaults = zone_defaults_or_environment(ctx.env.env, ctx.observer);
 }
 
-Result<std::optional<Signal>> optional_signal(const std::string& text) {
-  if (text.empty()) return std::optional<Signal>();
-  auto s = parse_signal(text);
-  if (!s) return s.error().with_context("--signal");
-  return std::optional<Signal>(*s);
-}
-
-Result<std::optional<Factor>> optional_factor(const std::string& text) {
-  if (text.empty()) return std::optional<Factor>();
-  auto f = parse_factor(text);
-  if (!f) return f.error().with_context("--factor");
-  return std::optional<Factor>(*f);
-}
-
-Status parse_signal_options(const std::string& signal_text, const std::string& factor_text,
-                            std::optional<Signal>& signal, std::optional<Factor>& factor) {
-  auto s = optional_signal(signal_text);
-  if (!s) return s.error();
-  signal = *s;
-  auto f = optional_factor(factor_text);
-  if (!f) return f.error();
-  factor = *f;
-  return {};
-}
-
 // ---- the root ----------------------------------------------------------------------------
 
 int run_cli(int argc, const char* const* argv, CliEnvironment& env) {

@@ -91,12 +91,6 @@ void add_schedule_options(CLI::App* cmd, ScheduleArgs& args, bool run_options);
 /// Loads $CARBONCLOCK_ZONE/REGION and the config file's zone/region into `choices` (a config
 /// file that cannot be used is a warning).
 void load_zone_defaults_into(CommandContext& ctx, AccountingChoices& choices);
-/// Parses an optional --signal / --factor value.
-Result<std::optional<Signal>> optional_signal(const std::string& text);
-Result<std::optional<Factor>> optional_factor(const std::string& text);
-/// Parses --signal into `signal` and then --factor into `factor` (each empty: not given).
-Status parse_signal_options(const std::string& signal_text, const std::string& factor_text,
-                            std::optional<Signal>& signal, std::optional<Factor>& factor);
 
 void register_run_command(CLI::App& app, CommandContext& ctx);
 void register_report_command(CLI::App& app, CommandContext& ctx);

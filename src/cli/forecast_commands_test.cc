@@ -10,7 +10,6 @@
 #include "cli/cli.h"
 #include "cli/exit_codes.h"
 #include "cli/test_support.h"
-#include "grid/store.h"
 
 namespace carbonclock::cli {
 namespace {
@@ -33,9 +32,7 @@ class ForecastCliTest : public testing::InProcessCliTest {
       double v = 300 + 100 * std::sin(2 * M_PI * (h % 24) / 24.0) + (h * 37 % 11);
       s.points.push_back({kT0 + 1h * h, 1h, v, false});
     }
-    auto store = GridStore::open(dir() / "db.sqlite");
-    ASSERT_TRUE(store);
-    ASSERT_TRUE(store->import({s}, "test"));
+    import({s});
     std::ofstream(dir() / "jobs.csv") << "name,duration_h,energy_kwh\njob,2,4\n";
   }
 };

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "app/grid_data.h"
+#include "app/shift.h"
 #include "cli/commands.h"
 #include "reports/grid_render.h"
 
